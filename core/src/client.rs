@@ -1,0 +1,359 @@
+//! The client: turns a call into one checked HTTP request, sends it, and turns the answer into a
+//! [`Response`] or an [`Error`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Method;
+use http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
+use url::Url;
+
+use crate::config::{ClientBuilder, Settings, header_pair};
+use crate::error::{
+    CallSite, ConnectionError, DecodeError, Error, InvalidRequestError, Result, StatusError,
+    TimeoutError, TimeoutPhase, chain,
+};
+use crate::proxy_url::proxy_url;
+use crate::request::RequestOptions;
+use crate::response::{RawResponse, Response, decode};
+
+const X_PARAGON_CREDENTIAL: HeaderName = HeaderName::from_static("x-paragon-credential");
+const X_PARAGON_USE_RAW_RESPONSE: HeaderName =
+    HeaderName::from_static("x-paragon-use-raw-response");
+
+/// A Paragon Connect client for one user. Cheap to clone: clones share one connection pool and
+/// can be used from any number of tasks at once.
+///
+/// ```no_run
+/// # async fn demo() -> paragon_connect::Result<()> {
+/// use paragon_connect::{Client, RequestOptions};
+/// use serde_json::json;
+///
+/// let paragon = Client::builder()
+///     .project_id("19d...012")
+///     .user_token("eyJ...")
+///     .build()?;
+/// let sent = paragon
+///     .request(
+///         "slack",
+///         "/chat.postMessage",
+///         RequestOptions::new()
+///             .method("POST")
+///             .body(json!({"channel": "C0", "text": "hi"})),
+///     )
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    http: reqwest::Client,
+}
+
+/// A call checked and ready to send: nothing about it can be refused any more.
+#[derive(Debug)]
+pub struct PreparedRequest {
+    call: CallSite,
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    raw: bool,
+    timeout: Duration,
+}
+
+impl PreparedRequest {
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The headers to be sent (`Authorization` among them, marked sensitive).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+impl Client {
+    /// Settings for a new client; anything not given comes from `PARAGON_*` variables.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured entirely from `PARAGON_*` environment variables.
+    pub fn from_env() -> Result<Client> {
+        Client::builder().build()
+    }
+
+    pub(crate) fn from_settings(settings: Settings) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .build()
+            .map_err(|error| {
+                crate::error::ConfigError::new(
+                    "http_client",
+                    format!("the HTTP client could not start: {error}"),
+                )
+            })?;
+        Ok(Client {
+            inner: Arc::new(Inner { settings, http }),
+        })
+    }
+
+    pub fn project_id(&self) -> &str {
+        &self.inner.settings.project_id
+    }
+
+    pub fn proxy_base_url(&self) -> &Url {
+        &self.inner.settings.proxy_base_url
+    }
+
+    pub fn zeus_base_url(&self) -> &Url {
+        &self.inner.settings.zeus_base_url
+    }
+
+    pub fn hermes_base_url(&self) -> &Url {
+        &self.inner.settings.hermes_base_url
+    }
+
+    /// Calls `path` of the integration's API through Paragon's proxy, as the user.
+    ///
+    /// `integration_type` is `slack`, `googledrive`, `custom.<name>` or `custom/<integration id>`;
+    /// `path` is the upstream API's path (a leading `/` is added), with or without a query string,
+    /// or a full upstream URL. A 2xx answer is decoded as the browser SDK decodes it (see
+    /// [`Response`]); anything else is an [`Error`].
+    pub async fn request(
+        &self,
+        integration_type: &str,
+        path: &str,
+        options: RequestOptions,
+    ) -> Result<Response> {
+        let prepared = self.prepare(integration_type, path, options)?;
+        self.send(prepared).await
+    }
+
+    /// Checks a call and builds its request without sending it: every argument error is found
+    /// here.
+    pub fn prepare(
+        &self,
+        integration_type: &str,
+        path: &str,
+        options: RequestOptions,
+    ) -> Result<PreparedRequest> {
+        let settings = &self.inner.settings;
+        let method = parse_method(options.method.as_deref())?;
+        let url = proxy_url(
+            &settings.proxy_base_url,
+            &settings.project_id,
+            integration_type,
+            path,
+            &options.query,
+        )?;
+        if options.timeout.is_some_and(|timeout| timeout.is_zero()) {
+            return Err(InvalidRequestError::new("timeout", "must be greater than zero").into());
+        }
+
+        let mut headers = HeaderMap::new();
+        for (name, value) in &options.headers {
+            let (name, value) = header_pair(name, value)
+                .map_err(|reason| InvalidRequestError::new("headers", reason))?;
+            headers.append(name, value);
+        }
+        if let Some(id) = &options.selected_credential_id {
+            let value = credential_header(id, headers.get(&X_PARAGON_CREDENTIAL))?;
+            headers.insert(X_PARAGON_CREDENTIAL, value);
+        }
+        // The call's headers replace the client's defaults, which replace the SDK's own.
+        for name in settings.default_headers.keys() {
+            if !headers.contains_key(name) {
+                for value in settings.default_headers.get_all(name) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+        }
+        let sdk_headers = [
+            (AUTHORIZATION, settings.authorization.clone()),
+            (USER_AGENT, settings.user_agent.clone()),
+            (
+                ACCEPT,
+                HeaderValue::from_static(if options.raw {
+                    "*/*"
+                } else {
+                    "application/json"
+                }),
+            ),
+        ];
+        for (name, value) in sdk_headers {
+            headers.entry(name).or_insert(value);
+        }
+        if options.raw {
+            headers
+                .entry(X_PARAGON_USE_RAW_RESPONSE)
+                .or_insert(HeaderValue::from_static("1"));
+        }
+        let body = options.body.map(|body| {
+            headers
+                .entry(CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static(body.default_content_type()));
+            body.into_bytes()
+        });
+
+        Ok(PreparedRequest {
+            call: CallSite {
+                method: method.clone(),
+                integration_type: integration_type.to_owned(),
+                path: path.to_owned(),
+            },
+            method,
+            url,
+            headers,
+            body,
+            raw: options.raw,
+            timeout: options.timeout.unwrap_or(settings.timeout),
+        })
+    }
+
+    /// Sends a prepared call and decodes its answer.
+    pub async fn send(&self, prepared: PreparedRequest) -> Result<Response> {
+        let PreparedRequest {
+            call,
+            method,
+            url,
+            headers,
+            body,
+            raw,
+            timeout,
+        } = prepared;
+        let origin = url.origin().ascii_serialization();
+        let mut request = self
+            .inner
+            .http
+            .request(method, url)
+            .headers(headers)
+            .timeout(timeout);
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return Err(self.transport_error(call, origin, error, timeout)),
+        };
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(error) if error.is_timeout() => {
+                return Err(Error::Timeout(Box::new(TimeoutError {
+                    call,
+                    phase: TimeoutPhase::Response,
+                    after: timeout,
+                })));
+            }
+            Err(error) => {
+                return Err(Error::Decode(Box::new(DecodeError {
+                    call,
+                    status,
+                    reason: chain(&error),
+                    source: Some(Box::new(error)),
+                })));
+            }
+        };
+        if !status.is_success() {
+            return Err(Error::Status(Box::new(StatusError::from_response(
+                call,
+                status,
+                headers,
+                body,
+                &self.inner.settings.user_token,
+            ))));
+        }
+        if raw {
+            return Ok(Response::Raw(RawResponse {
+                status,
+                headers,
+                body,
+            }));
+        }
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        Ok(decode(content_type, &body))
+    }
+
+    fn transport_error(
+        &self,
+        call: CallSite,
+        origin: String,
+        error: reqwest::Error,
+        timeout: Duration,
+    ) -> Error {
+        if error.is_timeout() {
+            let (phase, after) = if error.is_connect() {
+                (TimeoutPhase::Connect, self.inner.settings.connect_timeout)
+            } else {
+                (TimeoutPhase::Response, timeout)
+            };
+            return Error::Timeout(Box::new(TimeoutError { call, phase, after }));
+        }
+        Error::Connection(Box::new(ConnectionError {
+            call,
+            origin,
+            source: error,
+        }))
+    }
+}
+
+impl ClientBuilder {
+    /// Checks the settings and starts a client (its connection pool opens lazily).
+    pub fn build(self) -> Result<Client> {
+        Client::from_settings(self.resolve()?)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.settings.fmt(f)
+    }
+}
+
+fn parse_method(method: Option<&str>) -> Result<Method, InvalidRequestError> {
+    let method = method.unwrap_or("GET");
+    if method.is_empty() {
+        return Err(InvalidRequestError::new("method", "must not be empty"));
+    }
+    Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+        InvalidRequestError::new("method", format!("{method:?} is not an HTTP method"))
+    })
+}
+
+fn credential_header(
+    id: &str,
+    from_headers: Option<&HeaderValue>,
+) -> Result<HeaderValue, InvalidRequestError> {
+    let invalid = |reason: String| InvalidRequestError::new("selected_credential_id", reason);
+    if id.is_empty() {
+        return Err(invalid("must not be empty".to_owned()));
+    }
+    let value = HeaderValue::from_str(id).map_err(|_| {
+        invalid(format!(
+            "{id:?} contains a character HTTP headers do not allow"
+        ))
+    })?;
+    if from_headers.is_some_and(|existing| existing != value) {
+        return Err(invalid(format!(
+            "{id:?} differs from the X-Paragon-Credential header also given; pass one of them"
+        )));
+    }
+    Ok(value)
+}

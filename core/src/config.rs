@@ -1,0 +1,587 @@
+//! Client settings: what the caller gives, what the environment fills in, and the checks that turn
+//! them into the settings a client runs with.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use url::{Host, Url};
+
+use crate::error::ConfigError;
+use crate::secret::Secret;
+
+/// Paragon's cloud services.
+pub const CLOUD_PROXY_BASE_URL: &str = "https://proxy.useparagon.com";
+pub const CLOUD_ZEUS_BASE_URL: &str = "https://zeus.useparagon.com";
+pub const CLOUD_HERMES_BASE_URL: &str = "https://hermes.useparagon.com";
+
+/// Time allowed to open a connection, unless set.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for a whole call (connect, send, wait, read the body), unless set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The SDK's version, sent in `User-Agent`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Settings for a [`Client`](crate::Client). Anything not given is read from the environment
+/// (`PARAGON_PROJECT_ID`, `PARAGON_USER_TOKEN`, `PARAGON_HOST`, `PARAGON_PROXY_BASE_URL`,
+/// `PARAGON_ZEUS_BASE_URL`, `PARAGON_HERMES_BASE_URL`; an empty variable counts as unset).
+///
+/// Each service's base URL is, in order: its own `*_base_url`; derived from `host` for an
+/// on-premise installation (`https://worker-proxy.<host>`, `https://zeus.<host>`,
+/// `https://hermes.<host>`); Paragon's cloud.
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    project_id: Option<String>,
+    user_token: Option<Secret>,
+    host: Option<String>,
+    proxy_base_url: Option<String>,
+    zeus_base_url: Option<String>,
+    hermes_base_url: Option<String>,
+    default_headers: Vec<(String, String)>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    platform: Option<(String, String)>,
+    allow_insecure_http: bool,
+    ignore_environment: bool,
+}
+
+impl ClientBuilder {
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = Some(project_id.into());
+        self
+    }
+
+    /// A Paragon User Token (a JWT signed with your project's signing key).
+    pub fn user_token(mut self, token: impl Into<Secret>) -> Self {
+        self.user_token = Some(token.into());
+        self
+    }
+
+    /// The domain of an on-premise installation, e.g. `paragon.example.com`.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
+    pub fn proxy_base_url(mut self, url: impl Into<String>) -> Self {
+        self.proxy_base_url = Some(url.into());
+        self
+    }
+
+    pub fn zeus_base_url(mut self, url: impl Into<String>) -> Self {
+        self.zeus_base_url = Some(url.into());
+        self
+    }
+
+    pub fn hermes_base_url(mut self, url: impl Into<String>) -> Self {
+        self.hermes_base_url = Some(url.into());
+        self
+    }
+
+    /// A header sent with every call (a call's own headers of the same name replace it).
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Time allowed to open a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed for a whole call (default 60 s); a call's own `timeout` replaces it.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The language and runtime named in `User-Agent`: `paragon-connect/<version> (<language>;
+    /// <runtime>)`. The bindings set theirs (`python`, `CPython 3.11.7`); Rust is `rust; tokio`.
+    pub fn platform(mut self, language: impl Into<String>, runtime: impl Into<String>) -> Self {
+        self.platform = Some((language.into(), runtime.into()));
+        self
+    }
+
+    /// Allow `http://` base URLs on hosts other than loopback (the token then travels in clear).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Read nothing from `PARAGON_*` environment variables.
+    pub fn ignore_environment(mut self) -> Self {
+        self.ignore_environment = true;
+        self
+    }
+
+    /// Checks the settings, filling what is missing from the process environment.
+    pub(crate) fn resolve(self) -> Result<Settings, ConfigError> {
+        let ignore = self.ignore_environment;
+        self.resolve_with(|name| {
+            if ignore {
+                None
+            } else {
+                std::env::var(name).ok()
+            }
+        })
+    }
+
+    /// Checks the settings, filling what is missing from `env` (a test seam).
+    pub(crate) fn resolve_with(
+        self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let env = |name: &str| env(name).filter(|value| !value.is_empty());
+
+        let project_id = self
+            .project_id
+            .or_else(|| env("PARAGON_PROJECT_ID"))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "project_id",
+                    "is required: pass it or set PARAGON_PROJECT_ID",
+                )
+            })?;
+        check_project_id(&project_id)?;
+
+        let user_token = self
+            .user_token
+            .or_else(|| env("PARAGON_USER_TOKEN").map(Secret::new))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "user_token",
+                    "is required: pass a Paragon User Token or set PARAGON_USER_TOKEN",
+                )
+            })?;
+        let authorization = authorization_header(&user_token)?;
+
+        let host = self.host.or_else(|| env("PARAGON_HOST"));
+        if let Some(host) = &host {
+            check_host(host)?;
+        }
+        let allow_http = self.allow_insecure_http;
+        let service = |setting: &'static str,
+                       given: Option<String>,
+                       variable: &str,
+                       on_premise: &str,
+                       cloud: &str| {
+            match given.or_else(|| env(variable)) {
+                Some(url) => base_url(setting, &url, allow_http),
+                None => match &host {
+                    Some(host) => base_url("host", &format!("https://{on_premise}.{host}"), false),
+                    None => base_url(setting, cloud, false),
+                },
+            }
+        };
+        let proxy_base_url = service(
+            "proxy_base_url",
+            self.proxy_base_url,
+            "PARAGON_PROXY_BASE_URL",
+            "worker-proxy",
+            CLOUD_PROXY_BASE_URL,
+        )?;
+        let zeus_base_url = service(
+            "zeus_base_url",
+            self.zeus_base_url,
+            "PARAGON_ZEUS_BASE_URL",
+            "zeus",
+            CLOUD_ZEUS_BASE_URL,
+        )?;
+        let hermes_base_url = service(
+            "hermes_base_url",
+            self.hermes_base_url,
+            "PARAGON_HERMES_BASE_URL",
+            "hermes",
+            CLOUD_HERMES_BASE_URL,
+        )?;
+
+        let mut default_headers = HeaderMap::new();
+        for (name, value) in &self.default_headers {
+            let (name, value) = header_pair(name, value)
+                .map_err(|reason| ConfigError::new("default_headers", reason))?;
+            default_headers.append(name, value);
+        }
+
+        let connect_timeout = positive(
+            "connect_timeout",
+            self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        )?;
+        let timeout = positive("timeout", self.timeout.unwrap_or(DEFAULT_TIMEOUT))?;
+
+        let (language, runtime) = self
+            .platform
+            .unwrap_or_else(|| ("rust".to_owned(), "tokio".to_owned()));
+        let user_agent =
+            HeaderValue::try_from(format!("paragon-connect/{VERSION} ({language}; {runtime})"))
+                .map_err(|_| ConfigError::new("platform", "must be printable ASCII"))?;
+
+        Ok(Settings {
+            project_id,
+            user_token,
+            authorization,
+            proxy_base_url,
+            zeus_base_url,
+            hermes_base_url,
+            default_headers,
+            user_agent,
+            connect_timeout,
+            timeout,
+        })
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("project_id", &self.project_id)
+            .field(
+                "user_token",
+                &self.user_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("host", &self.host)
+            .field("proxy_base_url", &self.proxy_base_url)
+            .field("zeus_base_url", &self.zeus_base_url)
+            .field("hermes_base_url", &self.hermes_base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checked settings a client runs with.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub project_id: String,
+    pub user_token: Secret,
+    /// `Bearer <token>`, marked sensitive so HTTP debug output hides it.
+    pub authorization: HeaderValue,
+    pub proxy_base_url: Url,
+    pub zeus_base_url: Url,
+    pub hermes_base_url: Url,
+    pub default_headers: HeaderMap,
+    pub user_agent: HeaderValue,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("project_id", &self.project_id)
+            .field("user_token", &"[redacted]")
+            .field("proxy_base_url", &self.proxy_base_url.as_str())
+            .field("zeus_base_url", &self.zeus_base_url.as_str())
+            .field("hermes_base_url", &self.hermes_base_url.as_str())
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A header name and value that can go on the wire, or why not. Never quotes the value: headers
+/// often carry keys.
+pub(crate) fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let header_name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("{name:?} is not a valid HTTP header name"))?;
+    let header_value = HeaderValue::from_str(value).map_err(|_| {
+        format!("the value of header {name:?} contains a character HTTP does not allow (CR, LF, NUL or another control character)")
+    })?;
+    Ok((header_name, header_value))
+}
+
+fn authorization_header(token: &Secret) -> Result<HeaderValue, ConfigError> {
+    if token.expose().is_empty() {
+        return Err(ConfigError::new("user_token", "must not be empty"));
+    }
+    let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
+        ConfigError::new(
+            "user_token",
+            "contains a character that cannot be sent in an HTTP header (a stray newline?)",
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn check_project_id(project_id: &str) -> Result<(), ConfigError> {
+    if project_id.is_empty() {
+        return Err(ConfigError::new("project_id", "must not be empty"));
+    }
+    if !project_id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ConfigError::new(
+            "project_id",
+            format!("{project_id:?} is not a Paragon project id (letters, digits, '-' and '_')"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_host(host: &str) -> Result<(), ConfigError> {
+    let is_domain = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && !host.starts_with(['.', '-'])
+        && !host.ends_with('.');
+    if !is_domain {
+        return Err(ConfigError::new(
+            "host",
+            format!(
+                "{host:?} is not a domain name: pass your on-premise installation's domain (e.g. \"paragon.example.com\"), not a URL"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn base_url(setting: &'static str, value: &str, allow_http: bool) -> Result<Url, ConfigError> {
+    let url = Url::parse(value)
+        .map_err(|error| ConfigError::new(setting, format!("{value:?} is not a URL: {error}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // The value holds credentials: do not repeat it.
+        return Err(ConfigError::new(
+            setting,
+            "must not contain a user name or password",
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http || is_loopback(&url) => {}
+        "http" => {
+            return Err(ConfigError::new(
+                setting,
+                format!(
+                    "{value:?} uses plain http:// on a host that is not loopback, which would send the user token in clear; use https://, or allow_insecure_http"
+                ),
+            ));
+        }
+        _ => {
+            return Err(ConfigError::new(
+                setting,
+                format!("{value:?} must start with https:// (or http:// for a local server)"),
+            ));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() || url.cannot_be_a_base() {
+        return Err(ConfigError::new(
+            setting,
+            format!("{value:?} must be a base URL, without a query or fragment"),
+        ));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn positive(setting: &'static str, duration: Duration) -> Result<Duration, ConfigError> {
+    if duration.is_zero() {
+        return Err(ConfigError::new(setting, "must be greater than zero"));
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+            .project_id("project-1")
+            .user_token("token-abcdefgh")
+    }
+
+    fn resolve(builder: ClientBuilder, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        builder.resolve_with(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn cloud_urls_by_default() {
+        let settings = resolve(builder(), &[]).unwrap();
+        assert_eq!(
+            settings.proxy_base_url.as_str(),
+            "https://proxy.useparagon.com/"
+        );
+        assert_eq!(
+            settings.zeus_base_url.as_str(),
+            "https://zeus.useparagon.com/"
+        );
+        assert_eq!(
+            settings.hermes_base_url.as_str(),
+            "https://hermes.useparagon.com/"
+        );
+        assert_eq!(settings.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(settings.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(
+            settings.user_agent.to_str().unwrap(),
+            format!("paragon-connect/{VERSION} (rust; tokio)")
+        );
+    }
+
+    #[test]
+    fn an_on_premise_host_derives_every_service() {
+        let settings = resolve(builder().host("paragon.example.com"), &[]).unwrap();
+        assert_eq!(
+            settings.proxy_base_url.as_str(),
+            "https://worker-proxy.paragon.example.com/"
+        );
+        assert_eq!(
+            settings.zeus_base_url.as_str(),
+            "https://zeus.paragon.example.com/"
+        );
+        assert_eq!(
+            settings.hermes_base_url.as_str(),
+            "https://hermes.paragon.example.com/"
+        );
+    }
+
+    #[test]
+    fn each_base_url_overrides_the_host() {
+        let settings = resolve(
+            builder()
+                .host("paragon.example.com")
+                .proxy_base_url("http://127.0.0.1:8080"),
+            &[("PARAGON_ZEUS_BASE_URL", "https://api.useparagon.com")],
+        )
+        .unwrap();
+        assert_eq!(settings.proxy_base_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(
+            settings.zeus_base_url.as_str(),
+            "https://api.useparagon.com/"
+        );
+        assert_eq!(
+            settings.hermes_base_url.as_str(),
+            "https://hermes.paragon.example.com/"
+        );
+    }
+
+    #[test]
+    fn the_environment_fills_what_is_not_given() {
+        let env = [
+            ("PARAGON_PROJECT_ID", "from-env"),
+            ("PARAGON_USER_TOKEN", "env-token-123"),
+            ("PARAGON_HOST", "onprem.example.com"),
+            ("PARAGON_PROXY_BASE_URL", "http://localhost:9999"),
+            ("PARAGON_HERMES_BASE_URL", "https://hermes.internal"),
+        ];
+        let settings = resolve(ClientBuilder::default(), &env).unwrap();
+        assert_eq!(settings.project_id, "from-env");
+        assert_eq!(settings.user_token.expose(), "env-token-123");
+        assert_eq!(settings.proxy_base_url.as_str(), "http://localhost:9999/");
+        assert_eq!(
+            settings.zeus_base_url.as_str(),
+            "https://zeus.onprem.example.com/"
+        );
+        assert_eq!(
+            settings.hermes_base_url.as_str(),
+            "https://hermes.internal/"
+        );
+        // What is given wins over the environment.
+        let settings = resolve(builder(), &env).unwrap();
+        assert_eq!(settings.project_id, "project-1");
+        assert_eq!(settings.user_token.expose(), "token-abcdefgh");
+        // An empty variable counts as unset.
+        let error = resolve(ClientBuilder::default(), &[("PARAGON_PROJECT_ID", "")]).unwrap_err();
+        assert_eq!(error.setting, "project_id");
+    }
+
+    #[test]
+    fn missing_and_malformed_settings_are_named() {
+        let cases: Vec<(ClientBuilder, &str)> = vec![
+            (
+                ClientBuilder::default().user_token("t-12345678"),
+                "project_id",
+            ),
+            (ClientBuilder::default().project_id("p"), "user_token"),
+            (builder().project_id(""), "project_id"),
+            (builder().project_id("../me"), "project_id"),
+            (builder().user_token(""), "user_token"),
+            (builder().user_token("abc\r\nX-Evil: 1"), "user_token"),
+            (builder().host("https://paragon.example.com"), "host"),
+            (builder().host("paragon.example.com/x"), "host"),
+            (builder().proxy_base_url("not a url"), "proxy_base_url"),
+            (
+                builder().proxy_base_url("ftp://x.example.com"),
+                "proxy_base_url",
+            ),
+            (
+                builder().proxy_base_url("http://proxy.example.com"),
+                "proxy_base_url",
+            ),
+            (
+                builder().proxy_base_url("https://x.example.com/?a=1"),
+                "proxy_base_url",
+            ),
+            (
+                builder().zeus_base_url("https://user:pw@x.example.com"),
+                "zeus_base_url",
+            ),
+            (builder().default_header("Bad Name", "v"), "default_headers"),
+            (builder().default_header("X-Ok", "a\nb"), "default_headers"),
+            (builder().timeout(Duration::ZERO), "timeout"),
+            (builder().connect_timeout(Duration::ZERO), "connect_timeout"),
+        ];
+        for (builder, setting) in cases {
+            let error = resolve(builder, &[]).expect_err(setting);
+            assert_eq!(error.setting, setting, "{error}");
+        }
+    }
+
+    #[test]
+    fn errors_never_show_the_token_or_url_credentials() {
+        let error = resolve(builder().user_token("secret\nvalue"), &[]).unwrap_err();
+        assert!(!error.to_string().contains("secret"));
+        let error = resolve(
+            builder().proxy_base_url("https://u:hunter2@x.example.com"),
+            &[],
+        )
+        .unwrap_err();
+        assert!(!error.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn plain_http_is_allowed_on_loopback_or_when_asked() {
+        for url in [
+            "http://127.0.0.1:1",
+            "http://localhost:2",
+            "http://[::1]:3",
+            "http://127.8.0.1",
+        ] {
+            assert!(resolve(builder().proxy_base_url(url), &[]).is_ok(), "{url}");
+        }
+        let settings = resolve(
+            builder()
+                .proxy_base_url("http://proxy.internal")
+                .allow_insecure_http(true),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(settings.proxy_base_url.as_str(), "http://proxy.internal/");
+    }
+
+    #[test]
+    fn debug_redacts_the_token() {
+        let builder = builder().user_token("super-secret-token");
+        assert!(!format!("{builder:?}").contains("super-secret"));
+        let settings = resolve(builder, &[]).unwrap();
+        assert!(!format!("{settings:?}").contains("super-secret"));
+        assert!(settings.authorization.is_sensitive());
+    }
+}

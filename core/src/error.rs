@@ -1,0 +1,465 @@
+//! The one error type of the SDK: a kind per class of failure, each saying what happened and where.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::Value;
+
+use crate::secret::Secret;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong. Match on it exhaustively: the bindings map each variant to one
+/// exception class, so a new variant must be a compile error there, not an "unknown error".
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be built from the settings given (nothing was sent).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The call's own arguments are not valid (nothing was sent).
+    #[error(transparent)]
+    InvalidRequest(#[from] InvalidRequestError),
+    /// Paragon could not be reached, or the connection failed before a response arrived.
+    #[error(transparent)]
+    Connection(Box<ConnectionError>),
+    /// A connect or total timeout ran out.
+    #[error(transparent)]
+    Timeout(Box<TimeoutError>),
+    /// Paragon (or the upstream API through it) answered with a status outside 2xx.
+    #[error(transparent)]
+    Status(Box<StatusError>),
+    /// A response arrived but its body could not be read or decoded (cut short, bad gzip, ...).
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+}
+
+/// The kind of an [`Error`], for code that only needs to branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    Config,
+    InvalidRequest,
+    Connection,
+    Timeout,
+    Status,
+    Decode,
+}
+
+impl Error {
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Config(_) => ErrorKind::Config,
+            Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Error::Connection(_) => ErrorKind::Connection,
+            Error::Timeout(_) => ErrorKind::Timeout,
+            Error::Status(_) => ErrorKind::Status,
+            Error::Decode(_) => ErrorKind::Decode,
+        }
+    }
+
+    /// The status error, when Paragon answered with a non-2xx status.
+    pub fn as_status(&self) -> Option<&StatusError> {
+        match self {
+            Error::Status(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Which call an error belongs to: method, integration and path (without its query string, which
+/// may carry data the caller would not want in logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSite {
+    pub method: Method,
+    pub integration_type: String,
+    pub path: String,
+}
+
+impl fmt::Display for CallSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.split('?').next().unwrap_or_default();
+        write!(f, "{} {} {}", self.method, self.integration_type, path)
+    }
+}
+
+/// A client setting that is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid Paragon client setting `{setting}`: {reason}")]
+pub struct ConfigError {
+    /// The setting's name as the caller knows it (`project_id`, `proxy_base_url`, ...).
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+        ConfigError {
+            setting,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// An argument of a call that cannot be sent as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid request {argument}: {reason}")]
+pub struct InvalidRequestError {
+    /// The argument at fault: `integration_type`, `path`, `method`, `headers`, `query`, `body`,
+    /// `selected_credential_id` or `timeout`.
+    pub argument: &'static str,
+    pub reason: String,
+}
+
+impl InvalidRequestError {
+    pub(crate) fn new(argument: &'static str, reason: impl Into<String>) -> Self {
+        InvalidRequestError {
+            argument,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The request could not be delivered, or the connection broke before a response arrived.
+#[derive(Debug, thiserror::Error)]
+#[error("{call}: could not reach {origin}: {}", chain(source))]
+pub struct ConnectionError {
+    pub call: CallSite,
+    /// Scheme, host and port of the service that could not be reached.
+    pub origin: String,
+    #[source]
+    pub source: reqwest::Error,
+}
+
+/// What a timeout interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutPhase {
+    Connect,
+    Response,
+}
+
+/// A timeout ran out.
+#[derive(Debug, thiserror::Error)]
+#[error("{call}: timed out after {} {}", seconds(*after), match phase {
+    TimeoutPhase::Connect => "connecting",
+    TimeoutPhase::Response => "waiting for the response",
+})]
+pub struct TimeoutError {
+    pub call: CallSite,
+    pub phase: TimeoutPhase,
+    /// The limit that ran out.
+    pub after: Duration,
+}
+
+/// A response arrived but could not be read or decoded.
+#[derive(Debug, thiserror::Error)]
+#[error("{call}: the response from Paragon could not be read: {reason}")]
+pub struct DecodeError {
+    pub call: CallSite,
+    /// The HTTP status of the response whose body failed.
+    pub status: StatusCode,
+    pub reason: String,
+    #[source]
+    pub source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+/// Paragon or the upstream API answered with a non-2xx status. Everything it sent is kept.
+#[derive(Debug)]
+pub struct StatusError {
+    pub call: CallSite,
+    pub status: StatusCode,
+    /// Paragon's error code (`"7210"`, ...), when the body carried one.
+    pub code: Option<String>,
+    /// The message the browser SDK would show (PROTOCOL.md, Errors).
+    pub message: String,
+    /// The body parsed as JSON, when it is JSON.
+    pub body_json: Option<Value>,
+    /// The body exactly as received.
+    pub body: Bytes,
+    pub headers: HeaderMap,
+    pub request_id: Option<String>,
+    /// How long the server asked to wait (`Retry-After`, `retry-after-ms`), when it said.
+    pub retry_after: Option<Duration>,
+    /// True when Paragon says the upstream API failed (`meta.isIntegrationError`).
+    pub is_integration_error: bool,
+}
+
+/// Longest message text shown by `Display`; the whole body stays on the error.
+const DISPLAY_MESSAGE_LIMIT: usize = 500;
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: Paragon answered {}", self.call, self.status)?;
+        if !self.message.is_empty() {
+            match self.message.char_indices().nth(DISPLAY_MESSAGE_LIMIT) {
+                Some((cut, _)) => write!(f, ": {}…", &self.message[..cut])?,
+                None => write!(f, ": {}", self.message)?,
+            }
+        }
+        if let Some(code) = &self.code {
+            write!(f, " (code {code})")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for StatusError {}
+
+impl StatusError {
+    /// Builds the error from a response, scrubbing `token` from the derived message.
+    pub(crate) fn from_response(
+        call: CallSite,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        token: &Secret,
+    ) -> StatusError {
+        let body_json: Option<Value> = serde_json::from_slice(&body).ok();
+        let text = String::from_utf8_lossy(&body);
+        let message = token.scrub(&error_message(status, body_json.as_ref(), &text));
+        let code = body_json
+            .as_ref()
+            .and_then(|json| json.get("code"))
+            .and_then(|code| match code {
+                Value::String(code) => Some(code.clone()),
+                Value::Number(code) => Some(code.to_string()),
+                _ => None,
+            });
+        let is_integration_error = body_json
+            .as_ref()
+            .and_then(|json| json.pointer("/meta/isIntegrationError"))
+            == Some(&Value::Bool(true));
+        let request_id = ["x-paragon-request-id", "x-request-id"]
+            .iter()
+            .find_map(|name| headers.get(*name)?.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = retry_after(&headers, SystemTime::now());
+        StatusError {
+            call,
+            status,
+            code,
+            message,
+            body_json,
+            body,
+            headers,
+            request_id,
+            retry_after,
+            is_integration_error,
+        }
+    }
+}
+
+/// The message the browser SDK gives a failed call, in its order of preference.
+pub(crate) fn error_message(status: StatusCode, json: Option<&Value>, text: &str) -> String {
+    let Some(json) = json else {
+        return if text.trim().is_empty() {
+            status.to_string()
+        } else {
+            text.to_owned()
+        };
+    };
+    if let Some(meta) = json.get("meta")
+        && meta.get("isIntegrationError") == Some(&Value::Bool(true))
+    {
+        return meta.to_string();
+    }
+    match json.get("message") {
+        Some(Value::String(message)) => return message.clone(),
+        Some(Value::Array(items)) if status == StatusCode::BAD_REQUEST => {
+            let constraints = validation_constraints(items);
+            if !constraints.is_empty() {
+                return constraints.join(", ");
+            }
+        }
+        _ => {}
+    }
+    json.to_string()
+}
+
+/// The messages of a validation error list: each item's `constraints` values (or the item itself
+/// when it is a plain string, as some Paragon endpoints send).
+fn validation_constraints(items: &[Value]) -> Vec<String> {
+    let mut messages = Vec::new();
+    for item in items {
+        match item {
+            Value::String(message) => messages.push(message.clone()),
+            Value::Object(fields) => {
+                if let Some(Value::Object(constraints)) = fields.get("constraints") {
+                    for constraint in constraints.values() {
+                        match constraint {
+                            Value::String(message) => messages.push(message.clone()),
+                            other => messages.push(other.to_string()),
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    messages
+}
+
+/// How long the server asked the caller to wait: `retry-after-ms`, then `Retry-After` in seconds
+/// or as an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let header = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
+    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && ms.is_finite()
+        && ms >= 0.0
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = header("retry-after")?;
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// `source` and its causes, joined by `: ` (reqwest's own message alone rarely says why).
+pub(crate) fn chain(source: &(dyn StdError + 'static)) -> String {
+    let mut text = source.to_string();
+    let mut cause = source.source();
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{}s", duration.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(status: u16, body: &str) -> String {
+        let json: Option<Value> = serde_json::from_str(body).ok();
+        error_message(StatusCode::from_u16(status).unwrap(), json.as_ref(), body)
+    }
+
+    #[test]
+    fn integration_errors_show_the_meta_object() {
+        let body = r#"{"message":"Request failed","meta":{"isIntegrationError":true,"status":404,"response":{"error":"not_found"}}}"#;
+        assert_eq!(
+            message(404, body),
+            r#"{"isIntegrationError":true,"status":404,"response":{"error":"not_found"}}"#
+        );
+    }
+
+    #[test]
+    fn a_string_message_is_used_as_is() {
+        let body = r#"{"message":"Insufficient permissions","code":"7210","meta":{"isIntegrationError":false}}"#;
+        assert_eq!(message(403, body), "Insufficient permissions");
+    }
+
+    #[test]
+    fn validation_errors_of_a_400_join_their_constraints() {
+        let body = json!({"message": [
+            {"property": "name", "constraints": {"isString": "name must be a string", "isNotEmpty": "name should not be empty"}},
+            {"property": "age", "constraints": {"min": "age must not be less than 0"}}
+        ]})
+        .to_string();
+        assert_eq!(
+            message(400, &body),
+            "name must be a string, name should not be empty, age must not be less than 0"
+        );
+    }
+
+    #[test]
+    fn an_array_message_on_another_status_gives_the_whole_json() {
+        let body = r#"{"message":["a"]}"#;
+        assert_eq!(message(422, body), body);
+    }
+
+    #[test]
+    fn json_without_a_message_gives_the_whole_json() {
+        assert_eq!(message(500, r#"{"error":"boom"}"#), r#"{"error":"boom"}"#);
+    }
+
+    #[test]
+    fn text_bodies_give_the_text_and_empty_ones_the_status() {
+        assert_eq!(
+            message(502, "Bad gateway from upstream"),
+            "Bad gateway from upstream"
+        );
+        assert_eq!(message(503, ""), "503 Service Unavailable");
+    }
+
+    #[test]
+    fn retry_after_reads_milliseconds_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
+        headers.insert("retry-after-ms", "1500".parse().unwrap());
+        assert_eq!(
+            retry_after(&headers, now),
+            Some(Duration::from_millis(1500))
+        );
+        headers.clear();
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        headers.insert("retry-after", later.parse().unwrap());
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
+        headers.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers, now), None);
+    }
+
+    #[test]
+    fn display_names_the_call_and_truncates_long_messages() {
+        let call = CallSite {
+            method: Method::POST,
+            integration_type: "slack".into(),
+            path: "/chat.postMessage?token=abc".into(),
+        };
+        let long = "x".repeat(2000);
+        let error = StatusError::from_response(
+            call,
+            StatusCode::NOT_FOUND,
+            HeaderMap::new(),
+            Bytes::from(long),
+            &Secret::new("unused-token-value"),
+        );
+        let shown = error.to_string();
+        assert!(
+            shown.starts_with("POST slack /chat.postMessage: Paragon answered 404 Not Found: xxx")
+        );
+        assert!(!shown.contains("token=abc"));
+        assert!(shown.chars().count() < 600);
+        assert_eq!(error.body.len(), 2000);
+    }
+
+    #[test]
+    fn the_token_is_scrubbed_from_messages() {
+        let token = Secret::new("eyJ.secret-token.sig");
+        let error = StatusError::from_response(
+            CallSite {
+                method: Method::GET,
+                integration_type: "echo".into(),
+                path: "/".into(),
+            },
+            StatusCode::UNAUTHORIZED,
+            HeaderMap::new(),
+            Bytes::from_static(br#"{"message":"bad token eyJ.secret-token.sig"}"#),
+            &token,
+        );
+        assert_eq!(error.message, "bad token [redacted]");
+        assert!(!error.to_string().contains("secret-token"));
+    }
+}

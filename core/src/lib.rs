@@ -1,0 +1,53 @@
+//! Server-side client for [Paragon](https://www.useparagon.com)'s Connect API: call any
+//! integration's API (Slack, Salesforce, Google Drive, your custom integrations) on behalf of your
+//! users through Paragon's proxy.
+//!
+//! ```no_run
+//! # async fn demo() -> paragon_connect::Result<()> {
+//! use paragon_connect::{Client, RequestOptions, Response};
+//! use serde_json::json;
+//!
+//! // Or Client::from_env() with PARAGON_PROJECT_ID and PARAGON_USER_TOKEN set.
+//! let paragon = Client::builder().project_id("19d...012").user_token("eyJ...").build()?;
+//! let answer = paragon
+//!     .request(
+//!         "slack",
+//!         "/chat.postMessage",
+//!         RequestOptions::new().method("POST").body(json!({"channel": "C0", "text": "hi"})),
+//!     )
+//!     .await?;
+//! if let Response::Json(value) = answer {
+//!     assert_eq!(value["ok"], true);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Calls behave as the browser SDK's `paragon.request()` does (the same URL, headers and
+//! decoded result), so code ported from the browser gets the same answers. This crate is also the
+//! engine of the `paragon-connect` Python and Node packages: every rule lives here once.
+
+mod client;
+mod config;
+mod error;
+mod proxy_url;
+mod request;
+mod response;
+mod secret;
+
+pub use client::{Client, PreparedRequest};
+pub use config::{
+    CLOUD_HERMES_BASE_URL, CLOUD_PROXY_BASE_URL, CLOUD_ZEUS_BASE_URL, ClientBuilder,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, VERSION,
+};
+pub use error::{
+    CallSite, ConfigError, ConnectionError, DecodeError, Error, ErrorKind, InvalidRequestError,
+    Result, StatusError, TimeoutError, TimeoutPhase,
+};
+pub use request::{Body, RequestOptions};
+pub use response::{RawResponse, Response};
+pub use secret::Secret;
+
+/// The `http` crate this one uses for status codes, methods and headers.
+pub use http;
+/// The JSON value type of bodies and results (`serde_json` with exact numbers and key order).
+pub use serde_json;

@@ -1,0 +1,143 @@
+//! What a successful call returns, decoded exactly as the browser SDK decodes it
+//! (PROTOCOL.md, Proxy response), or raw.
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+/// The result of a successful (2xx) call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Response {
+    /// The body was empty (the browser SDK returns `undefined`).
+    Empty,
+    /// A JSON body, with Paragon's `{"output": ...}` wrapper taken off.
+    Json(Value),
+    /// Any other body as text (also JSON that does not parse, as the browser SDK does).
+    Text(String),
+    /// Status, headers and bytes untouched: the answer to a `raw` call.
+    Raw(RawResponse),
+}
+
+impl Response {
+    /// The JSON value, when the body was JSON.
+    pub fn as_json(&self) -> Option<&Value> {
+        match self {
+            Response::Json(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The raw response, when the call asked for one.
+    pub fn into_raw(self) -> Option<RawResponse> {
+        match self {
+            Response::Raw(raw) => Some(raw),
+            _ => None,
+        }
+    }
+}
+
+/// A response exactly as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawResponse {
+    pub status: StatusCode,
+    /// Every header, repeated ones kept, names lower-case.
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// The browser SDK's rules: empty -> nothing; `application/json` parsed (a parse failure keeps the
+/// text); anything else as text; an object with an `output` key gives that key's value.
+pub(crate) fn decode(content_type: Option<&str>, body: &[u8]) -> Response {
+    if body.is_empty() {
+        return Response::Empty;
+    }
+    let text = String::from_utf8_lossy(body);
+    let is_json =
+        content_type.is_some_and(|value| value.to_ascii_lowercase().contains("application/json"));
+    if !is_json {
+        return Response::Text(text.into_owned());
+    }
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(mut object)) if object.contains_key("output") => {
+            Response::Json(object.shift_remove("output").unwrap_or(Value::Null))
+        }
+        Ok(value) => Response::Json(value),
+        Err(_) => Response::Text(text.into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const JSON: Option<&str> = Some("application/json; charset=utf-8");
+
+    #[test]
+    fn empty_bodies_are_empty_whatever_the_type() {
+        assert_eq!(decode(JSON, b""), Response::Empty);
+        assert_eq!(decode(None, b""), Response::Empty);
+    }
+
+    #[test]
+    fn the_output_wrapper_is_removed() {
+        assert_eq!(
+            decode(JSON, br#"{"output":{"ok":true}}"#),
+            Response::Json(json!({"ok": true}))
+        );
+        assert_eq!(
+            decode(JSON, br#"{"output":null,"x":1}"#),
+            Response::Json(Value::Null)
+        );
+        assert_eq!(
+            decode(JSON, br#"{"ok":true}"#),
+            Response::Json(json!({"ok": true}))
+        );
+        assert_eq!(
+            decode(JSON, br#"[{"output":1}]"#),
+            Response::Json(json!([{"output": 1}]))
+        );
+    }
+
+    #[test]
+    fn json_scalars_are_json() {
+        assert_eq!(decode(JSON, b"42"), Response::Json(json!(42)));
+        assert_eq!(decode(JSON, br#""hi""#), Response::Json(json!("hi")));
+    }
+
+    #[test]
+    fn invalid_json_keeps_the_text() {
+        assert_eq!(
+            decode(JSON, b"{not json"),
+            Response::Text("{not json".into())
+        );
+    }
+
+    #[test]
+    fn other_types_are_text() {
+        assert_eq!(
+            decode(Some("text/html"), b"<p>hi</p>"),
+            Response::Text("<p>hi</p>".into())
+        );
+        assert_eq!(
+            decode(None, br#"{"output":1}"#),
+            Response::Text(r#"{"output":1}"#.into())
+        );
+        assert_eq!(
+            decode(Some("Application/JSON"), b"[1]"),
+            Response::Json(json!([1]))
+        );
+    }
+
+    #[test]
+    fn large_integers_and_key_order_survive() {
+        let body = br#"{"output":{"z":1,"a":123456789012345678901234567890,"f":0.1}}"#;
+        let Response::Json(value) = decode(JSON, body) else {
+            panic!()
+        };
+        assert_eq!(
+            value.to_string(),
+            r#"{"z":1,"a":123456789012345678901234567890,"f":0.1}"#
+        );
+    }
+}
