@@ -1,0 +1,23 @@
+//! What the integration tests share: a client pointed at a sandbox.
+
+#![allow(dead_code)]
+
+use paragon_connect::{Client, ClientBuilder};
+use paragon_sandbox::Sandbox;
+
+/// Settings for a client of `sandbox`'s project, as the user `user`, reading no environment.
+pub fn builder_for(sandbox: &Sandbox, user: &str) -> ClientBuilder {
+    Client::builder()
+        .ignore_environment()
+        .project_id(sandbox.project_id())
+        .user_token(sandbox.user_token(user))
+        .proxy_base_url(sandbox.url())
+        .zeus_base_url(sandbox.url())
+        .hermes_base_url(sandbox.url())
+}
+
+pub fn client_for(sandbox: &Sandbox) -> Client {
+    builder_for(sandbox, "user-1")
+        .build()
+        .expect("a sandbox client")
+}
