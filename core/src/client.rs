@@ -111,6 +111,12 @@ impl Client {
         })
     }
 
+    /// A client with the same settings and a new, empty connection pool. A process that forked
+    /// needs one: the parent's connections and I/O threads do not exist in the child.
+    pub fn with_fresh_pool(&self) -> Result<Client> {
+        Client::from_settings(self.inner.settings.clone())
+    }
+
     pub fn project_id(&self) -> &str {
         &self.inner.settings.project_id
     }

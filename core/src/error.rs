@@ -16,7 +16,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong. Match on it exhaustively: the bindings map each variant to one
 /// exception class, so a new variant must be a compile error there, not an "unknown error".
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The client could not be built from the settings given (nothing was sent).
     #[error(transparent)]
@@ -40,7 +39,6 @@ pub enum Error {
 
 /// The kind of an [`Error`], for code that only needs to branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorKind {
     Config,
     InvalidRequest,
@@ -189,6 +187,46 @@ pub struct StatusError {
     pub is_integration_error: bool,
 }
 
+/// The class of a failed status, which each binding turns into its exception class
+/// (`NotFoundError`, ...). Decided here once so every language agrees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusClass {
+    /// 400
+    BadRequest,
+    /// 401
+    Authentication,
+    /// 403
+    PermissionDenied,
+    /// 404
+    NotFound,
+    /// 409
+    Conflict,
+    /// 422
+    UnprocessableEntity,
+    /// 429
+    RateLimit,
+    /// 500 and above
+    InternalServer,
+    /// Any other status outside 2xx.
+    Other,
+}
+
+impl StatusClass {
+    pub fn of(status: StatusCode) -> StatusClass {
+        match status.as_u16() {
+            400 => StatusClass::BadRequest,
+            401 => StatusClass::Authentication,
+            403 => StatusClass::PermissionDenied,
+            404 => StatusClass::NotFound,
+            409 => StatusClass::Conflict,
+            422 => StatusClass::UnprocessableEntity,
+            429 => StatusClass::RateLimit,
+            500.. => StatusClass::InternalServer,
+            _ => StatusClass::Other,
+        }
+    }
+}
+
 /// Longest message text shown by `Display`; the whole body stays on the error.
 const DISPLAY_MESSAGE_LIMIT: usize = 500;
 
@@ -214,6 +252,11 @@ impl fmt::Display for StatusError {
 impl StdError for StatusError {}
 
 impl StatusError {
+    /// The class of this error's status.
+    pub fn class(&self) -> StatusClass {
+        StatusClass::of(self.status)
+    }
+
     /// Builds the error from a response, scrubbing `token` from the derived message.
     pub(crate) fn from_response(
         call: CallSite,
@@ -400,6 +443,22 @@ mod tests {
             "Bad gateway from upstream"
         );
         assert_eq!(message(503, ""), "503 Service Unavailable");
+    }
+
+    #[test]
+    fn statuses_fall_into_classes() {
+        let class = |code| StatusClass::of(StatusCode::from_u16(code).unwrap());
+        assert_eq!(class(400), StatusClass::BadRequest);
+        assert_eq!(class(401), StatusClass::Authentication);
+        assert_eq!(class(403), StatusClass::PermissionDenied);
+        assert_eq!(class(404), StatusClass::NotFound);
+        assert_eq!(class(409), StatusClass::Conflict);
+        assert_eq!(class(422), StatusClass::UnprocessableEntity);
+        assert_eq!(class(429), StatusClass::RateLimit);
+        assert_eq!(class(500), StatusClass::InternalServer);
+        assert_eq!(class(503), StatusClass::InternalServer);
+        assert_eq!(class(418), StatusClass::Other);
+        assert_eq!(class(302), StatusClass::Other);
     }
 
     #[test]

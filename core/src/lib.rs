@@ -41,7 +41,7 @@ pub use config::{
 };
 pub use error::{
     CallSite, ConfigError, ConnectionError, DecodeError, Error, ErrorKind, InvalidRequestError,
-    Result, StatusError, TimeoutError, TimeoutPhase,
+    Result, StatusClass, StatusError, TimeoutError, TimeoutPhase,
 };
 pub use request::{Body, RequestOptions};
 pub use response::{RawResponse, Response};

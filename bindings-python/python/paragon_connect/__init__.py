@@ -1,0 +1,56 @@
+"""Server-side SDK for Paragon's Connect API.
+
+Call any integration's API (Slack, Salesforce, Google Drive, your custom integrations) on behalf
+of your users through Paragon's proxy::
+
+    from paragon_connect import Paragon
+
+    paragon = Paragon(project_id="...", user_token="...")  # or PARAGON_* environment variables
+    paragon.request("slack", "/chat.postMessage", method="POST",
+                    body={"channel": "C0", "text": "hi"})   # -> {"ok": True, ...}
+
+:class:`AsyncParagon` has the same methods for asyncio. Errors are in :mod:`paragon_connect.errors`.
+"""
+
+from ._native import AsyncParagon, Paragon, __version__
+from ._types import Headers, RawResponse
+from .errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    ConnectionError,
+    DecodeError,
+    InternalServerError,
+    InvalidRequestError,
+    NotFoundError,
+    ParagonError,
+    PermissionDeniedError,
+    RateLimitError,
+    TimeoutError,
+    UnprocessableEntityError,
+)
+
+__all__ = [
+    "APIStatusError",
+    "AsyncParagon",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "ConnectionError",
+    "DecodeError",
+    "Headers",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "Paragon",
+    "ParagonError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RawResponse",
+    "TimeoutError",
+    "UnprocessableEntityError",
+    "__version__",
+]

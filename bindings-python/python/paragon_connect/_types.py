@@ -1,0 +1,95 @@
+"""Values the SDK returns: response headers and raw responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+__all__ = ["Headers", "RawResponse"]
+
+
+class Headers(Mapping[str, str]):
+    """HTTP headers: names case-insensitive, repeated values kept in order.
+
+    ``headers["set-cookie"]`` joins repeated values with ``", "``; :meth:`get_list` gives
+    each value; :meth:`multi_items` every ``(name, value)`` pair as received.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._items = [(name.lower(), value) for name, value in items]
+
+    def get_list(self, name: str) -> list[str]:
+        """Every value of ``name``, in order (empty when absent)."""
+        name = name.lower()
+        return [value for key, value in self._items if key == name]
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every ``(name, value)`` pair, names lower-case, repeated names kept."""
+        return list(self._items)
+
+    def __getitem__(self, name: str) -> str:
+        values = self.get_list(name)
+        if not values:
+            raise KeyError(name)
+        return ", ".join(values)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and any(key == name.lower() for key, _ in self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(key for key, _ in self._items))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys(key for key, _ in self._items))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return sorted(self._items) == sorted(other._items)
+        if isinstance(other, Mapping):
+            return dict(self.items()) == {str(k).lower(): v for k, v in other.items()}
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Headers, (self._items,))
+
+
+class RawResponse:
+    """A response exactly as it arrived: the answer to ``request(..., raw=True)``."""
+
+    __slots__ = ("content", "headers", "status")
+
+    def __init__(self, status: int, headers: Headers, content: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        #: The body's bytes, never decoded.
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the charset of ``Content-Type`` (UTF-8 by default)."""
+        return self.content.decode(self._charset() or "utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.content)
+
+    def _charset(self) -> str | None:
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip('"')
+        return None
+
+    def __repr__(self) -> str:
+        return f"<RawResponse [{self.status}] {len(self.content)} bytes>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RawResponse, (self.status, self.headers, self.content))

@@ -1,0 +1,90 @@
+//! One tokio runtime per process, and the two ways Python waits on it: blocking with the GIL
+//! released (sync client) or awaiting a spawned task (async client).
+//!
+//! A forked child inherits the parent's runtime without its threads: waiting on it would hang.
+//! So the runtime is keyed by process id and a child makes its own (the parent's is leaked, as
+//! dropping it would try to join threads that do not exist in the child).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+
+use crate::errors::internal_error;
+
+static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+
+/// How often a blocked sync call looks for Ctrl-C (Python signal handlers run only with the GIL).
+const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// This process's runtime, started on first use.
+pub fn runtime() -> PyResult<&'static Runtime> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((owner, runtime)) = *slot
+        && owner == pid
+    {
+        return Ok(runtime);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("paragon-connect")
+        .build()
+        .map_err(|error| internal_error(format!("could not start the I/O runtime: {error}")))?;
+    let runtime: &'static Runtime = Box::leak(Box::new(runtime));
+    *slot = Some((pid, runtime));
+    Ok(runtime)
+}
+
+/// A task on the runtime that is aborted when dropped: a cancelled asyncio task or an
+/// interrupted sync call stops its request instead of leaving it running.
+pub struct Spawned<T>(JoinHandle<T>);
+
+impl<T: Send + 'static> Spawned<T> {
+    pub fn new(future: impl Future<Output = T> + Send + 'static) -> PyResult<Self> {
+        Ok(Spawned(runtime()?.spawn(future)))
+    }
+}
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for Spawned<T> {
+    /// A panic in the task becomes an exception here, never a crash.
+    type Output = PyResult<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| {
+            joined.map_err(|error| internal_error(format!("the request task failed: {error}")))
+        })
+    }
+}
+
+/// Runs `future` on the runtime and waits for it with the GIL released, waking every
+/// [`SIGNAL_CHECK_INTERVAL`] to let Python handle signals (Ctrl-C aborts the request).
+pub fn wait<T: Send + 'static>(
+    py: Python<'_>,
+    future: impl Future<Output = T> + Send + 'static,
+) -> PyResult<T> {
+    let runtime = runtime()?;
+    let mut task = Spawned::new(future)?;
+    loop {
+        let waited = py.detach(|| {
+            runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task).await })
+        });
+        match waited {
+            Ok(result) => return result,
+            Err(_still_running) => py.check_signals()?,
+        }
+    }
+}
