@@ -3,11 +3,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use paragon_connect::{Client, ClientBuilder};
+use paragon_connect::{Client, ClientBuilder, ConfigError, duration_from_seconds};
 use pyo3::prelude::*;
 use pyo3::types::PyAny;
 
-use crate::convert::{CallArguments, header_text, response_to_python, to_duration, to_pairs};
+use crate::convert::{CallArguments, header_text, response_to_python, to_pairs};
 use crate::errors::to_py_err;
 use crate::runtime::{Spawned, wait};
 
@@ -109,11 +109,17 @@ fn build(
             builder = builder.default_header(name, value);
         }
     }
-    if let Some(timeout) = to_duration("timeout", timeout)? {
-        builder = builder.timeout(timeout);
+    let seconds = |setting: &'static str, value: Option<f64>| {
+        value
+            .map(duration_from_seconds)
+            .transpose()
+            .map_err(|reason| to_py_err(py, ConfigError::new(setting, reason).into()))
+    };
+    if let Some(duration) = seconds("timeout", timeout)? {
+        builder = builder.timeout(duration);
     }
-    if let Some(timeout) = to_duration("connect_timeout", connect_timeout)? {
-        builder = builder.connect_timeout(timeout);
+    if let Some(duration) = seconds("connect_timeout", connect_timeout)? {
+        builder = builder.connect_timeout(duration);
     }
     let client = builder.build().map_err(|error| to_py_err(py, error))?;
     Ok(SharedClient::new(client))
@@ -205,7 +211,7 @@ impl Paragon {
             raw,
             timeout,
         }
-        .into_options()?;
+        .into_options(py)?;
         let client = self.shared.get(py)?;
         let outcome = wait(py, async move {
             client.request(&integration_type, &path, options).await
@@ -310,7 +316,7 @@ impl AsyncParagon {
                 raw,
                 timeout,
             }
-            .into_options()?;
+            .into_options(py)?;
             PyResult::Ok((self.shared.get(py)?, options))
         })?;
         // Dropped (and so aborted) if the awaiting asyncio task is cancelled.

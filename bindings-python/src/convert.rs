@@ -2,14 +2,15 @@
 //! any size keep their value, floats round-trip exactly, anything JSON cannot hold is refused with
 //! the path to it (`body["items"][3]`).
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use paragon_connect::serde_json::{Map, Number, Value};
-use paragon_connect::{Body, RawResponse, RequestOptions, Response};
+use paragon_connect::{
+    Body, InvalidRequestError, RawResponse, RequestOptions, Response, duration_from_seconds,
+};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use crate::errors::to_py_err;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
     PyType,
@@ -203,19 +204,6 @@ fn query_text(path: &str, value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     )))
 }
 
-/// A timeout in seconds.
-pub fn to_duration(argument: &str, seconds: Option<f64>) -> PyResult<Option<Duration>> {
-    match seconds {
-        None => Ok(None),
-        Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 => {
-            Ok(Some(Duration::from_secs_f64(seconds)))
-        }
-        Some(seconds) => Err(PyValueError::new_err(format!(
-            "{argument} must be a positive number of seconds, not {seconds}"
-        ))),
-    }
-}
-
 /// The arguments of `request()` after the two positionals.
 pub struct CallArguments<'py> {
     pub method: Option<String>,
@@ -228,7 +216,7 @@ pub struct CallArguments<'py> {
 }
 
 impl CallArguments<'_> {
-    pub fn into_options(self) -> PyResult<RequestOptions> {
+    pub fn into_options(self, py: Python<'_>) -> PyResult<RequestOptions> {
         Ok(RequestOptions {
             method: self.method,
             body: self.body.as_ref().map(to_body).transpose()?,
@@ -242,7 +230,11 @@ impl CallArguments<'_> {
             },
             selected_credential_id: self.selected_credential_id,
             raw: self.raw,
-            timeout: to_duration("timeout", self.timeout)?,
+            timeout: self
+                .timeout
+                .map(duration_from_seconds)
+                .transpose()
+                .map_err(|reason| to_py_err(py, InvalidRequestError::new("timeout", reason).into()))?,
         })
     }
 }

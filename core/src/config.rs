@@ -24,6 +24,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// The SDK's version, sent in `User-Agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// A number of seconds, as the bindings take timeouts, or why it is not a valid timeout: it must
+/// be finite and greater than zero.
+pub fn duration_from_seconds(seconds: f64) -> Result<Duration, String> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 1e9 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!("must be a positive number of seconds, not {seconds}"))
+    }
+}
+
 /// Settings for a [`Client`](crate::Client). Anything not given is read from the environment
 /// (`PARAGON_PROJECT_ID`, `PARAGON_USER_TOKEN`, `PARAGON_HOST`, `PARAGON_PROXY_BASE_URL`,
 /// `PARAGON_ZEUS_BASE_URL`, `PARAGON_HERMES_BASE_URL`; an empty variable counts as unset).
@@ -574,6 +584,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(settings.proxy_base_url.as_str(), "http://proxy.internal/");
+    }
+
+    #[test]
+    fn seconds_become_durations_when_positive_and_finite() {
+        assert_eq!(duration_from_seconds(1.5), Ok(Duration::from_millis(1500)));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e12] {
+            assert!(duration_from_seconds(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

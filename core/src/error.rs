@@ -96,7 +96,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+    pub fn new(setting: &'static str, reason: impl Into<String>) -> Self {
         ConfigError {
             setting,
             reason: reason.into(),
@@ -115,7 +115,7 @@ pub struct InvalidRequestError {
 }
 
 impl InvalidRequestError {
-    pub(crate) fn new(argument: &'static str, reason: impl Into<String>) -> Self {
+    pub fn new(argument: &'static str, reason: impl Into<String>) -> Self {
         InvalidRequestError {
             argument,
             reason: reason.into(),

@@ -37,7 +37,7 @@ mod secret;
 pub use client::{Client, PreparedRequest};
 pub use config::{
     CLOUD_HERMES_BASE_URL, CLOUD_PROXY_BASE_URL, CLOUD_ZEUS_BASE_URL, ClientBuilder,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, VERSION,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, VERSION, duration_from_seconds,
 };
 pub use error::{
     CallSite, ConfigError, ConnectionError, DecodeError, Error, ErrorKind, InvalidRequestError,

@@ -242,14 +242,26 @@ async fn paragon(
     if !target.starts_with("/projects/") {
         return paragon_error(StatusCode::NOT_FOUND, "Not found.", json!({}));
     }
-    state.requests().push(RecordedRequest::new(
-        peer,
-        parts.method.as_str(),
-        target,
-        &parts.headers,
-        &body,
-    ));
+    let index = {
+        let mut requests = state.requests();
+        requests.push(RecordedRequest::new(
+            peer,
+            parts.method.as_str(),
+            target,
+            &parts.headers,
+            &body,
+        ));
+        requests.len() - 1
+    };
+    let response = answer(&state, &parts, &body).await;
+    // Not reached when the client goes away first: hyper drops this future with the connection.
+    if let Some(request) = state.requests().get_mut(index) {
+        request.answered = true;
+    }
+    response
+}
 
+async fn answer(state: &SandboxState, parts: &http::request::Parts, body: &[u8]) -> Response {
     let path = parts.uri.path();
     let rest = &path["/projects/".len()..];
     let (project, rest) = rest.split_once('/').unwrap_or((rest, ""));
@@ -282,7 +294,7 @@ async fn paragon(
         path: &upstream_path,
         query: parts.uri.query(),
         headers: &parts.headers,
-        body: &body,
+        body,
     };
     let Some(upstream) = upstreams::call(integration, &call) else {
         return paragon_error(

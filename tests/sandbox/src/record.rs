@@ -15,6 +15,9 @@ pub struct RecordedRequest {
     pub body_base64: String,
     /// The client's address: requests that share it came over one connection.
     pub peer: String,
+    /// Whether the sandbox finished answering. A request whose client went away first (a
+    /// cancelled call) stays unanswered: the server dropped its handler with the connection.
+    pub answered: bool,
 }
 
 impl RecordedRequest {
@@ -27,6 +30,7 @@ impl RecordedRequest {
     ) -> Self {
         RecordedRequest {
             peer: peer.to_string(),
+            answered: false,
             method: method.to_owned(),
             target: target.to_owned(),
             headers: headers

@@ -1,0 +1,289 @@
+"""The sync client against the sandbox: what a user does with it (twin of test_async_client.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from conftest import Sandbox, drive_file_bytes
+
+import paragon_connect as pc
+from paragon_connect import Paragon
+
+
+def test_slack_message_returns_the_unwrapped_output(client: Paragon) -> None:
+    sent = client.request(
+        "slack", "/chat.postMessage", method="POST", body={"channel": "C0", "text": "hi"}
+    )
+    assert sent["ok"] is True
+    assert sent["message"]["text"] == "hi"
+
+
+def test_query_dict_with_numbers(client: Paragon, sandbox: Sandbox) -> None:
+    files = client.request(
+        "googledrive", "/files", query={"pageSize": 1, "shared": True, "ids": ["a", "b"]}
+    )
+    assert [file["id"] for file in files["files"]] == [sandbox.drive_file_id]
+    target = sandbox.requests()[0]["target"]
+    assert target.endswith("/googledrive/files?pageSize=1&shared=true&ids=a&ids=b")
+
+
+def test_a_binary_file_downloads_intact(client: Paragon, sandbox: Sandbox) -> None:
+    raw = client.request("googledrive", f"/files/{sandbox.drive_file_id}/?alt=media", raw=True)
+    assert isinstance(raw, pc.RawResponse)
+    assert raw.status == 200
+    assert raw.content == drive_file_bytes()
+    assert raw.headers["Content-Type"] == "application/pdf"
+    assert "content-disposition" in raw.headers
+
+
+def test_raw_response_text_json_and_repeated_headers(client: Paragon, sandbox: Sandbox) -> None:
+    sandbox.push_reply(
+        {
+            "headers": [
+                ["content-type", "application/json; charset=utf-8"],
+                ["Set-Cookie", "a=1"],
+                ["set-cookie", "b=2"],
+            ],
+            "body": {"text": '{"output": {"é": 1}}'},
+        }
+    )
+    raw = client.request("echo", "/x", raw=True)
+    assert raw.json() == {"output": {"é": 1}}
+    assert raw.text == '{"output": {"é": 1}}'
+    assert raw.headers.get_list("SET-COOKIE") == ["a=1", "b=2"]
+    assert raw.headers["set-cookie"] == "a=1, b=2"
+    assert pickle.loads(pickle.dumps(raw)).content == raw.content
+
+
+def test_a_404_is_caught_as_not_found(client: Paragon) -> None:
+    with pytest.raises(pc.NotFoundError) as caught:
+        client.request("googledrive", "/files/does-not-exist")
+    error = caught.value
+    assert error.status == 404
+    assert error.is_integration_error is True
+    assert error.body["meta"]["response"]["error"]["code"] == 404
+    assert json.loads(error.content) == error.body
+    assert (error.method, error.integration_type, error.path) == (
+        "GET",
+        "googledrive",
+        "/files/does-not-exist",
+    )
+    assert str(error).startswith("GET googledrive /files/does-not-exist: Paragon answered 404")
+
+
+def test_the_environment_configures_the_client(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARAGON_PROJECT_ID", sandbox.project_id)
+    monkeypatch.setenv("PARAGON_USER_TOKEN", sandbox.token())
+    monkeypatch.setenv("PARAGON_PROXY_BASE_URL", sandbox.url)
+    with Paragon() as paragon:
+        assert paragon.project_id == sandbox.project_id
+        assert paragon.request("slack", "conversations.list")["ok"] is True
+
+
+def test_missing_settings_are_configuration_errors() -> None:
+    with pytest.raises(pc.ConfigurationError) as caught:
+        Paragon(user_token="t-12345678")
+    assert caught.value.setting == "project_id"
+    assert isinstance(caught.value, ValueError)
+    with pytest.raises(pc.ConfigurationError, match="timeout"):
+        Paragon(project_id="p", user_token="t-12345678", timeout=0)
+    with pytest.raises(pc.ConfigurationError, match="plain http"):
+        Paragon(project_id="p", user_token="t-12345678", proxy_base_url="http://example.com")
+
+
+def test_repr_and_errors_never_show_the_token(sandbox: Sandbox) -> None:
+    token = sandbox.token()
+    paragon = Paragon(**sandbox.settings(user_token=token))
+    assert token not in repr(paragon)
+    assert "redacted" in repr(paragon)
+    sandbox.push_reply({"status": 401, "body": {"json": {"message": f"bad token {token}"}}})
+    with pytest.raises(pc.AuthenticationError) as caught:
+        paragon.request("echo", "/x")
+    assert token not in str(caught.value)
+    assert caught.value.message == "bad token [redacted]"
+
+
+def test_the_user_agent_names_python(client: Paragon, sandbox: Sandbox) -> None:
+    client.request("echo", "/x")
+    agent = dict(sandbox.requests()[0]["headers"])["user-agent"]
+    version = sys.version_info
+    assert agent == (
+        f"paragon-connect/{pc.__version__} "
+        f"(python; CPython {version.major}.{version.minor}.{version.micro})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"a": {1, 2}}, r'body\["a"\] is of type set'),
+        ({"items": [1, 2, 3, object()]}, r'body\["items"\]\[3\] is of type object'),
+        ({b"key": 1}, "key of type bytes"),
+        ({1: "a"}, "key of type int"),
+        ({"n": float("nan")}, r'body\["n"\] is NaN'),
+        ({"n": [float("inf")]}, r'body\["n"\]\[0\] is inf'),
+        ({"price": Decimal("1.10")}, "type Decimal"),
+        ({"blob": b"\x00"}, r'body\["blob"\] is of type bytes'),
+    ],
+)
+def test_non_json_bodies_are_refused_before_sending(
+    client: Paragon, sandbox: Sandbox, body: Any, problem: str
+) -> None:
+    with pytest.raises((TypeError, ValueError), match=problem):
+        client.request("echo", "/x", method="POST", body=body)
+    assert sandbox.requests() == []
+
+
+def test_a_body_that_contains_itself_is_refused(client: Paragon, sandbox: Sandbox) -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="contain itself"):
+        client.request("echo", "/x", method="POST", body=loop)
+    assert sandbox.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"headers": {"X-A": 1}}, r'headers\["X-A"\] must be str'),
+        ({"headers": "X-A: 1"}, "headers must be a dict"),
+        ({"query": {"a": None}}, r'query\["a"\] must be str, int'),
+        ({"query": {"a": float("nan")}}, "not a number"),
+    ],
+)
+def test_malformed_headers_and_query_are_refused(
+    client: Paragon, sandbox: Sandbox, arguments: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises((TypeError, ValueError), match=problem):
+        client.request("echo", "/x", **arguments)
+    assert sandbox.requests() == []
+
+
+def test_exact_numbers_and_unicode_cross_both_ways(client: Paragon, sandbox: Sandbox) -> None:
+    body = {"big": 10**40, "neg": -(2**70), "f": 0.1, "tiny": 5e-324, "text": "Grüße 🚀 \u2028"}
+    sandbox.push_reply({"body": {"json": {"output": body}}})
+    answer = client.request("echo", "/x", method="POST", body=body)
+    assert answer == body
+    assert type(answer["big"]) is int and answer["big"] == 10**40
+    sent = sandbox.requests()[0]
+    wire = json.loads(base64.b64decode(sent["body_base64"]))
+    assert wire == body
+
+
+def test_ten_megabyte_bodies_both_ways(client: Paragon, sandbox: Sandbox) -> None:
+    blob = os.urandom(10 * 1024 * 1024)
+    raw = client.request("echo", "/upload", method="PUT", body=blob, raw=True)
+    assert base64.b64decode(raw.json()["body_base64"]) == blob
+    big_json = {"rows": ["x" * 1000] * 10_000}
+    answer = client.request("echo", "/rows", method="POST", body=big_json)
+    assert json.loads(answer["body"]) == big_json
+
+
+def test_threads_share_one_client_and_overlap(client: Paragon, sandbox: Sandbox) -> None:
+    for _ in range(8):
+        sandbox.push_reply({"delay_ms": 300, "body": {"json": {"output": "slow"}}})
+    results: list[Any] = []
+
+    def call() -> None:
+        results.append(client.request("echo", "/slow"))
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["slow"] * 8
+    # Calls that waited one after another would have reused one connection; overlapping calls
+    # (the GIL released while waiting) needed one each.
+    peers = {request["peer"] for request in sandbox.requests()}
+    assert len(peers) == 8
+
+
+def test_many_threads_many_calls(client: Paragon) -> None:
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            for call in range(25):
+                answer = client.request(
+                    "slack", "/chat.postMessage", method="POST",
+                    body={"channel": "C0", "text": f"{index}-{call}"},
+                )
+                assert answer["message"]["text"] == f"{index}-{call}"
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_a_signal_interrupts_a_waiting_call(client: Paragon, sandbox: Sandbox) -> None:
+    sandbox.push_reply({"delay_ms": 1500, "body": {"json": {"output": "late"}}})
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(Interrupted):
+            client.request("echo", "/slow")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    time.sleep(1.6)  # past the moment the sandbox would have answered
+    # The client is still usable after the interruption.
+    assert client.request("slack", "conversations.list")["ok"] is True
+    slow, after = sandbox.requests()
+    assert slow["answered"] is False, "the interrupted request went on in the background"
+    assert after["answered"] is True
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_the_client_works_in_a_forked_child(client: Paragon) -> None:
+    assert client.request("slack", "conversations.list")["ok"] is True
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report and leave without running pytest's teardown
+        try:
+            answer = client.request("slack", "conversations.list")
+            os.write(writer, json.dumps(answer["ok"]).encode())
+        except BaseException as error:  # noqa: BLE001
+            os.write(writer, repr(error).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        report = pipe.read()
+    os.waitpid(pid, 0)
+    assert report == "true"
+    # And the parent carries on with its own pool.
+    assert client.request("slack", "conversations.list")["ok"] is True
+
+
+def test_close_and_context_manager(sandbox: Sandbox) -> None:
+    with Paragon(**sandbox.settings()) as paragon:
+        assert paragon.request("slack", "conversations.list")["ok"] is True
+    # A closed client opens new connections when used again (as requests.Session does).
+    assert paragon.request("slack", "conversations.list")["ok"] is True
+    paragon.close()
