@@ -2,6 +2,7 @@
 //! any size keep their value, floats round-trip exactly, anything JSON cannot hold is refused with
 //! the path to it (`body["items"][3]`).
 
+use crate::errors::to_py_err;
 use bytes::Bytes;
 use paragon_connect::serde_json::{Map, Number, Value};
 use paragon_connect::{
@@ -10,7 +11,6 @@ use paragon_connect::{
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use crate::errors::to_py_err;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
     PyType,
@@ -234,7 +234,9 @@ impl CallArguments<'_> {
                 .timeout
                 .map(duration_from_seconds)
                 .transpose()
-                .map_err(|reason| to_py_err(py, InvalidRequestError::new("timeout", reason).into()))?,
+                .map_err(|reason| {
+                    to_py_err(py, InvalidRequestError::new("timeout", reason).into())
+                })?,
         })
     }
 }

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from paragon_connect import AsyncParagon, Paragon
 
 REPO = Path(__file__).resolve().parents[2]

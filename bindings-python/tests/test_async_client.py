@@ -10,10 +10,9 @@ import os
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+import paragon_connect as pc
 import pytest
 from conftest import Sandbox, drive_file_bytes
-
-import paragon_connect as pc
 from paragon_connect import AsyncParagon
 
 T = TypeVar("T")
@@ -34,7 +33,9 @@ def run(request: pytest.FixtureRequest) -> Runner[Any]:
     return runner
 
 
-def with_client(sandbox: Sandbox, body: Callable[[AsyncParagon], Awaitable[T]]) -> Callable[[], Coroutine[Any, Any, T]]:
+def with_client(
+    sandbox: Sandbox, body: Callable[[AsyncParagon], Awaitable[T]]
+) -> Callable[[], Coroutine[Any, Any, T]]:
     async def main() -> T:
         async with AsyncParagon(**sandbox.settings()) as paragon:
             return await body(paragon)
@@ -142,7 +143,9 @@ def test_many_concurrent_calls_on_one_client(sandbox: Sandbox, run: Runner[Any])
         return await asyncio.gather(
             *(
                 paragon.request(
-                    "slack", "/chat.postMessage", method="POST",
+                    "slack",
+                    "/chat.postMessage",
+                    method="POST",
                     body={"channel": "C0", "text": str(i)},
                 )
                 for i in range(300)
@@ -227,7 +230,7 @@ def test_the_client_works_in_a_forked_child(sandbox: Sandbox) -> None:
     if pid == 0:
         try:
             os.write(writer, json.dumps(asyncio.run(call())["ok"]).encode())
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             os.write(writer, repr(error).encode())
         finally:
             os._exit(0)

@@ -8,10 +8,9 @@ import base64
 import json
 from typing import Any
 
+import paragon_connect as pc
 import pytest
 from conftest import CONFORMANCE_DIR, Sandbox
-
-import paragon_connect as pc
 
 
 def load_cases() -> list[dict[str, Any]]:

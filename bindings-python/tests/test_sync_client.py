@@ -13,10 +13,9 @@ import time
 from decimal import Decimal
 from typing import Any
 
+import paragon_connect as pc
 import pytest
 from conftest import Sandbox, drive_file_bytes
-
-import paragon_connect as pc
 from paragon_connect import Paragon
 
 
@@ -218,11 +217,13 @@ def test_many_threads_many_calls(client: Paragon) -> None:
         try:
             for call in range(25):
                 answer = client.request(
-                    "slack", "/chat.postMessage", method="POST",
+                    "slack",
+                    "/chat.postMessage",
+                    method="POST",
                     body={"channel": "C0", "text": f"{index}-{call}"},
                 )
                 assert answer["message"]["text"] == f"{index}-{call}"
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
@@ -268,7 +269,7 @@ def test_the_client_works_in_a_forked_child(client: Paragon) -> None:
         try:
             answer = client.request("slack", "conversations.list")
             os.write(writer, json.dumps(answer["ok"]).encode())
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             os.write(writer, repr(error).encode())
         finally:
             os._exit(0)

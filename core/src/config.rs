@@ -30,7 +30,9 @@ pub fn duration_from_seconds(seconds: f64) -> Result<Duration, String> {
     if seconds.is_finite() && seconds > 0.0 && seconds <= 1e9 {
         Ok(Duration::from_secs_f64(seconds))
     } else {
-        Err(format!("must be a positive number of seconds, not {seconds}"))
+        Err(format!(
+            "must be a positive number of seconds, not {seconds}"
+        ))
     }
 }
 

@@ -2,19 +2,21 @@
 
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Union, overload
+from typing import Any, Literal, TypeAlias, overload
 
 from ._types import RawResponse
 
 __version__: str
 
 #: A request body: JSON-compatible values are sent as JSON, ``str`` as text, bytes as they are.
-Body = Union[Mapping[str, Any], Sequence[Any], str, bytes, bytearray, memoryview, int, float, bool, None]
+Body: TypeAlias = (
+    Mapping[str, Any] | Sequence[Any] | str | bytes | bytearray | memoryview | int | float | bool
+) | None
 #: Headers: a mapping, or ``(name, value)`` pairs to repeat a name.
-HeadersArg = Union[Mapping[str, str], Sequence[tuple[str, str]]]
-QueryValue = Union[str, int, float, bool, Sequence[Union[str, int, float, bool]]]
+HeadersArg: TypeAlias = Mapping[str, str] | Sequence[tuple[str, str]]
+QueryValue: TypeAlias = str | int | float | bool | Sequence[str | int | float | bool]
 #: Query parameters: a mapping, or ``(name, value)`` pairs; a list value repeats the name.
-QueryArg = Union[Mapping[str, QueryValue], Sequence[tuple[str, QueryValue]]]
+QueryArg: TypeAlias = Mapping[str, QueryValue] | Sequence[tuple[str, QueryValue]]
 
 class Paragon:
     """A Paragon Connect client for one user, for threads and plain (non-async) code.

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The Python package's checks and suites: ruff, then pytest (which also runs mypy --strict
+# against the stubs) against sandbox processes over real HTTP.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib.sh
+source scripts/python-env.sh
+
+step "Python: building the sandbox"
+cargo build --quiet --locked -p paragon-sandbox
+
+step "Python: ruff"
+.venv/bin/ruff check bindings-python/python bindings-python/tests bindings-python/examples
+.venv/bin/ruff format --check bindings-python/python bindings-python/tests bindings-python/examples
+
+step "Python: pytest"
+cd bindings-python
+PARAGON_SANDBOX_BIN="$PWD/../target/debug/paragon-sandbox" ../.venv/bin/python -m pytest -p no:cacheprovider -q

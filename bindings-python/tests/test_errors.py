@@ -1,0 +1,129 @@
+"""The exception tree: each core error kind and each status class reaches its own class, with its
+attributes, and every class pickles."""
+
+from __future__ import annotations
+
+import builtins
+import pickle
+import socket
+from typing import Any
+
+import paragon_connect as pc
+import pytest
+from conftest import Sandbox
+from paragon_connect import Paragon
+
+ALL_CLASSES = [getattr(pc.errors, name) for name in pc.errors.__all__]
+
+
+def raised(call: Any) -> pc.ParagonError:
+    with pytest.raises(pc.ParagonError) as caught:
+        call()
+    return caught.value
+
+
+def test_every_class_is_exported_and_under_paragon_error() -> None:
+    for cls in ALL_CLASSES:
+        assert issubclass(cls, pc.ParagonError)
+        assert getattr(pc, cls.__name__) is cls
+    assert issubclass(pc.InvalidRequestError, ValueError)
+    assert issubclass(pc.ConfigurationError, ValueError)
+    assert issubclass(pc.TimeoutError, builtins.TimeoutError)
+    assert issubclass(pc.ConnectionError, builtins.ConnectionError)
+    for status_class in (
+        pc.BadRequestError,
+        pc.AuthenticationError,
+        pc.PermissionDeniedError,
+        pc.NotFoundError,
+        pc.ConflictError,
+        pc.UnprocessableEntityError,
+        pc.RateLimitError,
+        pc.InternalServerError,
+    ):
+        assert issubclass(status_class, pc.APIStatusError)
+
+
+def kinds_seen(
+    sandbox: Sandbox, token: str | None = None
+) -> dict[type[pc.ParagonError], pc.ParagonError]:
+    """One real instance of every class, each produced the way a user would meet it."""
+    seen: dict[type[pc.ParagonError], pc.ParagonError] = {}
+
+    def keep(error: pc.ParagonError) -> None:
+        seen[type(error)] = error
+
+    keep(raised(lambda: Paragon(user_token="t-12345678")))
+    token = token or sandbox.token()
+    client = Paragon(**sandbox.settings(user_token=token))
+    keep(raised(lambda: client.request("slack", "/../me")))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    offline = Paragon(
+        **sandbox.settings(user_token=token, proxy_base_url=f"http://127.0.0.1:{closed_port}")
+    )
+    keep(raised(lambda: offline.request("slack", "/x")))
+    sandbox.push_reply({"delay_ms": 2000})
+    keep(raised(lambda: client.request("echo", "/x", timeout=0.1)))
+    sandbox.push_reply({"body": {"text": "truncated answer"}, "truncate_to": 3})
+    keep(raised(lambda: client.request("echo", "/x")))
+    for status in (400, 401, 403, 404, 409, 418, 422, 429, 500, 503):
+        sandbox.push_reply(
+            {
+                "status": status,
+                "headers": [["x-request-id", f"req-{status}"], ["retry-after", "2"]],
+                "body": {"json": {"message": f"status {status}", "code": "0704"}},
+            }
+        )
+        keep(raised(lambda: client.request("echo", "/x")))
+    return seen
+
+
+def test_each_kind_reaches_its_own_class(sandbox: Sandbox) -> None:
+    seen = kinds_seen(sandbox)
+    assert set(seen) == set(ALL_CLASSES) - {pc.ParagonError}, "a class no error reaches"
+    assert seen[pc.ConfigurationError].setting == "project_id"  # type: ignore[attr-defined]
+    assert seen[pc.InvalidRequestError].argument == "path"  # type: ignore[attr-defined]
+    assert seen[pc.TimeoutError].timeout == pytest.approx(0.1)  # type: ignore[attr-defined]
+    assert seen[pc.DecodeError].status == 200  # type: ignore[attr-defined]
+    rate_limited = seen[pc.RateLimitError]
+    assert isinstance(rate_limited, pc.RateLimitError)
+    assert rate_limited.retry_after == 2.0
+    assert rate_limited.request_id == "req-429"
+    assert rate_limited.code == "0704"
+    assert rate_limited.message == "status 429"
+    assert rate_limited.body == {"message": "status 429", "code": "0704"}
+    assert rate_limited.headers["X-Request-Id"] == "req-429"
+    assert type(seen[pc.APIStatusError]).__name__ == "APIStatusError"
+    assert seen[pc.APIStatusError].status == 418  # type: ignore[attr-defined]
+
+
+def test_every_error_pickles_with_its_attributes(sandbox: Sandbox) -> None:
+    for cls, error in kinds_seen(sandbox).items():
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is cls
+        assert str(copy) == str(error)
+        assert copy.__dict__.keys() == error.__dict__.keys()
+        if isinstance(error, pc.APIStatusError):
+            assert isinstance(copy, pc.APIStatusError)
+            assert (copy.status, copy.body, copy.content) == (
+                error.status,
+                error.body,
+                error.content,
+            )
+            assert copy.headers == error.headers
+
+
+def test_no_message_or_repr_shows_the_token(sandbox: Sandbox) -> None:
+    token = sandbox.token()
+    errors = kinds_seen(sandbox, token)
+    # A server that echoes the token back (as some do in 401 bodies) must not leak it either.
+    sandbox.push_reply({"status": 401, "body": {"json": {"message": f"rejected {token}"}}})
+    client = Paragon(**sandbox.settings(user_token=token))
+    errors[pc.AuthenticationError] = raised(lambda: client.request("echo", "/x"))
+    for error in errors.values():
+        assert token not in str(error)
+        assert token not in repr(error)
+        assert token not in repr(
+            {k: v for k, v in error.__dict__.items() if k not in ("body", "content")}
+        )
