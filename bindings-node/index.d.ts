@@ -1,0 +1,179 @@
+/**
+ * paragon-connect: the server-side SDK for Paragon's Connect API.
+ *
+ * ```ts
+ * import { Paragon, NotFoundError } from 'paragon-connect'
+ * const paragon = new Paragon({ projectId, userToken }) // or PARAGON_* environment variables
+ * await paragon.request('slack', '/chat.postMessage', {
+ *   method: 'POST', body: { channel: 'C0', text: 'hi' } }) // -> { ok: true, ... }
+ * ```
+ */
+
+/** Headers: a plain object, a `Headers`, a `Map`, or `[name, value]` pairs (to repeat a name). */
+export type HeadersInit =
+  | Record<string, string | number | boolean | undefined | ReadonlyArray<string>>
+  | Headers
+  | Map<string, string>
+  | ReadonlyArray<readonly [string, string]>
+
+export type QueryValue = string | number | boolean | bigint
+/** Query parameters: an object (an array value repeats the name), `URLSearchParams`, or pairs. */
+export type QueryInit =
+  | Record<string, QueryValue | ReadonlyArray<QueryValue> | undefined>
+  | URLSearchParams
+  | ReadonlyArray<readonly [string, QueryValue]>
+
+/** A request body: JSON values are sent as JSON; a string, `Buffer`, typed array or `ArrayBuffer` as is. */
+export type Body = object | string | number | boolean | null | Buffer | Uint8Array | ArrayBuffer
+
+export interface ParagonOptions {
+  /** Or `PARAGON_PROJECT_ID`. */
+  projectId?: string
+  /** A Paragon User Token (a JWT signed with your project's signing key), or `PARAGON_USER_TOKEN`. */
+  userToken?: string
+  /** The domain of an on-premise installation, or `PARAGON_HOST`. */
+  host?: string
+  /** Or `PARAGON_PROXY_BASE_URL`; default `https://proxy.useparagon.com` (`https://worker-proxy.<host>`). */
+  proxyBaseUrl?: string
+  /** Or `PARAGON_ZEUS_BASE_URL`; default `https://zeus.useparagon.com` (`https://zeus.<host>`). */
+  zeusBaseUrl?: string
+  /** Or `PARAGON_HERMES_BASE_URL`; default `https://hermes.useparagon.com` (`https://hermes.<host>`). */
+  hermesBaseUrl?: string
+  /** Headers sent with every call (a call's own headers of the same name replace them). */
+  defaultHeaders?: HeadersInit
+  /** Milliseconds allowed for a whole call; default 60 000. */
+  timeout?: number
+  /** Milliseconds allowed to open a connection; default 10 000. */
+  connectTimeout?: number
+  /** Allow `http://` base URLs on hosts other than loopback (the token then travels in clear). */
+  allowInsecureHttp?: boolean
+  /** Return integers beyond `Number.MAX_SAFE_INTEGER` as `BigInt` instead of rounding them. */
+  exactIntegers?: boolean
+}
+
+/** The browser SDK's `request()` options, plus `query`, `raw`, `timeout`, `signal`, `exactIntegers`. */
+export interface RequestOptions {
+  /** Any HTTP verb, case-insensitive; default `GET`. */
+  method?: string
+  body?: Body
+  headers?: HeadersInit
+  /** Which of the user's connected accounts to use (`X-Paragon-Credential`). */
+  selectedCredentialId?: string
+  /** Appended to the path's own query string, each parameter percent-encoded once. */
+  query?: QueryInit
+  /** Resolve to status, headers and the body's bytes, untouched. */
+  raw?: boolean
+  /** Milliseconds allowed for this call, replacing the client's `timeout`. */
+  timeout?: number
+  /** Aborting rejects the call with an `AbortError` and stops the request. */
+  signal?: AbortSignal
+  /** Return integers beyond `Number.MAX_SAFE_INTEGER` as `BigInt` (default: the client's setting). */
+  exactIntegers?: boolean
+}
+
+/** A response exactly as it arrived. */
+export interface RawResponse {
+  status: number
+  /** Every header; repeated values are kept (`getSetCookie()`, `get()` joins them). */
+  headers: Headers
+  body: Buffer
+}
+
+/** A Paragon Connect client for one user. Safe to share; calls never block the event loop. */
+export declare class Paragon {
+  constructor(options?: ParagonOptions)
+  /** The project this client calls. */
+  readonly projectId: string
+  /**
+   * Calls `path` of the integration's API through Paragon's proxy, as the user. Resolves to the
+   * upstream answer as the browser SDK decodes it: parsed JSON without Paragon's `output`
+   * wrapper, text, or `undefined` for an empty body.
+   */
+  request(integrationType: string, path: string, options: RequestOptions & { raw: true }): Promise<RawResponse>
+  request<T = unknown>(integrationType: string, path: string, options?: RequestOptions): Promise<T>
+  toJSON(): { projectId: string }
+}
+
+/** Base class of every error the SDK throws. */
+export declare class ParagonError extends Error {}
+
+/** The client's settings are missing or malformed. */
+export declare class ConfigurationError extends ParagonError {
+  /** The setting at fault, e.g. `project_id`. */
+  setting: string
+}
+
+/** A call's arguments cannot be sent as given; nothing was sent. */
+export declare class InvalidRequestError extends ParagonError {
+  /** The argument at fault: `path`, `integration_type`, `headers`, ... */
+  argument: string
+}
+
+/** Properties of errors that happened during a call. */
+export interface CallDetails {
+  method: string
+  integrationType: string
+  path: string
+}
+
+/** Paragon could not be reached, or the connection broke before an answer arrived. */
+export declare class ConnectionError extends ParagonError {}
+export interface ConnectionError extends CallDetails {}
+
+/** The connect or total timeout ran out. */
+export declare class TimeoutError extends ParagonError {
+  /** The limit that ran out, in milliseconds. */
+  timeout: number
+}
+export interface TimeoutError extends CallDetails {}
+
+/** An answer arrived but its body could not be read (cut short, bad gzip, ...). */
+export declare class DecodeError extends ParagonError {
+  status: number
+}
+export interface DecodeError extends CallDetails {}
+
+/**
+ * Paragon or the upstream API answered with a status outside 2xx. As in the browser SDK,
+ * `message` is Paragon's message and `response` the parsed body.
+ */
+export declare class APIStatusError extends ParagonError {
+  status: number
+  /** Paragon's error code (`"7210"`, ...), when the body carried one. */
+  code?: string
+  /** The body: parsed JSON, else text, else undefined when empty. */
+  body?: unknown
+  /** The same as `body`, under the browser SDK's name. */
+  response?: unknown
+  /** The body's bytes, exactly as received. */
+  content: Buffer
+  headers: Headers
+  requestId?: string
+  /** Seconds the server asked to wait (`Retry-After`), when it said. */
+  retryAfter?: number
+  /** True when Paragon says the upstream API failed (`meta.isIntegrationError`). */
+  isIntegrationError: boolean
+  /** The call and the status in one line, e.g. `GET slack /x: Paragon answered 404 Not Found: ...`. */
+  description: string
+}
+export interface APIStatusError extends CallDetails {}
+
+/** 400 */
+export declare class BadRequestError extends APIStatusError {}
+/** 401: the user token is missing, invalid, expired or for another project. */
+export declare class AuthenticationError extends APIStatusError {}
+/** 403 */
+export declare class PermissionDeniedError extends APIStatusError {}
+/** 404 */
+export declare class NotFoundError extends APIStatusError {}
+/** 409 */
+export declare class ConflictError extends APIStatusError {}
+/** 422 */
+export declare class UnprocessableEntityError extends APIStatusError {}
+/** 429; `retryAfter` says how long to wait when the server said. */
+export declare class RateLimitError extends APIStatusError {}
+/** 5xx */
+export declare class InternalServerError extends APIStatusError {}
+
+/** This package's version. */
+export declare const version: string

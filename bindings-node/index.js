@@ -1,0 +1,289 @@
+'use strict'
+
+/**
+ * paragon-connect: the server-side SDK for Paragon's Connect API.
+ *
+ * `new Paragon({ projectId, userToken }).request(integrationType, path, options)` is the browser
+ * SDK's `paragon.request()` on the server. This file only shapes JavaScript arguments and results;
+ * URLs, headers, decoding and errors are decided in the Rust core (see index.d.ts for the API).
+ */
+
+const { NativeClient, CancelToken } = require('./native.js')
+const { version } = require('./package.json')
+
+class ParagonError extends Error {
+  constructor(message, details = {}) {
+    super(message)
+    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true })
+    for (const [key, value] of Object.entries(details)) {
+      if (value !== null && value !== undefined) this[key] = value
+    }
+  }
+}
+class ConfigurationError extends ParagonError {}
+class InvalidRequestError extends ParagonError {}
+class ConnectionError extends ParagonError {}
+class TimeoutError extends ParagonError {}
+class DecodeError extends ParagonError {}
+class APIStatusError extends ParagonError {}
+class BadRequestError extends APIStatusError {}
+class AuthenticationError extends APIStatusError {}
+class PermissionDeniedError extends APIStatusError {}
+class NotFoundError extends APIStatusError {}
+class ConflictError extends APIStatusError {}
+class UnprocessableEntityError extends APIStatusError {}
+class RateLimitError extends APIStatusError {}
+class InternalServerError extends APIStatusError {}
+
+const errorClasses = {
+  ParagonError,
+  ConfigurationError,
+  InvalidRequestError,
+  ConnectionError,
+  TimeoutError,
+  DecodeError,
+  APIStatusError,
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  UnprocessableEntityError,
+  RateLimitError,
+  InternalServerError,
+}
+
+function headersFromPairs(pairs) {
+  const headers = new Headers()
+  for (const [name, value] of pairs) headers.append(name, value)
+  return headers
+}
+
+/** The native error description as an instance of its class. */
+function toError(native) {
+  const { className, message, errorMessage, headers, body, ...details } = native
+  const cls = errorClasses[className] ?? ParagonError
+  if (cls.prototype instanceof APIStatusError) {
+    // As the browser SDK: `message` is Paragon's message and `response` the parsed body.
+    return new cls(errorMessage, {
+      ...details,
+      body,
+      response: body,
+      headers: headersFromPairs(headers ?? []),
+      description: message,
+    })
+  }
+  return new cls(message, details)
+}
+
+function abortError(signal) {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
+}
+
+function describe(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'object'}`
+  return `a ${typeof value}`
+}
+
+/**
+ * Throws a TypeError naming the first value in `value` that JSON cannot carry faithfully
+ * (JSON.stringify would throw on it, or silently drop or change it).
+ */
+function checkJson(value, path, ancestors) {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined': // dropped from objects by JSON.stringify, as the browser SDK sends them
+      return
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`${path} is ${value}, which JSON cannot represent`)
+      return
+    case 'bigint':
+      throw new TypeError(`${path} is a BigInt, which JSON cannot represent: convert it to a string or a number`)
+    case 'function':
+    case 'symbol':
+      throw new TypeError(`${path} is a ${typeof value}, which is not JSON`)
+  }
+  if (value === null) return
+  if (typeof value.toJSON === 'function') {
+    checkJson(value.toJSON(), path, ancestors)
+    return
+  }
+  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
+    throw new TypeError(`${path} is ${describe(value)}, which JSON.stringify would send as {}`)
+  }
+  if (ancestors.includes(value)) throw new TypeError(`${path} refers to itself (a circular structure)`)
+  ancestors.push(value)
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => checkJson(item, `${path}[${index}]`, ancestors))
+  } else {
+    for (const key of Object.keys(value)) {
+      const child = /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
+      checkJson(value[key], child, ancestors)
+    }
+  }
+  ancestors.pop()
+}
+
+function bodyOptions(body) {
+  if (body === undefined || body === null) return {}
+  if (typeof body === 'string') return { text: body }
+  if (Buffer.isBuffer(body)) return { bytes: body }
+  if (ArrayBuffer.isView(body)) return { bytes: Buffer.from(body.buffer, body.byteOffset, body.byteLength) }
+  if (body instanceof ArrayBuffer) return { bytes: Buffer.from(body) }
+  checkJson(body, 'body', [])
+  return { json: JSON.stringify(body) }
+}
+
+/** Headers as `[name, value]` pairs: from an object, a `Headers`, a `Map` or pairs. */
+function headerPairs(headers, argument) {
+  if (headers === undefined || headers === null) return undefined
+  const entries =
+    Array.isArray(headers) ? headers
+    : typeof headers.entries === 'function' && !isPlainObject(headers) ? [...headers.entries()]
+    : typeof headers === 'object' ? Object.entries(headers)
+    : null
+  if (entries === null) throw new TypeError(`${argument} must be an object, a Headers, a Map or [name, value] pairs`)
+  const pairs = []
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
+      throw new TypeError(`${argument} must hold [name, value] pairs with string names`)
+    }
+    const [name, value] = entry
+    if (value === undefined) continue // as fetch does for an object's undefined property
+    if (Array.isArray(value)) {
+      for (const item of value) pairs.push([name, text(item, `${argument}[${JSON.stringify(name)}]`)])
+    } else {
+      pairs.push([name, text(value, `${argument}[${JSON.stringify(name)}]`)])
+    }
+  }
+  return pairs
+}
+
+function isPlainObject(value) {
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}
+
+/** A header or query value as text: strings, finite numbers, booleans, BigInts. */
+function text(value, path) {
+  switch (typeof value) {
+    case 'string':
+      return value
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`${path} is ${value}, not a number`)
+      return String(value)
+    case 'boolean':
+    case 'bigint':
+      return String(value)
+    default:
+      throw new TypeError(`${path} must be a string, number, boolean or bigint, not ${describe(value)}`)
+  }
+}
+
+function milliseconds(value, argument) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number') throw new TypeError(`${argument} must be a number of milliseconds`)
+  return value
+}
+
+class Paragon {
+  #native
+  #exactIntegers
+
+  /**
+   * @param {import('./index').ParagonOptions} [options]
+   */
+  constructor(options = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+    // Settings not given are read from PARAGON_* variables by the core.
+    this.#native = new NativeClient({
+      projectId: options.projectId,
+      userToken: options.userToken,
+      host: options.host,
+      proxyBaseUrl: options.proxyBaseUrl,
+      zeusBaseUrl: options.zeusBaseUrl,
+      hermesBaseUrl: options.hermesBaseUrl,
+      defaultHeaders: headerPairs(options.defaultHeaders, 'defaultHeaders'),
+      timeout: milliseconds(options.timeout, 'timeout'),
+      connectTimeout: milliseconds(options.connectTimeout, 'connectTimeout'),
+      allowInsecureHttp: options.allowInsecureHttp,
+      runtime: `node ${process.versions.node}`,
+    })
+    const problem = this.#native.configError()
+    if (problem) throw toError(problem)
+    this.#exactIntegers = Boolean(options.exactIntegers)
+  }
+
+  /** The project this client calls. */
+  get projectId() {
+    return this.#native.projectId()
+  }
+
+  /**
+   * Calls `path` of the integration's API through Paragon's proxy, as the user.
+   *
+   * @param {string} integrationType
+   * @param {string} path
+   * @param {import('./index').RequestOptions} [options]
+   */
+  async request(integrationType, path, options = {}) {
+    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
+    if (typeof path !== 'string') throw new TypeError('path must be a string')
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+    const { method, body, headers, query, selectedCredentialId, raw, timeout, signal, exactIntegers } = options
+    if (signal?.aborted) throw abortError(signal)
+    const call = {
+      method,
+      ...bodyOptions(body),
+      headers: headerPairs(headers, 'headers'),
+      query: query instanceof URLSearchParams ? [...query.entries()] : headerPairs(query, 'query'),
+      selectedCredentialId,
+      raw: Boolean(raw),
+      timeout: milliseconds(timeout, 'timeout'),
+      exactIntegers: exactIntegers ?? this.#exactIntegers,
+    }
+    let cancel
+    let onAbort
+    if (signal) {
+      cancel = new CancelToken()
+      onAbort = () => cancel.cancel()
+      signal.addEventListener('abort', onAbort, { once: true })
+    }
+    let kind
+    let payload
+    try {
+      ;[kind, payload] = await this.#native.request(integrationType, path, call, cancel)
+    } finally {
+      if (signal) signal.removeEventListener('abort', onAbort)
+    }
+    switch (kind) {
+      case 'value':
+        return payload
+      case 'empty':
+        return undefined
+      case 'raw':
+        return { status: payload.status, headers: headersFromPairs(payload.headers), body: payload.body }
+      case 'aborted':
+        throw abortError(signal)
+      default:
+        throw toError(payload)
+    }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')]() {
+    return this.#native.describe()
+  }
+
+  toJSON() {
+    return { projectId: this.projectId }
+  }
+}
+
+module.exports = {
+  Paragon,
+  ...errorClasses,
+  version,
+}
