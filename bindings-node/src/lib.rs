@@ -164,7 +164,7 @@ impl NativeClient {
         env.spawn_future(async move {
             let (client, options) = match prepared {
                 Ok(prepared) => prepared,
-                Err(error) => return Ok(Outcome::Error(error)),
+                Err(error) => return Ok(Outcome::Error(Box::new(error))),
             };
             // The call runs as its own task, so a panic in it becomes an error here.
             let call = tokio::spawn(async move {
@@ -176,10 +176,10 @@ impl NativeClient {
             Ok(match call.await {
                 Ok(Some(result)) => Outcome::from_core(result, exact_integers),
                 Ok(None) => Outcome::Aborted,
-                Err(error) => Outcome::Error(NativeError::bare(
+                Err(error) => Outcome::Error(Box::new(NativeError::bare(
                     "ParagonError",
                     format!("the request task failed: {error}"),
-                )),
+                ))),
             })
         })
     }

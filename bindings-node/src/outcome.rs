@@ -157,7 +157,7 @@ pub enum Outcome {
     Json(JsJson),
     Text(String),
     Raw(NativeRaw),
-    Error(NativeError),
+    Error(Box<NativeError>),
     Aborted,
 }
 
@@ -179,7 +179,7 @@ impl Outcome {
                 headers: header_pairs(&headers),
                 body: Buffer::from(body.to_vec()),
             }),
-            Err(error) => Outcome::Error(NativeError::from_core(error, exact_integers)),
+            Err(error) => Outcome::Error(Box::new(NativeError::from_core(error, exact_integers))),
         }
     }
 }
@@ -192,7 +192,7 @@ impl ToNapiValue for Outcome {
                 Outcome::Json(json) => ("value", JsJson::to_napi_value(env, json)?),
                 Outcome::Text(text) => ("value", String::to_napi_value(env, text)?),
                 Outcome::Raw(raw) => ("raw", NativeRaw::to_napi_value(env, raw)?),
-                Outcome::Error(error) => ("error", NativeError::to_napi_value(env, error)?),
+                Outcome::Error(error) => ("error", NativeError::to_napi_value(env, *error)?),
                 Outcome::Aborted => ("aborted", Undefined::to_napi_value(env, ())?),
             };
             let mut pair = ptr::null_mut();

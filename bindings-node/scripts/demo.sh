@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The product document's examples from Node against the sandbox (or Paragon's cloud when
+# PARAGON_PROJECT_ID and PARAGON_USER_TOKEN are set).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib.sh
+source scripts/node-env.sh
+cargo build --quiet --locked -p paragon-sandbox
+
+step "Node demo"
+PARAGON_SANDBOX_BIN="$PWD/target/debug/paragon-sandbox" node bindings-node/examples/demo.js

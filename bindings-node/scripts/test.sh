@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Node package's suites (node --test) against sandbox processes over real HTTP, including
+# tsc --strict on the declarations and an npm pack install.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib.sh
+source scripts/node-env.sh
+
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  step "Node: the generated native.js and native.d.ts match the committed ones"
+  git diff --exit-code -- bindings-node/native.js bindings-node/native.d.ts
+fi
+
+step "Node: building the sandbox"
+cargo build --quiet --locked -p paragon-sandbox
+
+step "Node: node --test"
+cd bindings-node
+PARAGON_SANDBOX_BIN="$PWD/../target/debug/paragon-sandbox" node --test test/

@@ -1,0 +1,31 @@
+'use strict'
+// The package as users get it: `npm pack`, installed into an empty project, works from
+// CommonJS and ESM (and its binary loads) with nothing from this repository on the path.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const { execFileSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const ROOT = path.resolve(__dirname, '..')
+
+test('npm pack, npm install into an empty project, require and import', () => {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'paragon-connect-pack-'))
+  try {
+    const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    const tarball = npm(['pack', '--silent', '--pack-destination', project], ROOT).trim().split('\n').pop()
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+    npm(['install', '--no-audit', '--no-fund', '--offline', `./${tarball}`], project)
+    const run = (args) => execFileSync(process.execPath, args, { cwd: project, encoding: 'utf8' }).trim()
+    const script = "new Paragon({ projectId: 'p', userToken: 't-12345678' }).projectId"
+    assert.equal(run(['-e', `const { Paragon } = require('paragon-connect'); console.log(${script})`]), 'p')
+    assert.equal(run(['--input-type=module', '-e', `import { Paragon } from 'paragon-connect'; console.log(${script})`]), 'p')
+    const files = fs.readdirSync(path.join(project, 'node_modules/paragon-connect')).sort()
+    assert.deepStrictEqual(files.filter((file) => file.endsWith('.node')), ['paragon-connect.linux-x64-gnu.node'])
+    assert.ok(!files.includes('src') && !files.includes('test'), `unexpected files: ${files}`)
+  } finally {
+    fs.rmSync(project, { recursive: true, force: true })
+  }
+})

@@ -1,0 +1,35 @@
+// Typical use of the package, compiled by `tsc --strict` in types.test.js (never run).
+import {
+  Paragon, NotFoundError, RateLimitError, InvalidRequestError, type RawResponse, type RequestOptions,
+} from '../index.js'
+
+async function use(): Promise<void> {
+  const paragon = new Paragon({ projectId: 'p', userToken: 't', timeout: 30_000 })
+  const sent = await paragon.request<{ ok: boolean }>('slack', '/chat.postMessage', {
+    method: 'POST',
+    body: { channel: 'C0', text: 'hi' },
+    selectedCredentialId: 'cred-1',
+  })
+  const ok: boolean = sent.ok
+  const file: RawResponse = await paragon.request('googledrive', '/files/x', { raw: true })
+  const bytes: Buffer = file.body
+  const type: string | null = file.headers.get('content-type')
+  const options: RequestOptions = { query: { pageSize: 10 }, headers: [['X-A', '1']], signal: AbortSignal.timeout(5000) }
+  try {
+    await paragon.request('googledrive', '/files', options)
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      const status: number = error.status
+      const path: string = error.path
+      console.log(status, path, error.body, error.code, error.requestId)
+    } else if (error instanceof RateLimitError) {
+      const wait: number | undefined = error.retryAfter
+      console.log(wait)
+    } else if (error instanceof InvalidRequestError) {
+      console.log(error.argument)
+    }
+  }
+  console.log(ok, bytes, type, paragon.projectId)
+}
+
+void use
