@@ -7,7 +7,7 @@ use std::ptr;
 use napi::bindgen_prelude::{Buffer, ToNapiValue, Undefined};
 use napi::{check_status, sys};
 use paragon_connect::http::HeaderMap;
-use paragon_connect::{Error, RawResponse, Response, StatusClass};
+use paragon_connect::{Error, RawResponse, Response};
 
 use crate::json::JsJson;
 
@@ -68,27 +68,10 @@ impl NativeError {
         }
     }
 
-    /// Every core error kind to exactly one class, exhaustively.
+    /// A core error as the class the core names for it, with that class's attributes.
     pub fn from_core(error: Error, exact_integers: bool) -> Self {
         let message = error.to_string();
-        let class_name = match &error {
-            Error::Config(_) => "ConfigurationError",
-            Error::InvalidRequest(_) => "InvalidRequestError",
-            Error::Connection(_) => "ConnectionError",
-            Error::Timeout(_) => "TimeoutError",
-            Error::Decode(_) => "DecodeError",
-            Error::Status(status) => match status.class() {
-                StatusClass::BadRequest => "BadRequestError",
-                StatusClass::Authentication => "AuthenticationError",
-                StatusClass::PermissionDenied => "PermissionDeniedError",
-                StatusClass::NotFound => "NotFoundError",
-                StatusClass::Conflict => "ConflictError",
-                StatusClass::UnprocessableEntity => "UnprocessableEntityError",
-                StatusClass::RateLimit => "RateLimitError",
-                StatusClass::InternalServer => "InternalServerError",
-                StatusClass::Other => "APIStatusError",
-            },
-        };
+        let class_name = error.class_name();
         let mut native = NativeError::bare(class_name, message);
         let call = match error {
             Error::Config(config) => {

@@ -1,7 +1,7 @@
 //! The core's errors as the exception classes of `paragon_connect.errors` (defined in Python so
 //! they form one tree, subclass the builtins they mean, and pickle).
 
-use paragon_connect::{Error, StatusClass};
+use paragon_connect::Error;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyModule};
 
@@ -29,29 +29,12 @@ pub fn internal_error(message: String) -> PyErr {
     Python::attach(|py| exception(py, "ParagonError", message, PyDict::new(py)))
 }
 
-/// The exception for a core error: every kind maps to exactly one class, exhaustively.
+/// The exception for a core error, of the class the core names for it.
 pub fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
     let message = error.to_string();
     let attributes = PyDict::new(py);
     let filled = fill(py, &error, &attributes);
-    let class = match &error {
-        Error::Config(_) => "ConfigurationError",
-        Error::InvalidRequest(_) => "InvalidRequestError",
-        Error::Connection(_) => "ConnectionError",
-        Error::Timeout(_) => "TimeoutError",
-        Error::Decode(_) => "DecodeError",
-        Error::Status(status) => match status.class() {
-            StatusClass::BadRequest => "BadRequestError",
-            StatusClass::Authentication => "AuthenticationError",
-            StatusClass::PermissionDenied => "PermissionDeniedError",
-            StatusClass::NotFound => "NotFoundError",
-            StatusClass::Conflict => "ConflictError",
-            StatusClass::UnprocessableEntity => "UnprocessableEntityError",
-            StatusClass::RateLimit => "RateLimitError",
-            StatusClass::InternalServer => "InternalServerError",
-            StatusClass::Other => "APIStatusError",
-        },
-    };
+    let class = error.class_name();
     match filled {
         Ok(()) => exception(py, class, message, attributes),
         Err(conversion) => conversion,

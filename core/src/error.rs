@@ -61,6 +61,29 @@ impl Error {
         }
     }
 
+    /// The name of the exception class the Python and Node packages raise for this error
+    /// (`NotFoundError`, `TimeoutError`, ...): one list, so both languages agree.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "ConfigurationError",
+            Error::InvalidRequest(_) => "InvalidRequestError",
+            Error::Connection(_) => "ConnectionError",
+            Error::Timeout(_) => "TimeoutError",
+            Error::Decode(_) => "DecodeError",
+            Error::Status(status) => match status.class() {
+                StatusClass::BadRequest => "BadRequestError",
+                StatusClass::Authentication => "AuthenticationError",
+                StatusClass::PermissionDenied => "PermissionDeniedError",
+                StatusClass::NotFound => "NotFoundError",
+                StatusClass::Conflict => "ConflictError",
+                StatusClass::UnprocessableEntity => "UnprocessableEntityError",
+                StatusClass::RateLimit => "RateLimitError",
+                StatusClass::InternalServer => "InternalServerError",
+                StatusClass::Other => "APIStatusError",
+            },
+        }
+    }
+
     /// The status error, when Paragon answered with a non-2xx status.
     pub fn as_status(&self) -> Option<&StatusError> {
         match self {
