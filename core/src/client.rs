@@ -2,24 +2,28 @@
 //! [`Response`] or an [`Error`].
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::Method;
 use http::header::{
     ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
 };
+use serde_json::Value;
 use url::Url;
 
-use crate::config::{ClientBuilder, Settings, header_pair};
+use crate::auth::{Auth, check_user};
+use crate::config::{ClientBuilder, Settings, authorization_header, header_pair};
 use crate::error::{
-    CallSite, ConnectionError, DecodeError, Error, InvalidRequestError, Result, StatusError,
-    TimeoutError, TimeoutPhase, chain,
+    CallSite, ConfigError, ConnectionError, DecodeError, Error, InvalidRequestError, Result,
+    StatusError, TimeoutError, TimeoutPhase, chain,
 };
 use crate::proxy_url::proxy_url;
+use crate::request::Body;
 use crate::request::RequestOptions;
-use crate::response::{RawResponse, Response, decode};
+use crate::response::{RawResponse, Response, decode, decode_api};
+use crate::secret::Secret;
 
 const X_PARAGON_CREDENTIAL: HeaderName = HeaderName::from_static("x-paragon-credential");
 const X_PARAGON_USE_RAW_RESPONSE: HeaderName =
@@ -51,23 +55,39 @@ const X_PARAGON_USE_RAW_RESPONSE: HeaderName =
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The user this client acts for, when its tokens are signed or provided per user.
+    user: Option<Arc<str>>,
 }
 
 struct Inner {
     settings: Settings,
     http: reqwest::Client,
+    /// The project's integration list and when it was fetched (names to ids).
+    integrations: Mutex<Option<(Instant, Value)>>,
 }
 
-/// A call checked and ready to send: nothing about it can be refused any more.
+/// How the body of a 2xx answer becomes a [`Response`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decoding {
+    /// The browser SDK's rules for proxy calls.
+    Proxy,
+    /// Status, headers and bytes untouched.
+    Raw,
+    /// Paragon's own endpoints: JSON or text, nothing unwrapped.
+    Api,
+}
+
+/// A call checked and ready to send: nothing about it can be refused any more (but the user
+/// token, which is fetched or signed when it is sent).
 #[derive(Debug)]
 pub struct PreparedRequest {
-    call: CallSite,
-    method: Method,
-    url: Url,
-    headers: HeaderMap,
-    body: Option<Bytes>,
-    raw: bool,
-    timeout: Duration,
+    pub(crate) call: CallSite,
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) decoding: Decoding,
+    pub(crate) timeout: Duration,
 }
 
 impl PreparedRequest {
@@ -79,7 +99,7 @@ impl PreparedRequest {
         &self.url
     }
 
-    /// The headers to be sent (`Authorization` among them, marked sensitive).
+    /// The headers to be sent (`Authorization` is added when sending).
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
@@ -107,14 +127,53 @@ impl Client {
                 )
             })?;
         Ok(Client {
-            inner: Arc::new(Inner { settings, http }),
+            inner: Arc::new(Inner {
+                settings,
+                http,
+                integrations: Mutex::new(None),
+            }),
+            user: None,
         })
     }
 
     /// A client with the same settings and a new, empty connection pool. A process that forked
     /// needs one: the parent's connections and I/O threads do not exist in the child.
     pub fn with_fresh_pool(&self) -> Result<Client> {
-        Client::from_settings(self.inner.settings.clone())
+        let mut fresh = Client::from_settings(self.inner.settings.clone())?;
+        fresh.user = self.user.clone();
+        Ok(fresh)
+    }
+
+    /// A client acting for `user_id`, sharing this one's settings and connection pool (it costs
+    /// an `Arc` clone). Its tokens are signed with the signing key for that user (or asked of the
+    /// token provider with that user). A client built from a fixed user token is already bound
+    /// to that token's user and refuses.
+    pub fn user(&self, user_id: impl Into<String>) -> Result<Client> {
+        let user_id = user_id.into();
+        if let Auth::Token(_) = self.inner.settings.auth {
+            return Err(ConfigError::new(
+                "user",
+                "this client holds one user's token; build it with signing_key to act for other users",
+            )
+            .into());
+        }
+        check_user(&user_id).map_err(|reason| InvalidRequestError::new("user", reason))?;
+        Ok(Client {
+            inner: self.inner.clone(),
+            user: Some(Arc::from(user_id)),
+        })
+    }
+
+    pub(crate) fn integrations_cache(&self) -> MutexGuard<'_, Option<(Instant, Value)>> {
+        self.inner
+            .integrations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The user this client is bound to with [`Client::user`].
+    pub fn user_id(&self) -> Option<&str> {
+        self.user.as_deref()
     }
 
     pub fn project_id(&self) -> &str {
@@ -189,7 +248,6 @@ impl Client {
             }
         }
         let sdk_headers = [
-            (AUTHORIZATION, settings.authorization.clone()),
             (USER_AGENT, settings.user_agent.clone()),
             (
                 ACCEPT,
@@ -225,7 +283,11 @@ impl Client {
             url,
             headers,
             body,
-            raw: options.raw,
+            decoding: if options.raw {
+                Decoding::Raw
+            } else {
+                Decoding::Proxy
+            },
             timeout: options.timeout.unwrap_or(settings.timeout),
         })
     }
@@ -236,11 +298,17 @@ impl Client {
             call,
             method,
             url,
-            headers,
+            mut headers,
             body,
-            raw,
+            decoding,
             timeout,
         } = prepared;
+        let token = self.token(&call).await?;
+        if !headers.contains_key(AUTHORIZATION) {
+            let authorization = authorization_header(&token)
+                .map_err(|reason| InvalidRequestError::new("user_token", reason))?;
+            headers.insert(AUTHORIZATION, authorization);
+        }
         let origin = url.origin().ascii_serialization();
         let mut request = self
             .inner
@@ -277,24 +345,113 @@ impl Client {
         };
         if !status.is_success() {
             return Err(Error::Status(Box::new(StatusError::from_response(
-                call,
-                status,
-                headers,
-                body,
-                &self.inner.settings.user_token,
+                call, status, headers, body, &token,
             ))));
-        }
-        if raw {
-            return Ok(Response::Raw(RawResponse {
-                status,
-                headers,
-                body,
-            }));
         }
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok());
-        Ok(decode(content_type, &body))
+        Ok(match decoding {
+            Decoding::Proxy => decode(content_type, &body),
+            Decoding::Api => decode_api(content_type, &body),
+            Decoding::Raw => Response::Raw(RawResponse {
+                status,
+                headers,
+                body,
+            }),
+        })
+    }
+
+    /// The token for this attempt: fixed, signed for the bound user, or asked of the provider.
+    async fn token(&self, call: &CallSite) -> Result<Secret> {
+        match &self.inner.settings.auth {
+            Auth::Token(token) => Ok(token.clone()),
+            Auth::Signed(minter) => {
+                let Some(user) = self.user.as_deref() else {
+                    return Err(InvalidRequestError::new(
+                        "user",
+                        format!("{call}: this client signs tokens per user: call it through user(<user id>)"),
+                    )
+                    .into());
+                };
+                minter
+                    .token_for(user)
+                    .map_err(|reason| ConfigError::new("signing_key", reason).into())
+            }
+            Auth::Provider(provider) => {
+                provider
+                    .token(self.user.as_deref())
+                    .await
+                    .map_err(|reason| {
+                        InvalidRequestError::new(
+                            "user_token",
+                            format!("the token provider failed: {reason}"),
+                        )
+                        .into()
+                    })
+            }
+        }
+    }
+
+    /// Sends a request to one of Paragon's own endpoints (`{service}/projects/{project}/...`).
+    pub(crate) async fn call_api(&self, call: ApiCall<'_>) -> Result<Response> {
+        let settings = &self.inner.settings;
+        let mut url = call.service.clone();
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|_| ConfigError::new("base_url", "cannot take a path"))?;
+            segments.pop_if_empty();
+            segments.extend(call.prefix);
+            segments.push("projects").push(&settings.project_id);
+            for segment in call.segments {
+                segments.push(segment);
+            }
+        }
+        if !call.query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(call.query.iter().map(|(k, v)| (k, v)));
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in &call.headers {
+            let (name, value) = header_pair(name, value)
+                .map_err(|reason| InvalidRequestError::new("headers", reason))?;
+            headers.append(name, value);
+        }
+        for name in settings.default_headers.keys() {
+            if !headers.contains_key(name) {
+                for value in settings.default_headers.get_all(name) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+        }
+        headers
+            .entry(USER_AGENT)
+            .or_insert(settings.user_agent.clone());
+        headers
+            .entry(ACCEPT)
+            .or_insert(HeaderValue::from_static("application/json"));
+        let body = call.body.map(|body| {
+            headers
+                .entry(CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static(body.default_content_type()));
+            body.into_bytes()
+        });
+        let path = format!("/{}", call.segments.join("/"));
+        self.send(PreparedRequest {
+            call: CallSite {
+                method: call.method.clone(),
+                integration_type: String::new(),
+                path,
+            },
+            method: call.method,
+            url,
+            headers,
+            body,
+            decoding: Decoding::Api,
+            timeout: settings.timeout,
+        })
+        .await
     }
 
     fn transport_error(
@@ -331,6 +488,19 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.settings.fmt(f)
     }
+}
+
+/// A request to one of Paragon's own endpoints.
+pub(crate) struct ApiCall<'a> {
+    pub service: &'a Url,
+    pub method: Method,
+    /// Segments before `projects/{id}` (`v2` for events).
+    pub prefix: &'a [&'a str],
+    /// Segments after `projects/{id}`, each percent-encoded as one segment.
+    pub segments: &'a [&'a str],
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Body>,
 }
 
 fn parse_method(method: Option<&str>) -> Result<Method, InvalidRequestError> {

@@ -3,11 +3,15 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use url::{Host, Url};
 
+use serde_json::{Map, Value};
+
+use crate::auth::{Auth, Minter, SigningKey, TokenOptions, TokenProvider};
 use crate::error::ConfigError;
 use crate::secret::Secret;
 
@@ -47,6 +51,9 @@ pub fn duration_from_seconds(seconds: f64) -> Result<Duration, String> {
 pub struct ClientBuilder {
     project_id: Option<String>,
     user_token: Option<Secret>,
+    signing_key: Option<Secret>,
+    token_provider: Option<Arc<dyn TokenProvider>>,
+    token_options: TokenOptions,
     host: Option<String>,
     proxy_base_url: Option<String>,
     zeus_base_url: Option<String>,
@@ -68,6 +75,44 @@ impl ClientBuilder {
     /// A Paragon User Token (a JWT signed with your project's signing key).
     pub fn user_token(mut self, token: impl Into<Secret>) -> Self {
         self.user_token = Some(token.into());
+        self
+    }
+
+    /// The project's signing key (PEM, from the Paragon dashboard; literal `\n` escapes are
+    /// accepted). The client then signs a token for each user it is bound to with
+    /// [`Client::user`](crate::Client::user).
+    pub fn signing_key(mut self, pem: impl Into<Secret>) -> Self {
+        self.signing_key = Some(pem.into());
+        self
+    }
+
+    /// Your own source of user tokens, asked before every request.
+    pub fn token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.token_provider = Some(provider);
+        self
+    }
+
+    /// Lifetime of the tokens signed with the signing key (default one hour).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_options.lifetime = lifetime;
+        self
+    }
+
+    /// Whether signed tokens carry `aud: useparagon.com/<projectId>` (default true).
+    pub fn token_audience(mut self, audience: bool) -> Self {
+        self.token_options.audience = audience;
+        self
+    }
+
+    /// The permissions claim of signed tokens, e.g. `{"integration:slack": true}`.
+    pub fn token_permissions(mut self, permissions: Map<String, Value>) -> Self {
+        self.token_options.permissions = Some(permissions);
+        self
+    }
+
+    /// Further claims of signed tokens.
+    pub fn token_claims(mut self, claims: Map<String, Value>) -> Self {
+        self.token_options.extra_claims = claims;
         self
     }
 
@@ -159,16 +204,14 @@ impl ClientBuilder {
             })?;
         check_project_id(&project_id)?;
 
-        let user_token = self
-            .user_token
-            .or_else(|| env("PARAGON_USER_TOKEN").map(Secret::new))
-            .ok_or_else(|| {
-                ConfigError::new(
-                    "user_token",
-                    "is required: pass a Paragon User Token or set PARAGON_USER_TOKEN",
-                )
-            })?;
-        let authorization = authorization_header(&user_token)?;
+        let auth = resolve_auth(
+            self.user_token,
+            self.signing_key,
+            self.token_provider,
+            self.token_options,
+            &project_id,
+            &env,
+        )?;
 
         let host = self.host.or_else(|| env("PARAGON_HOST"));
         if let Some(host) = &host {
@@ -232,8 +275,7 @@ impl ClientBuilder {
 
         Ok(Settings {
             project_id,
-            user_token,
-            authorization,
+            auth,
             proxy_base_url,
             zeus_base_url,
             hermes_base_url,
@@ -267,9 +309,7 @@ impl fmt::Debug for ClientBuilder {
 #[derive(Clone)]
 pub(crate) struct Settings {
     pub project_id: String,
-    pub user_token: Secret,
-    /// `Bearer <token>`, marked sensitive so HTTP debug output hides it.
-    pub authorization: HeaderValue,
+    pub auth: Auth,
     pub proxy_base_url: Url,
     pub zeus_base_url: Url,
     pub hermes_base_url: Url,
@@ -283,7 +323,7 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("project_id", &self.project_id)
-            .field("user_token", &"[redacted]")
+            .field("auth", &self.auth)
             .field("proxy_base_url", &self.proxy_base_url.as_str())
             .field("zeus_base_url", &self.zeus_base_url.as_str())
             .field("hermes_base_url", &self.hermes_base_url.as_str())
@@ -304,18 +344,78 @@ pub(crate) fn header_pair(name: &str, value: &str) -> Result<(HeaderName, Header
     Ok((header_name, header_value))
 }
 
-fn authorization_header(token: &Secret) -> Result<HeaderValue, ConfigError> {
+/// `Bearer <token>`, marked sensitive so HTTP debug output hides it; never quotes the token.
+pub(crate) fn authorization_header(token: &Secret) -> Result<HeaderValue, String> {
     if token.expose().is_empty() {
-        return Err(ConfigError::new("user_token", "must not be empty"));
+        return Err("the user token is empty".to_owned());
     }
     let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
-        ConfigError::new(
-            "user_token",
-            "contains a character that cannot be sent in an HTTP header (a stray newline?)",
-        )
+        "the user token contains a character that cannot be sent in an HTTP header (a stray newline?)"
+            .to_owned()
     })?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+/// Exactly one source of tokens: given in code, else from the environment.
+fn resolve_auth(
+    user_token: Option<Secret>,
+    signing_key: Option<Secret>,
+    provider: Option<Arc<dyn TokenProvider>>,
+    options: TokenOptions,
+    project_id: &str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Auth, ConfigError> {
+    let given = [
+        user_token.is_some(),
+        signing_key.is_some(),
+        provider.is_some(),
+    ];
+    let (user_token, signing_key) = match given.iter().filter(|given| **given).count() {
+        0 => (
+            env("PARAGON_USER_TOKEN").map(Secret::new),
+            env("PARAGON_SIGNING_KEY").map(Secret::new),
+        ),
+        1 => (user_token, signing_key),
+        _ => {
+            return Err(ConfigError::new(
+                "user_token",
+                "give one of user_token, signing_key or a token provider, not several",
+            ));
+        }
+    };
+    if let Some(provider) = provider {
+        return Ok(Auth::Provider(provider));
+    }
+    match (user_token, signing_key) {
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            "user_token",
+            "both PARAGON_USER_TOKEN and PARAGON_SIGNING_KEY are set: unset one, or pass one in code",
+        )),
+        (Some(token), None) => {
+            authorization_header(&token)
+                .map_err(|reason| ConfigError::new("user_token", reason))?;
+            Ok(Auth::Token(token))
+        }
+        (None, Some(pem)) => {
+            if options.lifetime.as_secs() < 10 {
+                return Err(ConfigError::new(
+                    "token_lifetime",
+                    "must be at least 10 seconds",
+                ));
+            }
+            let key = SigningKey::from_pem(pem.expose())?;
+            Ok(Auth::Signed(Arc::new(Minter::new(
+                key,
+                project_id.to_owned(),
+                options,
+            ))))
+        }
+        (None, None) => Err(ConfigError::new(
+            "user_token",
+            "is required: pass a Paragon User Token or the project's signing_key, or set PARAGON_USER_TOKEN or PARAGON_SIGNING_KEY",
+        )),
+    }
 }
 
 fn check_project_id(project_id: &str) -> Result<(), ConfigError> {
@@ -495,7 +595,7 @@ mod tests {
         ];
         let settings = resolve(ClientBuilder::default(), &env).unwrap();
         assert_eq!(settings.project_id, "from-env");
-        assert_eq!(settings.user_token.expose(), "env-token-123");
+        assert!(matches!(&settings.auth, Auth::Token(token) if token.expose() == "env-token-123"));
         assert_eq!(settings.proxy_base_url.as_str(), "http://localhost:9999/");
         assert_eq!(
             settings.zeus_base_url.as_str(),
@@ -508,7 +608,7 @@ mod tests {
         // What is given wins over the environment.
         let settings = resolve(builder(), &env).unwrap();
         assert_eq!(settings.project_id, "project-1");
-        assert_eq!(settings.user_token.expose(), "token-abcdefgh");
+        assert!(matches!(&settings.auth, Auth::Token(token) if token.expose() == "token-abcdefgh"));
         // An empty variable counts as unset.
         let error = resolve(ClientBuilder::default(), &[("PARAGON_PROJECT_ID", "")]).unwrap_err();
         assert_eq!(error.setting, "project_id");
@@ -589,6 +689,38 @@ mod tests {
     }
 
     #[test]
+    fn the_signing_key_comes_from_code_or_the_environment() {
+        const KEY: &str = include_str!("../../tests/keys/sandbox-signing-key.pem");
+        let only_project = || ClientBuilder::default().project_id("p");
+        let settings = resolve(only_project(), &[("PARAGON_SIGNING_KEY", KEY)]).unwrap();
+        assert!(matches!(settings.auth, Auth::Signed(_)));
+        let both = [
+            ("PARAGON_SIGNING_KEY", KEY),
+            ("PARAGON_USER_TOKEN", "t-12345678"),
+        ];
+        assert!(
+            resolve(only_project(), &both)
+                .unwrap_err()
+                .reason
+                .contains("both")
+        );
+        // Given in code wins over the environment.
+        let settings = resolve(only_project().user_token("t-12345678"), &both).unwrap();
+        assert!(matches!(settings.auth, Auth::Token(_)));
+        let short = only_project()
+            .signing_key(KEY)
+            .token_lifetime(Duration::from_secs(1));
+        assert_eq!(resolve(short, &[]).unwrap_err().setting, "token_lifetime");
+        assert!(
+            !format!(
+                "{:?}",
+                resolve(only_project().signing_key(KEY), &[]).unwrap()
+            )
+            .contains("MII")
+        );
+    }
+
+    #[test]
     fn seconds_become_durations_when_positive_and_finite() {
         assert_eq!(duration_from_seconds(1.5), Ok(Duration::from_millis(1500)));
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e12] {
@@ -602,6 +734,6 @@ mod tests {
         assert!(!format!("{builder:?}").contains("super-secret"));
         let settings = resolve(builder, &[]).unwrap();
         assert!(!format!("{settings:?}").contains("super-secret"));
-        assert!(settings.authorization.is_sensitive());
+        assert!(!format!("{settings:?}").contains("super-secret"));
     }
 }

@@ -98,6 +98,7 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallSite {
     pub method: Method,
+    /// Empty for Paragon's own endpoints (`get_user`, ...).
     pub integration_type: String,
     pub path: String,
 }
@@ -105,7 +106,12 @@ pub struct CallSite {
 impl fmt::Display for CallSite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.path.split('?').next().unwrap_or_default();
-        write!(f, "{} {} {}", self.method, self.integration_type, path)
+        if self.integration_type.is_empty() {
+            // One of Paragon's own endpoints.
+            write!(f, "{} {}", self.method, path)
+        } else {
+            write!(f, "{} {} {}", self.method, self.integration_type, path)
+        }
     }
 }
 

@@ -26,6 +26,7 @@
 //! decoded result), so code ported from the browser gets the same answers. This crate is also the
 //! engine of the `paragon-connect` Python and Node packages: every rule lives here once.
 
+mod auth;
 mod client;
 mod config;
 mod error;
@@ -33,7 +34,12 @@ mod proxy_url;
 mod request;
 mod response;
 mod secret;
+mod user_api;
 
+pub use auth::{
+    DEFAULT_TOKEN_LIFETIME, PERMISSIONS_CLAIM, SigningKey, TokenOptions, TokenProvider,
+    sign_user_token,
+};
 pub use client::{Client, PreparedRequest};
 pub use config::{
     CLOUD_HERMES_BASE_URL, CLOUD_PROXY_BASE_URL, CLOUD_ZEUS_BASE_URL, ClientBuilder,
@@ -46,6 +52,7 @@ pub use error::{
 pub use request::{Body, RequestOptions};
 pub use response::{RawResponse, Response};
 pub use secret::Secret;
+pub use user_api::{TriggerOptions, integration_id};
 
 /// The `http` crate this one uses for status codes, methods and headers.
 pub use http;

@@ -66,6 +66,19 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8]) -> Response {
     }
 }
 
+/// Paragon's own endpoints: empty -> nothing, JSON parsed (kept whole), anything else text.
+pub(crate) fn decode_api(content_type: Option<&str>, body: &[u8]) -> Response {
+    if body.is_empty() {
+        return Response::Empty;
+    }
+    let text = String::from_utf8_lossy(body);
+    let is_json = content_type.is_some_and(|value| value.to_ascii_lowercase().contains("json"));
+    match serde_json::from_str::<Value>(&text) {
+        Ok(value) if is_json => Response::Json(value),
+        _ => Response::Text(text.into_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

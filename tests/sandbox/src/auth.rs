@@ -73,12 +73,13 @@ impl Keys {
         jsonwebtoken::encode(&Header::new(Algorithm::RS256), claims, key).expect("signing a token")
     }
 
-    /// The user a bearer token stands for, or why Paragon would refuse it.
+    /// The user a bearer token stands for and its permissions claim, or why Paragon would refuse
+    /// it.
     pub(crate) fn verify(
         &self,
         authorization: Option<&str>,
         project_id: &str,
-    ) -> Result<String, String> {
+    ) -> Result<Verified, String> {
         let token = authorization
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or("missing Bearer token")?;
@@ -94,10 +95,33 @@ impl Keys {
         {
             return Err("token audience is another project".to_owned());
         }
+        let permissions = data
+            .claims
+            .extra
+            .get("urn:useparagon:connect:permissions")
+            .and_then(Value::as_object)
+            .cloned();
         match data.claims.sub {
-            Some(sub) if !sub.is_empty() => Ok(sub),
+            Some(user) if !user.is_empty() => Ok(Verified { user, permissions }),
             _ => Err("token has no sub".to_owned()),
         }
+    }
+}
+
+/// What a valid token says.
+pub(crate) struct Verified {
+    pub user: String,
+    pub permissions: Option<Map<String, Value>>,
+}
+
+impl Verified {
+    /// Whether the permissions claim (when present) allows calling `integration`.
+    pub(crate) fn may_use(&self, integration: &str) -> bool {
+        let Some(permissions) = &self.permissions else {
+            return true;
+        };
+        let allowed = |key: &str| permissions.get(key) == Some(&Value::Bool(true));
+        allowed("integration:*") || allowed(&format!("integration:{integration}"))
     }
 }
 

@@ -14,6 +14,7 @@ mod auth;
 mod record;
 mod reply;
 pub mod upstreams;
+pub mod user_api;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub use auth::{Signer, TokenClaims};
 pub use record::RecordedRequest;
 pub use reply::{Reply, ReplyBody};
 pub use upstreams::{DRIVE_FILE_ID, TASKLAB_INTEGRATION_ID, drive_file_bytes};
+pub use user_api::{DRIVE_INTEGRATION_ID, ProjectState, SLACK_INTEGRATION_ID, WORKFLOW_ID};
 
 /// The one project the sandbox hosts.
 pub const PROJECT_ID: &str = "19d0c3a8-5b2e-4f6a-9d1c-7e8f90a1b012";
@@ -46,9 +48,16 @@ struct SandboxState {
     keys: auth::Keys,
     requests: Mutex<Vec<RecordedRequest>>,
     replies: Mutex<VecDeque<Reply>>,
+    users: Mutex<ProjectState>,
 }
 
 impl SandboxState {
+    fn users(&self) -> MutexGuard<'_, ProjectState> {
+        self.users
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn requests(&self) -> MutexGuard<'_, Vec<RecordedRequest>> {
         self.requests
             .lock()
@@ -82,6 +91,7 @@ impl Sandbox {
             keys: auth::Keys::load(),
             requests: Mutex::new(Vec::new()),
             replies: Mutex::new(VecDeque::new()),
+            users: Mutex::new(ProjectState::default()),
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = router(state.clone());
@@ -124,6 +134,11 @@ impl Sandbox {
         self.state.requests().clone()
     }
 
+    /// Users, their metadata and accounts, and the triggers and events received.
+    pub fn state(&self) -> ProjectState {
+        self.state.users().clone()
+    }
+
     /// Queues a reply for the next authorised proxy call.
     pub fn push_reply(&self, reply: Reply) {
         self.state.replies().push_back(reply);
@@ -144,6 +159,9 @@ impl Drop for Sandbox {
 /// - `GET|DELETE /_sandbox/requests`: the recorded requests (JSON list of [`RecordedRequest`]),
 ///   or forget them;
 /// - `POST /_sandbox/replies`: queue a [`Reply`] (JSON) for the next proxy call;
+/// - `GET /_sandbox/state`: users, their metadata and accounts, triggers and events received;
+/// - `/projects/{project}/sdk/me`, `/sdk/integrations`, `/sdk/credentials`, `/sdk/triggers/{id}`
+///   and `/v2/projects/{project}/sdk/events/trigger`: the user-scoped API (see [`user_api`]);
 /// - `GET /_sandbox/token?sub=<user>[&ttl=<seconds>][&aud=<audience>][&signer=other-project]`:
 ///   mint a token (test keys only).
 fn router(state: Arc<SandboxState>) -> Router {
@@ -155,6 +173,7 @@ fn router(state: Arc<SandboxState>) -> Router {
         )
         .route("/_sandbox/replies", post(queue_reply))
         .route("/_sandbox/token", get(token))
+        .route("/_sandbox/state", get(show_state))
         .fallback(paragon)
         .with_state(state)
 }
@@ -169,6 +188,10 @@ async fn info() -> Json<Value> {
 
 async fn list_requests(State(state): State<Arc<SandboxState>>) -> Json<Vec<RecordedRequest>> {
     Json(state.requests().clone())
+}
+
+async fn show_state(State(state): State<Arc<SandboxState>>) -> Json<ProjectState> {
+    Json(state.users().clone())
 }
 
 async fn clear_requests(State(state): State<Arc<SandboxState>>) -> StatusCode {
@@ -216,7 +239,7 @@ async fn token(
 }
 
 /// A Paragon-shaped error body.
-fn paragon_error(status: StatusCode, message: &str, meta: Value) -> Response {
+pub(crate) fn paragon_error(status: StatusCode, message: &str, meta: Value) -> Response {
     let body = json!({"message": message, "status": status.as_u16(), "meta": meta});
     (status, Json(body)).into_response()
 }
@@ -239,7 +262,7 @@ async fn paragon(
         .path_and_query()
         .map(|target| target.as_str())
         .unwrap_or("/");
-    if !target.starts_with("/projects/") {
+    if !target.starts_with("/projects/") && !target.starts_with("/v2/projects/") {
         return paragon_error(StatusCode::NOT_FOUND, "Not found.", json!({}));
     }
     let index = {
@@ -263,6 +286,10 @@ async fn paragon(
 
 async fn answer(state: &SandboxState, parts: &http::request::Parts, body: &[u8]) -> Response {
     let path = parts.uri.path();
+    let (versioned, path) = match path.strip_prefix("/v2") {
+        Some(path) => (true, path),
+        None => (false, path),
+    };
     let rest = &path["/projects/".len()..];
     let (project, rest) = rest.split_once('/').unwrap_or((rest, ""));
     if project != PROJECT_ID {
@@ -272,23 +299,52 @@ async fn answer(state: &SandboxState, parts: &http::request::Parts, body: &[u8])
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    if let Err(reason) = state.keys.verify(authorization, project) {
-        return paragon_error(
-            StatusCode::UNAUTHORIZED,
-            &format!("Unauthorized: {reason}."),
-            json!({}),
-        );
-    }
-    let Some(proxied) = rest.strip_prefix("sdk/proxy/") else {
-        return paragon_error(StatusCode::NOT_FOUND, "Not found.", json!({}));
+    let verified = match state.keys.verify(authorization, project) {
+        Ok(verified) => verified,
+        Err(reason) => {
+            return paragon_error(
+                StatusCode::UNAUTHORIZED,
+                &format!("Unauthorized: {reason}."),
+                json!({}),
+            );
+        }
     };
+    let Some(proxied) = rest.strip_prefix("sdk/proxy/").filter(|_| !versioned) else {
+        return user_api::answer(
+            &mut state.users(),
+            &verified.user,
+            versioned,
+            &parts.method,
+            rest,
+            parts.uri.query(),
+            &parts.headers,
+            body,
+        );
+    };
+    let (integration, upstream_path) = split_integration(proxied);
+    if !verified.may_use(integration) {
+        let body = json!({
+            "message": format!("Insufficient permissions for integration:{integration}."),
+            "code": "7210",
+            "status": 403,
+            "meta": {},
+        });
+        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+    }
+    if let Some(refused) = user_api::refuse_credential(
+        &mut state.users(),
+        &verified.user,
+        integration,
+        &parts.headers,
+    ) {
+        return refused;
+    }
 
     let scripted = state.replies().pop_front();
     if let Some(reply) = scripted {
         return reply.render().await;
     }
 
-    let (integration, upstream_path) = split_integration(proxied);
     let call = upstreams::UpstreamCall {
         method: &parts.method,
         path: &upstream_path,

@@ -1,0 +1,367 @@
+//! Where a call's Paragon User Token comes from: a fixed token, tokens minted here from the
+//! project's signing key (one per user, cached until shortly before they expire), or the
+//! caller's own provider. Asked again before every request.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Map, Value};
+
+use crate::error::ConfigError;
+use crate::secret::Secret;
+
+/// The claim that narrows what a token may do, e.g. `{"integration:slack": true}`.
+pub const PERMISSIONS_CLAIM: &str = "urn:useparagon:connect:permissions";
+
+/// Default lifetime of a minted token (Paragon's docs use one hour).
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Most users whose tokens are kept; past it, expired ones are dropped, then all.
+const CACHE_LIMIT: usize = 10_000;
+
+/// How a minted token looks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenOptions {
+    /// Time from `iat` to `exp` (default one hour).
+    pub lifetime: Duration,
+    /// Whether to set `aud` to `useparagon.com/<projectId>` (default true).
+    pub audience: bool,
+    /// The permissions claim, when the token should be narrowed.
+    pub permissions: Option<Map<String, Value>>,
+    /// Further claims, added as given (they cannot replace `sub`, `iat`, `exp` or `aud`).
+    pub extra_claims: Map<String, Value>,
+}
+
+impl Default for TokenOptions {
+    fn default() -> Self {
+        TokenOptions {
+            lifetime: DEFAULT_TOKEN_LIFETIME,
+            audience: true,
+            permissions: None,
+            extra_claims: Map::new(),
+        }
+    }
+}
+
+/// A project's signing key (RS256, PEM), checked and ready to sign.
+#[derive(Clone)]
+pub struct SigningKey {
+    key: Arc<EncodingKey>,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey([redacted])")
+    }
+}
+
+impl SigningKey {
+    /// Reads a PEM private RSA key, also when its newlines are written as literal `\n` (as keys
+    /// kept in environment variables often are). The error says what is wrong and never
+    /// repeats the key.
+    pub fn from_pem(pem: &str) -> Result<SigningKey, ConfigError> {
+        let invalid = |reason: &str| ConfigError::new("signing_key", reason);
+        let pem = if pem.contains("\\n") && !pem.contains('\n') {
+            pem.replace("\\n", "\n")
+        } else {
+            pem.to_owned()
+        };
+        let pem = pem.trim();
+        let label = pem
+            .strip_prefix("-----BEGIN ")
+            .and_then(|rest| rest.split_once("-----"))
+            .map(|(label, _)| label)
+            .ok_or_else(|| {
+                invalid("is not a PEM key (it should start with -----BEGIN PRIVATE KEY-----)")
+            })?;
+        match label {
+            "RSA PRIVATE KEY" | "PRIVATE KEY" => {}
+            "ENCRYPTED PRIVATE KEY" => {
+                return Err(invalid(
+                    "is encrypted with a passphrase; give the unencrypted private key from the Paragon dashboard",
+                ));
+            }
+            "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => {
+                return Err(invalid(
+                    "is a public key; tokens are signed with the private key from the Paragon dashboard",
+                ));
+            }
+            "EC PRIVATE KEY" | "OPENSSH PRIVATE KEY" | "DSA PRIVATE KEY" => {
+                return Err(invalid(
+                    "is not an RSA key; Paragon signs user tokens with RS256",
+                ));
+            }
+            _ => return Err(invalid("is not a PEM private key")),
+        }
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| {
+            invalid("is not an RSA private key that can sign RS256 (a PKCS#8 key of another type, or damaged)")
+        })?;
+        let key = SigningKey { key: Arc::new(key) };
+        // Sign once now, so a key that cannot sign fails here and not on the first call.
+        key.sign("key-check", "key-check", &TokenOptions::default(), now())
+            .map_err(|reason| ConfigError::new("signing_key", reason))?;
+        Ok(key)
+    }
+
+    /// A token for `user` of `project_id`, issued at `issued_at` (seconds since the epoch).
+    fn sign(
+        &self,
+        project_id: &str,
+        user: &str,
+        options: &TokenOptions,
+        issued_at: u64,
+    ) -> Result<Secret, String> {
+        let mut claims = options.extra_claims.clone();
+        if let Some(permissions) = &options.permissions {
+            claims.insert(
+                PERMISSIONS_CLAIM.to_owned(),
+                Value::Object(permissions.clone()),
+            );
+        }
+        claims.insert("sub".to_owned(), Value::String(user.to_owned()));
+        claims.insert("iat".to_owned(), Value::from(issued_at));
+        claims.insert(
+            "exp".to_owned(),
+            Value::from(issued_at + options.lifetime.as_secs()),
+        );
+        if options.audience {
+            claims.insert(
+                "aud".to_owned(),
+                Value::String(format!("useparagon.com/{project_id}")),
+            );
+        }
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key)
+            .map(Secret::new)
+            .map_err(|error| format!("could not sign a user token: {error}"))
+    }
+}
+
+/// Signs a Paragon User Token for `user` of `project_id`: for servers that hand tokens to their
+/// front end (the browser SDK's `paragon.authenticate`).
+pub fn sign_user_token(
+    key: &SigningKey,
+    project_id: &str,
+    user: &str,
+    options: &TokenOptions,
+) -> Result<Secret, ConfigError> {
+    check_user(user).map_err(|reason| ConfigError::new("user", reason))?;
+    key.sign(project_id, user, options, now())
+        .map_err(|reason| ConfigError::new("signing_key", reason))
+}
+
+pub(crate) fn check_user(user: &str) -> Result<(), String> {
+    if user.is_empty() {
+        return Err("the user id must not be empty".to_owned());
+    }
+    if user.chars().any(char::is_control) {
+        return Err(format!("the user id {user:?} contains a control character"));
+    }
+    Ok(())
+}
+
+/// A caller's own source of tokens (an identity provider, a cache of theirs). Asked before
+/// every request with the user the client is bound to, if any.
+pub trait TokenProvider: Send + Sync {
+    fn token<'a>(
+        &'a self,
+        user: Option<&'a str>,
+    ) -> Pin<Box<dyn Future<Output = Result<Secret, String>> + Send + 'a>>;
+}
+
+/// A minted token and when to stop using it.
+struct Minted {
+    token: Secret,
+    renew_after: u64,
+}
+
+/// Tokens minted from the signing key, one per user, reused until shortly before expiry.
+pub(crate) struct Minter {
+    key: SigningKey,
+    project_id: String,
+    options: TokenOptions,
+    cache: Mutex<HashMap<String, Minted>>,
+    /// How many tokens were signed (the cache's effect is visible in tests).
+    signed: AtomicUsize,
+}
+
+impl Minter {
+    pub(crate) fn new(key: SigningKey, project_id: String, options: TokenOptions) -> Self {
+        Minter {
+            key,
+            project_id,
+            options,
+            cache: Mutex::new(HashMap::new()),
+            signed: AtomicUsize::new(0),
+        }
+    }
+
+    /// The user's token: the cached one, or a new one. The lock is held while signing, so
+    /// concurrent first calls for a user sign once (signing takes about a millisecond).
+    pub(crate) fn token_for(&self, user: &str) -> Result<Secret, String> {
+        let now = now();
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(minted) = cache.get(user)
+            && now < minted.renew_after
+        {
+            return Ok(minted.token.clone());
+        }
+        let token = self.key.sign(&self.project_id, user, &self.options, now)?;
+        self.signed.fetch_add(1, Ordering::Relaxed);
+        let lifetime = self.options.lifetime.as_secs();
+        // Renew a minute before expiry, or at 90% of a short lifetime.
+        let margin = 60.min(lifetime / 10);
+        if cache.len() >= CACHE_LIMIT {
+            cache.retain(|_, minted| now < minted.renew_after);
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+        }
+        cache.insert(
+            user.to_owned(),
+            Minted {
+                token: token.clone(),
+                renew_after: now + lifetime - margin,
+            },
+        );
+        Ok(token)
+    }
+}
+
+/// Where a client's tokens come from.
+#[derive(Clone)]
+pub(crate) enum Auth {
+    Token(Secret),
+    Signed(Arc<Minter>),
+    Provider(Arc<dyn TokenProvider>),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Auth::Token(_) => "user_token([redacted])",
+            Auth::Signed(_) => "signing_key([redacted])",
+            Auth::Provider(_) => "token_provider",
+        })
+    }
+}
+
+pub(crate) fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = include_str!("../../tests/keys/sandbox-signing-key.pem");
+    const PUBLIC_KEY: &str = include_str!("../../tests/keys/sandbox-signing-key.pub.pem");
+
+    fn claims_of(token: &Secret) -> Map<String, Value> {
+        let key = jsonwebtoken::DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes()).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+        validation.validate_aud = false;
+        jsonwebtoken::decode::<Map<String, Value>>(token.expose(), &key, &validation)
+            .unwrap()
+            .claims
+    }
+
+    #[test]
+    fn minted_tokens_carry_the_claims_and_verify() {
+        let key = SigningKey::from_pem(KEY).unwrap();
+        let mut options = TokenOptions {
+            permissions: Some(serde_json::from_str(r#"{"integration:slack": true}"#).unwrap()),
+            ..TokenOptions::default()
+        };
+        options.extra_claims.insert("team".into(), "blue".into());
+        options.extra_claims.insert("sub".into(), "not-this".into());
+        let token = sign_user_token(&key, "project-1", "user-7", &options).unwrap();
+        let claims = claims_of(&token);
+        assert_eq!(claims["sub"], "user-7");
+        assert_eq!(claims["aud"], "useparagon.com/project-1");
+        assert_eq!(claims["team"], "blue");
+        assert_eq!(claims[PERMISSIONS_CLAIM]["integration:slack"], true);
+        let lifetime = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
+        assert_eq!(lifetime, 3600);
+        options.audience = false;
+        let token = sign_user_token(&key, "project-1", "user-7", &options).unwrap();
+        assert!(!claims_of(&token).contains_key("aud"));
+    }
+
+    #[test]
+    fn keys_with_literal_newline_escapes_are_read() {
+        let escaped = KEY.trim().replace('\n', "\\n");
+        assert!(SigningKey::from_pem(&escaped).is_ok());
+    }
+
+    #[test]
+    fn bad_keys_say_what_is_wrong_without_showing_the_key() {
+        let cases = [
+            ("not a key", "not a PEM key"),
+            (PUBLIC_KEY, "public key"),
+            (
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----",
+                "encrypted",
+            ),
+            (
+                "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----",
+                "not an RSA key",
+            ),
+            (
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+                "not an RSA private key",
+            ),
+        ];
+        for (pem, reason) in cases {
+            let error = SigningKey::from_pem(pem).unwrap_err();
+            assert_eq!(error.setting, "signing_key");
+            assert!(error.reason.contains(reason), "{error}");
+            assert!(!error.to_string().contains("MII"), "{error}");
+        }
+        assert!(!format!("{:?}", SigningKey::from_pem(KEY).unwrap()).contains("MII"));
+    }
+
+    #[test]
+    fn tokens_are_cached_per_user_and_renewed_before_expiry() {
+        let key = SigningKey::from_pem(KEY).unwrap();
+        let minter = Minter::new(key, "p".into(), TokenOptions::default());
+        let first = minter.token_for("a").unwrap();
+        assert_eq!(minter.token_for("a").unwrap(), first);
+        assert_eq!(minter.signed.load(Ordering::Relaxed), 1);
+        assert_ne!(minter.token_for("b").unwrap(), first);
+        assert_eq!(minter.signed.load(Ordering::Relaxed), 2);
+        // Pretend the cached token is about to expire.
+        minter
+            .cache
+            .lock()
+            .unwrap()
+            .get_mut("a")
+            .unwrap()
+            .renew_after = now();
+        minter.token_for("a").unwrap();
+        assert_eq!(minter.signed.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn concurrent_first_calls_for_a_user_mint_once() {
+        let key = SigningKey::from_pem(KEY).unwrap();
+        let minter = Arc::new(Minter::new(key, "p".into(), TokenOptions::default()));
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| minter.token_for("same-user").unwrap());
+            }
+        });
+        assert_eq!(minter.signed.load(Ordering::Relaxed), 1);
+    }
+}
