@@ -1,51 +1,66 @@
 //! `Paragon` and `AsyncParagon`: each method takes the arguments, calls one core function, and
-//! maps the result or error.
+//! maps the result or error. The two classes are twins; the sync one waits with the GIL
+//! released, the async one awaits a task on the shared runtime.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use paragon_connect::{Client, ClientBuilder, ConfigError, duration_from_seconds};
+use paragon_connect::serde_json::Value;
+use paragon_connect::{Client, Response, TriggerOptions};
 use pyo3::prelude::*;
-use pyo3::types::PyAny;
+use pyo3::types::{PyAny, PyTuple};
 
-use crate::convert::{CallArguments, header_text, response_to_python, to_pairs};
+use crate::convert::{
+    CallArguments, from_json, header_text, response_to_python, to_body, to_json, to_pairs,
+};
 use crate::errors::to_py_err;
 use crate::runtime::{Spawned, wait};
+use crate::settings::{Settings, json_object};
+use crate::token::EVENT_LOOP;
 
-/// The core client of one Python client object, renewed after `fork()` (the parent's pool and
-/// I/O threads do not exist in a child) and after `close()`.
+/// The core client of one Python client object (and the user-bound ones made from it), renewed
+/// after `fork()` (the parent's pool and I/O threads do not exist in a child) and after
+/// `close()`.
 struct SharedClient {
     current: Mutex<(u32, Client)>,
 }
 
 impl SharedClient {
-    fn new(client: Client) -> Self {
-        SharedClient {
+    fn new(client: Client) -> Arc<Self> {
+        Arc::new(SharedClient {
             current: Mutex::new((std::process::id(), client)),
-        }
+        })
     }
 
-    fn get(&self, py: Python<'_>) -> PyResult<Client> {
-        let pid = std::process::id();
-        let mut current = self
-            .current
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u32, Client)> {
+        self.current
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if current.0 != pid {
-            let fresh = current
-                .1
-                .with_fresh_pool()
-                .map_err(|error| to_py_err(py, error))?;
-            *current = (pid, fresh);
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// This process's client, acting for `user` when given.
+    fn get(&self, py: Python<'_>, user: Option<&str>) -> PyResult<Client> {
+        let pid = std::process::id();
+        let client = {
+            let mut current = self.lock();
+            if current.0 != pid {
+                let fresh = current
+                    .1
+                    .with_fresh_pool()
+                    .map_err(|error| to_py_err(py, error))?;
+                *current = (pid, fresh);
+            }
+            current.1.clone()
+        };
+        match user {
+            Some(user) => client.user(user).map_err(|error| to_py_err(py, error)),
+            None => Ok(client),
         }
-        Ok(current.1.clone())
     }
 
     /// Drops the pooled connections; the client opens new ones if used again.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let mut current = self
-            .current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut current = self.lock();
         let fresh = current
             .1
             .with_fresh_pool()
@@ -54,125 +69,130 @@ impl SharedClient {
         Ok(())
     }
 
-    fn repr(&self, class: &str) -> String {
-        let current = self
-            .current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn repr(&self, class: &str, user: Option<&str>) -> String {
+        let current = self.lock();
         let client = &current.1;
+        let user = user
+            .map(|user| format!(", user={user:?}"))
+            .unwrap_or_default();
         format!(
-            "{class}(project_id={:?}, proxy_base_url={:?}, user_token=<redacted>)",
+            "{class}(project_id={:?}{user}, proxy_base_url={:?}, token=<redacted>)",
             client.project_id(),
             client.proxy_base_url().as_str()
         )
     }
 }
 
-/// The constructor's settings, shared by both classes.
-#[allow(clippy::too_many_arguments)]
-fn build(
+fn json_to_python(py: Python<'_>, value: Value) -> PyResult<Py<PyAny>> {
+    Ok(from_json(py, &value)?.unbind())
+}
+
+fn response_into_python(py: Python<'_>, response: Response) -> PyResult<Py<PyAny>> {
+    response_to_python(py, &response)
+}
+
+/// Runs a core call to completion with the GIL released.
+fn blocking<T: Send + 'static>(
     py: Python<'_>,
-    project_id: Option<String>,
-    user_token: Option<String>,
-    host: Option<String>,
-    proxy_base_url: Option<String>,
-    zeus_base_url: Option<String>,
-    hermes_base_url: Option<String>,
-    default_headers: Option<&Bound<'_, PyAny>>,
-    timeout: Option<f64>,
-    connect_timeout: Option<f64>,
-    allow_insecure_http: bool,
-) -> PyResult<SharedClient> {
-    let mut builder: ClientBuilder = Client::builder()
-        .platform("python", python_runtime(py))
-        .allow_insecure_http(allow_insecure_http);
-    if let Some(project_id) = project_id {
-        builder = builder.project_id(project_id);
+    call: impl Future<Output = paragon_connect::Result<T>> + Send + 'static,
+    into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    match wait(py, call)? {
+        Ok(value) => into_python(py, value),
+        Err(error) => Err(to_py_err(py, error)),
     }
-    if let Some(user_token) = user_token {
-        builder = builder.user_token(user_token);
-    }
-    if let Some(host) = host {
-        builder = builder.host(host);
-    }
-    if let Some(url) = proxy_base_url {
-        builder = builder.proxy_base_url(url);
-    }
-    if let Some(url) = zeus_base_url {
-        builder = builder.zeus_base_url(url);
-    }
-    if let Some(url) = hermes_base_url {
-        builder = builder.hermes_base_url(url);
-    }
-    if let Some(headers) = default_headers {
-        for (name, value) in to_pairs("default_headers", headers, header_text)? {
-            builder = builder.default_header(name, value);
-        }
-    }
-    let seconds = |setting: &'static str, value: Option<f64>| {
-        value
-            .map(duration_from_seconds)
-            .transpose()
-            .map_err(|reason| to_py_err(py, ConfigError::new(setting, reason).into()))
-    };
-    if let Some(duration) = seconds("timeout", timeout)? {
-        builder = builder.timeout(duration);
-    }
-    if let Some(duration) = seconds("connect_timeout", connect_timeout)? {
-        builder = builder.connect_timeout(duration);
-    }
-    let client = builder.build().map_err(|error| to_py_err(py, error))?;
-    Ok(SharedClient::new(client))
 }
 
-/// `CPython 3.11.7`, for the User-Agent.
-fn python_runtime(py: Python<'_>) -> String {
-    let version = py.version_info();
-    let implementation = py
-        .import("sys")
-        .and_then(|sys| sys.getattr("implementation"))
-        .and_then(|implementation| implementation.getattr("name"))
-        .and_then(|name| name.extract::<String>())
-        .unwrap_or_else(|_| "python".to_owned());
-    let implementation = match implementation.as_str() {
-        "cpython" => "CPython".to_owned(),
-        "pypy" => "PyPy".to_owned(),
-        other => other.to_owned(),
-    };
-    format!(
-        "{implementation} {}.{}.{}",
-        version.major, version.minor, version.patch
-    )
+/// Awaits a core call running as its own task (aborted if the awaiting asyncio task is
+/// cancelled), with the caller's event loop at hand for async token functions.
+async fn awaited<T: Send + 'static>(
+    event_loop: Py<PyAny>,
+    call: impl Future<Output = paragon_connect::Result<T>> + Send + 'static,
+    into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let outcome = Spawned::new(EVENT_LOOP.scope(event_loop, call))?.await?;
+    Python::attach(|py| match outcome {
+        Ok(value) => into_python(py, value),
+        Err(error) => Err(to_py_err(py, error)),
+    })
 }
 
-/// A Paragon Connect client for one user, for threads and plain (non-async) code.
+fn running_loop(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    Ok(py
+        .import("asyncio")?
+        .call_method0("get_running_loop")?
+        .unbind())
+}
+
+fn trigger_options(
+    body: Option<&Bound<'_, PyAny>>,
+    query: Option<&Bound<'_, PyAny>>,
+    headers: Option<&Bound<'_, PyAny>>,
+    selected_credential_id: Option<String>,
+    selected_configuration_id: Option<String>,
+) -> PyResult<TriggerOptions> {
+    Ok(TriggerOptions {
+        body: body.map(to_body).transpose()?,
+        query: query
+            .map(|query| to_pairs("query", query, crate::convert::query_text))
+            .transpose()?
+            .unwrap_or_default(),
+        headers: headers
+            .map(|headers| to_pairs("headers", headers, header_text))
+            .transpose()?
+            .unwrap_or_default(),
+        selected_credential_id,
+        selected_configuration_id,
+    })
+}
+
+fn payload_json(payload: Option<&Bound<'_, PyAny>>) -> PyResult<Value> {
+    match payload {
+        None => Ok(Value::Object(Default::default())),
+        Some(payload) => to_json(payload, &mut "payload".to_owned(), 0),
+    }
+}
+
+/// A Paragon Connect client, for threads and plain (non-async) code.
 #[pyclass(module = "paragon_connect", name = "Paragon", frozen)]
 pub struct Paragon {
     shared: Arc<SharedClient>,
+    user: Option<String>,
+}
+
+impl Paragon {
+    fn client(&self, py: Python<'_>) -> PyResult<Client> {
+        self.shared.get(py, self.user.as_deref())
+    }
 }
 
 #[pymethods]
 impl Paragon {
     #[new]
-    #[pyo3(signature = (*, project_id=None, user_token=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, allow_insecure_http=false))]
+    #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=true, token_claims=None, permissions=None, allow_insecure_http=false))]
     #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
+    fn new<'py>(
+        py: Python<'py>,
         project_id: Option<String>,
-        user_token: Option<String>,
+        user_token: Option<Bound<'py, PyAny>>,
+        signing_key: Option<String>,
         host: Option<String>,
         proxy_base_url: Option<String>,
         zeus_base_url: Option<String>,
         hermes_base_url: Option<String>,
-        default_headers: Option<&Bound<'_, PyAny>>,
+        default_headers: Option<Bound<'py, PyAny>>,
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
+        token_lifetime: Option<f64>,
+        token_audience: bool,
+        token_claims: Option<Bound<'py, PyAny>>,
+        permissions: Option<Bound<'py, PyAny>>,
         allow_insecure_http: bool,
     ) -> PyResult<Self> {
-        let shared = build(
-            py,
+        let client = Settings {
             project_id,
             user_token,
+            signing_key,
             host,
             proxy_base_url,
             zeus_base_url,
@@ -180,10 +200,25 @@ impl Paragon {
             default_headers,
             timeout,
             connect_timeout,
+            token_lifetime,
+            token_audience,
+            token_claims,
+            permissions,
             allow_insecure_http,
-        )?;
+        }
+        .build(py)?;
         Ok(Paragon {
-            shared: Arc::new(shared),
+            shared: SharedClient::new(client),
+            user: None,
+        })
+    }
+
+    /// A client acting for `user_id`, sharing this one's settings and connections.
+    fn user(&self, py: Python<'_>, user_id: String) -> PyResult<Paragon> {
+        self.shared.get(py, Some(&user_id))?;
+        Ok(Paragon {
+            shared: self.shared.clone(),
+            user: Some(user_id),
         })
     }
 
@@ -212,19 +247,127 @@ impl Paragon {
             timeout,
         }
         .into_options(py)?;
-        let client = self.shared.get(py)?;
-        let outcome = wait(py, async move {
-            client.request(&integration_type, &path, options).await
-        })?;
-        match outcome {
-            Ok(response) => response_to_python(py, &response),
-            Err(error) => Err(to_py_err(py, error)),
-        }
+        let client = self.client(py)?;
+        blocking(
+            py,
+            async move { client.request(&integration_type, &path, options).await },
+            response_into_python,
+        )
+    }
+
+    fn get_user(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let client = self.client(py)?;
+        blocking(py, async move { client.get_user().await }, json_to_python)
+    }
+
+    fn set_user_metadata(&self, py: Python<'_>, meta: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let meta = Value::Object(json_object("meta", &meta)?);
+        let client = self.client(py)?;
+        blocking(
+            py,
+            async move { client.set_user_metadata(meta).await },
+            json_to_python,
+        )
+    }
+
+    fn list_integrations(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let client = self.client(py)?;
+        blocking(
+            py,
+            async move { client.list_integrations().await },
+            json_to_python,
+        )
+    }
+
+    #[pyo3(signature = (integration_type, *, include_account_auth=false))]
+    fn get_account(
+        &self,
+        py: Python<'_>,
+        integration_type: String,
+        include_account_auth: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let client = self.client(py)?;
+        blocking(
+            py,
+            async move {
+                client
+                    .get_account(&integration_type, include_account_auth)
+                    .await
+            },
+            json_to_python,
+        )
+    }
+
+    #[pyo3(signature = (integration_type, *, selected_credential_id=None))]
+    fn uninstall_integration(
+        &self,
+        py: Python<'_>,
+        integration_type: String,
+        selected_credential_id: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let client = self.client(py)?;
+        blocking(
+            py,
+            async move {
+                client
+                    .uninstall_integration(&integration_type, selected_credential_id.as_deref())
+                    .await
+            },
+            json_to_python,
+        )
+    }
+
+    #[pyo3(signature = (workflow_id, *, body=None, query=None, headers=None, selected_credential_id=None, selected_configuration_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn trigger_workflow(
+        &self,
+        py: Python<'_>,
+        workflow_id: String,
+        body: Option<Bound<'_, PyAny>>,
+        query: Option<Bound<'_, PyAny>>,
+        headers: Option<Bound<'_, PyAny>>,
+        selected_credential_id: Option<String>,
+        selected_configuration_id: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let options = trigger_options(
+            body.as_ref(),
+            query.as_ref(),
+            headers.as_ref(),
+            selected_credential_id,
+            selected_configuration_id,
+        )?;
+        let client = self.client(py)?;
+        blocking(
+            py,
+            async move { client.trigger_workflow(&workflow_id, options).await },
+            json_to_python,
+        )
+    }
+
+    #[pyo3(signature = (name, payload=None))]
+    fn send_event(
+        &self,
+        py: Python<'_>,
+        name: String,
+        payload: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let payload = payload_json(payload.as_ref())?;
+        let client = self.client(py)?;
+        blocking(
+            py,
+            async move { client.send_event(&name, payload).await },
+            json_to_python,
+        )
     }
 
     #[getter]
     fn project_id(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(self.shared.get(py)?.project_id().to_owned())
+        Ok(self.client(py)?.project_id().to_owned())
+    }
+
+    #[getter]
+    fn user_id(&self) -> Option<String> {
+        self.user.clone()
     }
 
     /// Releases pooled connections (the client opens new ones if used again).
@@ -237,47 +380,61 @@ impl Paragon {
     }
 
     #[pyo3(signature = (*_exc_info))]
-    fn __exit__(
-        &self,
-        py: Python<'_>,
-        _exc_info: &Bound<'_, pyo3::types::PyTuple>,
-    ) -> PyResult<()> {
+    fn __exit__(&self, py: Python<'_>, _exc_info: &Bound<'_, PyTuple>) -> PyResult<()> {
         self.shared.close(py)
     }
 
     fn __repr__(&self) -> String {
-        self.shared.repr("Paragon")
+        self.shared.repr("Paragon", self.user.as_deref())
     }
 }
 
-/// A Paragon Connect client for one user, for asyncio (and uvloop) code.
+/// A Paragon Connect client, for asyncio (and uvloop) code.
 #[pyclass(module = "paragon_connect", name = "AsyncParagon", frozen)]
 pub struct AsyncParagon {
     shared: Arc<SharedClient>,
+    user: Option<String>,
+}
+
+impl AsyncParagon {
+    /// The client for a call, and the running event loop (for async token functions).
+    fn start(&self) -> PyResult<(Client, Py<PyAny>)> {
+        Python::attach(|py| {
+            Ok((
+                self.shared.get(py, self.user.as_deref())?,
+                running_loop(py)?,
+            ))
+        })
+    }
 }
 
 #[pymethods]
 impl AsyncParagon {
     #[new]
-    #[pyo3(signature = (*, project_id=None, user_token=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, allow_insecure_http=false))]
+    #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=true, token_claims=None, permissions=None, allow_insecure_http=false))]
     #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
+    fn new<'py>(
+        py: Python<'py>,
         project_id: Option<String>,
-        user_token: Option<String>,
+        user_token: Option<Bound<'py, PyAny>>,
+        signing_key: Option<String>,
         host: Option<String>,
         proxy_base_url: Option<String>,
         zeus_base_url: Option<String>,
         hermes_base_url: Option<String>,
-        default_headers: Option<&Bound<'_, PyAny>>,
+        default_headers: Option<Bound<'py, PyAny>>,
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
+        token_lifetime: Option<f64>,
+        token_audience: bool,
+        token_claims: Option<Bound<'py, PyAny>>,
+        permissions: Option<Bound<'py, PyAny>>,
         allow_insecure_http: bool,
     ) -> PyResult<Self> {
-        let shared = build(
-            py,
+        let client = Settings {
             project_id,
             user_token,
+            signing_key,
             host,
             proxy_base_url,
             zeus_base_url,
@@ -285,10 +442,25 @@ impl AsyncParagon {
             default_headers,
             timeout,
             connect_timeout,
+            token_lifetime,
+            token_audience,
+            token_claims,
+            permissions,
             allow_insecure_http,
-        )?;
+        }
+        .build(py)?;
         Ok(AsyncParagon {
-            shared: Arc::new(shared),
+            shared: SharedClient::new(client),
+            user: None,
+        })
+    }
+
+    /// A client acting for `user_id`, sharing this one's settings and connections.
+    fn user(&self, py: Python<'_>, user_id: String) -> PyResult<AsyncParagon> {
+        self.shared.get(py, Some(&user_id))?;
+        Ok(AsyncParagon {
+            shared: self.shared.clone(),
+            user: Some(user_id),
         })
     }
 
@@ -306,8 +478,8 @@ impl AsyncParagon {
         raw: bool,
         timeout: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
-        let (client, options) = Python::attach(|py| {
-            let options = CallArguments {
+        let options = Python::attach(|py| {
+            CallArguments {
                 method,
                 body: body.map(|body| body.into_bound(py)),
                 headers: headers.map(|headers| headers.into_bound(py)),
@@ -316,22 +488,136 @@ impl AsyncParagon {
                 raw,
                 timeout,
             }
-            .into_options(py)?;
-            PyResult::Ok((self.shared.get(py)?, options))
+            .into_options(py)
         })?;
-        // Dropped (and so aborted) if the awaiting asyncio task is cancelled.
-        let task =
-            Spawned::new(async move { client.request(&integration_type, &path, options).await })?;
-        let outcome = task.await?;
-        Python::attach(|py| match outcome {
-            Ok(response) => response_to_python(py, &response),
-            Err(error) => Err(to_py_err(py, error)),
-        })
+        let (client, event_loop) = self.start()?;
+        awaited(
+            event_loop,
+            async move { client.request(&integration_type, &path, options).await },
+            response_into_python,
+        )
+        .await
+    }
+
+    async fn get_user(&self) -> PyResult<Py<PyAny>> {
+        let (client, event_loop) = self.start()?;
+        awaited(
+            event_loop,
+            async move { client.get_user().await },
+            json_to_python,
+        )
+        .await
+    }
+
+    async fn set_user_metadata(&self, meta: Py<PyAny>) -> PyResult<Py<PyAny>> {
+        let meta = Python::attach(|py| json_object("meta", meta.bind(py)))?;
+        let (client, event_loop) = self.start()?;
+        awaited(
+            event_loop,
+            async move { client.set_user_metadata(Value::Object(meta)).await },
+            json_to_python,
+        )
+        .await
+    }
+
+    async fn list_integrations(&self) -> PyResult<Py<PyAny>> {
+        let (client, event_loop) = self.start()?;
+        awaited(
+            event_loop,
+            async move { client.list_integrations().await },
+            json_to_python,
+        )
+        .await
+    }
+
+    #[pyo3(signature = (integration_type, *, include_account_auth=false))]
+    async fn get_account(
+        &self,
+        integration_type: String,
+        include_account_auth: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let (client, event_loop) = self.start()?;
+        awaited(
+            event_loop,
+            async move {
+                client
+                    .get_account(&integration_type, include_account_auth)
+                    .await
+            },
+            json_to_python,
+        )
+        .await
+    }
+
+    #[pyo3(signature = (integration_type, *, selected_credential_id=None))]
+    async fn uninstall_integration(
+        &self,
+        integration_type: String,
+        selected_credential_id: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let (client, event_loop) = self.start()?;
+        awaited(
+            event_loop,
+            async move {
+                client
+                    .uninstall_integration(&integration_type, selected_credential_id.as_deref())
+                    .await
+            },
+            json_to_python,
+        )
+        .await
+    }
+
+    #[pyo3(signature = (workflow_id, *, body=None, query=None, headers=None, selected_credential_id=None, selected_configuration_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    async fn trigger_workflow(
+        &self,
+        workflow_id: String,
+        body: Option<Py<PyAny>>,
+        query: Option<Py<PyAny>>,
+        headers: Option<Py<PyAny>>,
+        selected_credential_id: Option<String>,
+        selected_configuration_id: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let options = Python::attach(|py| {
+            trigger_options(
+                body.as_ref().map(|body| body.bind(py)),
+                query.as_ref().map(|query| query.bind(py)),
+                headers.as_ref().map(|headers| headers.bind(py)),
+                selected_credential_id,
+                selected_configuration_id,
+            )
+        })?;
+        let (client, event_loop) = self.start()?;
+        awaited(
+            event_loop,
+            async move { client.trigger_workflow(&workflow_id, options).await },
+            json_to_python,
+        )
+        .await
+    }
+
+    #[pyo3(signature = (name, payload=None))]
+    async fn send_event(&self, name: String, payload: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        let payload =
+            Python::attach(|py| payload_json(payload.as_ref().map(|payload| payload.bind(py))))?;
+        let (client, event_loop) = self.start()?;
+        awaited(
+            event_loop,
+            async move { client.send_event(&name, payload).await },
+            json_to_python,
+        )
+        .await
     }
 
     #[getter]
     fn project_id(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(self.shared.get(py)?.project_id().to_owned())
+        Ok(self.shared.get(py, None)?.project_id().to_owned())
+    }
+
+    #[getter]
+    fn user_id(&self) -> Option<String> {
+        self.user.clone()
     }
 
     /// Releases pooled connections (the client opens new ones if used again).
@@ -350,11 +636,11 @@ impl AsyncParagon {
     }
 
     #[pyo3(signature = (*_exc_info))]
-    async fn __aexit__(&self, _exc_info: Py<pyo3::types::PyTuple>) -> PyResult<()> {
+    async fn __aexit__(&self, _exc_info: Py<PyTuple>) -> PyResult<()> {
         Python::attach(|py| self.shared.close(py))
     }
 
     fn __repr__(&self) -> String {
-        self.shared.repr("AsyncParagon")
+        self.shared.repr("AsyncParagon", self.user.as_deref())
     }
 }

@@ -97,7 +97,7 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
 }
 
 /// A request body: `bytes`-like as is, `str` as text, anything else as JSON.
-fn to_body(body: &Bound<'_, PyAny>) -> PyResult<Body> {
+pub fn to_body(body: &Bound<'_, PyAny>) -> PyResult<Body> {
     if let Ok(bytes) = body.cast::<PyBytes>() {
         return Ok(Body::Bytes(Bytes::copy_from_slice(bytes.as_bytes())));
     }
@@ -164,7 +164,7 @@ pub fn header_text(path: &str, value: &Bound<'_, PyAny>) -> PyResult<Vec<String>
 
 /// A query value: str, int, float, bool (`true`/`false`, as JavaScript writes them), or a list
 /// of those for a repeated parameter. `None` is refused rather than silently dropped.
-fn query_text(path: &str, value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+pub fn query_text(path: &str, value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     if let Ok(boolean) = value.cast::<PyBool>() {
         return Ok(vec![
             if boolean.is_true() { "true" } else { "false" }.to_owned(),

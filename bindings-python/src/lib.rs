@@ -4,13 +4,56 @@ mod client;
 mod convert;
 mod errors;
 mod runtime;
+mod settings;
+mod token;
 
+use paragon_connect::{ConfigError, SigningKey, TokenOptions, duration_from_seconds};
 use pyo3::prelude::*;
+
+use crate::errors::to_py_err;
+use crate::settings::json_object;
+
+/// Signs a Paragon User Token for `user_id` with the project's signing key (PEM), for servers
+/// that hand tokens to their front end. `lifetime` is in seconds.
+#[pyfunction]
+#[pyo3(signature = (signing_key, project_id, user_id, *, lifetime=3600.0, audience=true, claims=None, permissions=None))]
+#[allow(clippy::too_many_arguments)]
+fn sign_user_token(
+    py: Python<'_>,
+    signing_key: &str,
+    project_id: &str,
+    user_id: &str,
+    lifetime: f64,
+    audience: bool,
+    claims: Option<Bound<'_, PyAny>>,
+    permissions: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let config_error = |error: ConfigError| to_py_err(py, error.into());
+    let key = SigningKey::from_pem(signing_key).map_err(config_error)?;
+    let options = TokenOptions {
+        lifetime: duration_from_seconds(lifetime)
+            .map_err(|reason| config_error(ConfigError::new("lifetime", reason)))?,
+        audience,
+        permissions: permissions
+            .as_ref()
+            .map(|permissions| json_object("permissions", permissions))
+            .transpose()?,
+        extra_claims: claims
+            .as_ref()
+            .map(|claims| json_object("claims", claims))
+            .transpose()?
+            .unwrap_or_default(),
+    };
+    paragon_connect::sign_user_token(&key, project_id, user_id, &options)
+        .map(|token| token.expose().to_owned())
+        .map_err(config_error)
+}
 
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Paragon>()?;
     module.add_class::<client::AsyncParagon>()?;
+    module.add_function(wrap_pyfunction!(sign_user_token, module)?)?;
     module.add("__version__", paragon_connect::VERSION)?;
     Ok(())
 }

@@ -16,6 +16,11 @@ STUB = Path(paragon_connect.__file__).with_name("_native.pyi")
 PACKAGE = Path(paragon_connect.__file__).parent
 
 
+def stub_functions() -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(STUB.read_text())
+    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
 def stub_classes() -> dict[str, dict[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
     tree = ast.parse(STUB.read_text())
     classes: dict[str, dict[str, Any]] = {}
@@ -61,7 +66,7 @@ def runtime_parameters(signature: inspect.Signature) -> list[tuple[str, str, Any
 def test_every_public_name_is_in_the_stub_and_back() -> None:
     classes = stub_classes()
     runtime = {name for name in dir(_native) if not name.startswith("_")}
-    assert runtime == set(classes), "classes differ between _native and _native.pyi"
+    assert runtime == set(classes) | set(stub_functions()), "names differ from _native.pyi"
     for name, methods in classes.items():
         cls = getattr(_native, name)
         public = {m for m in vars(cls) if not m.startswith("_")}
@@ -73,18 +78,30 @@ def test_signatures_match() -> None:
     for name, methods in stub_classes().items():
         cls = getattr(_native, name)
         assert runtime_parameters(inspect.signature(cls)) == stub_parameters(methods["__init__"])
-        for method in ("request",):
-            assert runtime_parameters(inspect.signature(getattr(cls, method))) == stub_parameters(
-                methods[method]
-            ), f"{name}.{method}"
+        for method, stub in methods.items():
+            runtime = getattr(cls, method)
+            if method.startswith("__") or isinstance(runtime, property) or not callable(runtime):
+                continue
+            if not hasattr(runtime, "__text_signature__"):
+                continue
+            assert runtime_parameters(inspect.signature(runtime)) == stub_parameters(stub), (
+                f"{name}.{method}"
+            )
+    for name, stub in stub_functions().items():
+        function = getattr(_native, name)
+        assert runtime_parameters(inspect.signature(function)) == stub_parameters(stub), name
 
 
 def test_async_methods_are_async_in_the_stub() -> None:
     classes = stub_classes()
-    for method in ("request", "close", "__aenter__", "__aexit__"):
-        assert isinstance(classes["AsyncParagon"][method], ast.AsyncFunctionDef), method
-    for method in ("request", "close"):
-        assert isinstance(classes["Paragon"][method], ast.FunctionDef), method
+    for method, stub in classes["AsyncParagon"].items():
+        runtime = getattr(_native.AsyncParagon, method)
+        if method in ("__aenter__", "__aexit__") or method.startswith("_") or method == "user":
+            continue
+        if callable(runtime) and not isinstance(runtime, property):
+            assert isinstance(stub, ast.AsyncFunctionDef), method
+    for method, stub in classes["Paragon"].items():
+        assert isinstance(stub, ast.FunctionDef), method
 
 
 def test_mypy_strict_accepts_the_package_and_its_use() -> None:

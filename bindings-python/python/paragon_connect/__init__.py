@@ -9,10 +9,11 @@ of your users through Paragon's proxy::
     paragon.request("slack", "/chat.postMessage", method="POST",
                     body={"channel": "C0", "text": "hi"})   # -> {"ok": True, ...}
 
-:class:`AsyncParagon` has the same methods for asyncio. Errors are in :mod:`paragon_connect.errors`.
+:class:`AsyncParagon` has the same methods for asyncio. A server acting for many users builds one
+client from the project's signing key and calls ``paragon.user("user-id").request(...)``. Errors are in :mod:`paragon_connect.errors`.
 """
 
-from ._native import AsyncParagon, Paragon, __version__
+from ._native import AsyncParagon, Paragon, __version__, sign_user_token
 from ._types import Headers, RawResponse
 from .errors import (
     APIStatusError,
@@ -53,4 +54,5 @@ __all__ = [
     "TimeoutError",
     "UnprocessableEntityError",
     "__version__",
+    "sign_user_token",
 ]

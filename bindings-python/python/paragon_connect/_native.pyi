@@ -1,6 +1,6 @@
 """Type stubs of the compiled module (checked against it by tests/test_stubs.py)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeAlias, overload
 
@@ -15,6 +15,11 @@ Body: TypeAlias = (
 #: Headers: a mapping, or ``(name, value)`` pairs to repeat a name.
 HeadersArg: TypeAlias = Mapping[str, str] | Sequence[tuple[str, str]]
 QueryValue: TypeAlias = str | int | float | bool | Sequence[str | int | float | bool]
+#: A Paragon User Token, or a function (sync, or async for AsyncParagon) returning one; it is
+#: called before every request, with the user id when the client came from ``.user(id)``.
+UserToken: TypeAlias = (
+    str | Callable[[], str] | Callable[[str], str] | Callable[..., Awaitable[str]]
+)
 #: Query parameters: a mapping, or ``(name, value)`` pairs; a list value repeats the name.
 QueryArg: TypeAlias = Mapping[str, QueryValue] | Sequence[tuple[str, QueryValue]]
 
@@ -31,7 +36,8 @@ class Paragon:
         self,
         *,
         project_id: str | None = None,
-        user_token: str | None = None,
+        user_token: UserToken | None = None,
+        signing_key: str | None = None,
         host: str | None = None,
         proxy_base_url: str | None = None,
         zeus_base_url: str | None = None,
@@ -39,6 +45,10 @@ class Paragon:
         default_headers: HeadersArg | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
+        token_lifetime: float | None = None,
+        token_audience: bool = True,
+        token_claims: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Any] | None = None,
         allow_insecure_http: bool = False,
     ) -> None: ...
     @overload
@@ -69,6 +79,36 @@ class Paragon:
         raw: Literal[True],
         timeout: float | None = None,
     ) -> RawResponse: ...
+    def user(self, user_id: str) -> Paragon:
+        """A client acting for ``user_id`` (tokens signed with the signing key), sharing this
+        one's settings and connections."""
+    def get_user(self) -> Any:
+        """The user and their connected integrations."""
+    def set_user_metadata(self, meta: Mapping[str, Any]) -> Any:
+        """Sets the user's metadata (``Name``, ``Email``, ...); returns the user."""
+    def list_integrations(self) -> Any:
+        """The project's integrations (ids, types, custom names)."""
+    def get_account(self, integration_type: str, *, include_account_auth: bool = False) -> Any:
+        """The user's connected account for an integration."""
+    def uninstall_integration(
+        self, integration_type: str, *, selected_credential_id: str | None = None
+    ) -> Any:
+        """Disconnects the user from an integration (or one of its accounts)."""
+    def trigger_workflow(
+        self,
+        workflow_id: str,
+        *,
+        body: Body = None,
+        query: QueryArg | None = None,
+        headers: HeadersArg | None = None,
+        selected_credential_id: str | None = None,
+        selected_configuration_id: str | None = None,
+    ) -> Any:
+        """Triggers a workflow that has a request trigger."""
+    def send_event(self, name: str, payload: Mapping[str, Any] | None = None) -> Any:
+        """Sends an App Event."""
+    @property
+    def user_id(self) -> str | None: ...
     @property
     def project_id(self) -> str: ...
     def close(self) -> None: ...
@@ -90,7 +130,8 @@ class AsyncParagon:
         self,
         *,
         project_id: str | None = None,
-        user_token: str | None = None,
+        user_token: UserToken | None = None,
+        signing_key: str | None = None,
         host: str | None = None,
         proxy_base_url: str | None = None,
         zeus_base_url: str | None = None,
@@ -98,6 +139,10 @@ class AsyncParagon:
         default_headers: HeadersArg | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
+        token_lifetime: float | None = None,
+        token_audience: bool = True,
+        token_claims: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Any] | None = None,
         allow_insecure_http: bool = False,
     ) -> None: ...
     @overload
@@ -128,6 +173,38 @@ class AsyncParagon:
         raw: Literal[True],
         timeout: float | None = None,
     ) -> RawResponse: ...
+    def user(self, user_id: str) -> AsyncParagon:
+        """A client acting for ``user_id`` (tokens signed with the signing key), sharing this
+        one's settings and connections."""
+    async def get_user(self) -> Any:
+        """The user and their connected integrations."""
+    async def set_user_metadata(self, meta: Mapping[str, Any]) -> Any:
+        """Sets the user's metadata (``Name``, ``Email``, ...); returns the user."""
+    async def list_integrations(self) -> Any:
+        """The project's integrations (ids, types, custom names)."""
+    async def get_account(
+        self, integration_type: str, *, include_account_auth: bool = False
+    ) -> Any:
+        """The user's connected account for an integration."""
+    async def uninstall_integration(
+        self, integration_type: str, *, selected_credential_id: str | None = None
+    ) -> Any:
+        """Disconnects the user from an integration (or one of its accounts)."""
+    async def trigger_workflow(
+        self,
+        workflow_id: str,
+        *,
+        body: Body = None,
+        query: QueryArg | None = None,
+        headers: HeadersArg | None = None,
+        selected_credential_id: str | None = None,
+        selected_configuration_id: str | None = None,
+    ) -> Any:
+        """Triggers a workflow that has a request trigger."""
+    async def send_event(self, name: str, payload: Mapping[str, Any] | None = None) -> Any:
+        """Sends an App Event."""
+    @property
+    def user_id(self) -> str | None: ...
     @property
     def project_id(self) -> str: ...
     async def close(self) -> None: ...
@@ -138,3 +215,15 @@ class AsyncParagon:
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None: ...
+
+def sign_user_token(
+    signing_key: str,
+    project_id: str,
+    user_id: str,
+    *,
+    lifetime: float = 3600.0,
+    audience: bool = True,
+    claims: Mapping[str, Any] | None = None,
+    permissions: Mapping[str, Any] | None = None,
+) -> str:
+    """Signs a Paragon User Token (RS256) for ``user_id``, for a front end that needs one."""
