@@ -9,10 +9,9 @@ import urllib.request
 from typing import Any
 
 import jwt
+import paragon_connect as pc
 import pytest
 from conftest import REPO, Sandbox
-
-import paragon_connect as pc
 from paragon_connect import AsyncParagon, Paragon
 
 SIGNING_KEY = (REPO / "tests/keys/sandbox-signing-key.pem").read_text()

@@ -10,7 +10,8 @@ of your users through Paragon's proxy::
                     body={"channel": "C0", "text": "hi"})   # -> {"ok": True, ...}
 
 :class:`AsyncParagon` has the same methods for asyncio. A server acting for many users builds one
-client from the project's signing key and calls ``paragon.user("user-id").request(...)``. Errors are in :mod:`paragon_connect.errors`.
+client from the project's signing key and calls ``paragon.user("user-id").request(...)``.
+Errors are in :mod:`paragon_connect.errors`.
 """
 
 from ._native import AsyncParagon, Paragon, __version__, sign_user_token
