@@ -29,8 +29,25 @@ export type Body = object | string | number | boolean | null | Buffer | Uint8Arr
 export interface ParagonOptions {
   /** Or `PARAGON_PROJECT_ID`. */
   projectId?: string
-  /** A Paragon User Token (a JWT signed with your project's signing key), or `PARAGON_USER_TOKEN`. */
-  userToken?: string
+  /**
+   * A Paragon User Token (a JWT signed with your project's signing key), or `PARAGON_USER_TOKEN`;
+   * or a function (sync or async) returning one, called before every call with the user id of a
+   * `user(id)` client.
+   */
+  userToken?: string | ((userId?: string) => string | Promise<string>)
+  /**
+   * The project's signing key (PEM; literal `\n` escapes accepted), or `PARAGON_SIGNING_KEY`:
+   * the client then signs a token per user for `paragon.user(id)` clients.
+   */
+  signingKey?: string
+  /** Milliseconds from `iat` to `exp` of signed tokens; default one hour. */
+  tokenLifetime?: number
+  /** Whether signed tokens carry `aud: useparagon.com/<projectId>`; default true. */
+  tokenAudience?: boolean
+  /** Further claims of signed tokens. */
+  tokenClaims?: Record<string, unknown>
+  /** The permissions claim of signed tokens, e.g. `{ 'integration:slack': true }`. */
+  permissions?: Record<string, boolean>
   /** The domain of an on-premise installation, or `PARAGON_HOST`. */
   host?: string
   /** Or `PARAGON_PROXY_BASE_URL`; default `https://proxy.useparagon.com` (`https://worker-proxy.<host>`). */
@@ -91,8 +108,50 @@ export declare class Paragon {
    */
   request(integrationType: string, path: string, options: RequestOptions & { raw: true }): Promise<RawResponse>
   request<T = unknown>(integrationType: string, path: string, options?: RequestOptions): Promise<T>
-  toJSON(): { projectId: string }
+  /** A client acting for `userId`, sharing this one's settings and connections. */
+  user(userId: string): Paragon
+  /** The user this client acts for, when it came from `user(id)`. */
+  readonly userId: string | undefined
+  /** The user and their connected integrations. */
+  getUser<T = unknown>(): Promise<T>
+  /** Sets the user's metadata (`Name`, `Email`, ...); resolves to the user. */
+  setUserMetadata<T = unknown>(meta: Record<string, unknown>): Promise<T>
+  /** The project's integrations (ids, types, custom names). */
+  listIntegrations<T = unknown>(): Promise<T>
+  /** The user's connected account for an integration. */
+  getAccount<T = unknown>(integrationType: string, options?: { includeAccountAuth?: boolean }): Promise<T>
+  /** Disconnects the user from an integration (or one of its accounts). */
+  uninstallIntegration<T = unknown>(integrationType: string, options?: { selectedCredentialId?: string }): Promise<T>
+  /** Triggers a workflow that has a request trigger. */
+  triggerWorkflow<T = unknown>(workflowId: string, options?: TriggerOptions): Promise<T>
+  /** Sends an App Event. */
+  sendEvent<T = unknown>(name: string, payload?: Record<string, unknown>): Promise<T>
+  toJSON(): { projectId: string; userId: string | undefined }
 }
+
+export interface TriggerOptions {
+  body?: object
+  query?: QueryInit
+  headers?: HeadersInit
+  /** Which of the user's connected accounts the workflow uses (`X-Paragon-Credential`). */
+  selectedCredentialId?: string
+  /** Which workflow configuration to run (`X-Paragon-Configuration-Id`). */
+  selectedConfigurationId?: string
+}
+
+export interface SignOptions {
+  /** Milliseconds from `iat` to `exp`; default one hour. */
+  lifetime?: number
+  /** Whether to set `aud: useparagon.com/<projectId>`; default true. */
+  audience?: boolean
+  /** Further claims. */
+  claims?: Record<string, unknown>
+  /** The permissions claim, e.g. `{ 'integration:slack': true }`. */
+  permissions?: Record<string, boolean>
+}
+
+/** Signs a Paragon User Token (RS256) for `userId`, for a front end that needs one. */
+export declare function signUserToken(signingKey: string, projectId: string, userId: string, options?: SignOptions): string
 
 /** Base class of every error the SDK throws. */
 export declare class ParagonError extends Error {}

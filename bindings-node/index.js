@@ -8,7 +8,7 @@
  * URLs, headers, decoding and errors are decided in the Rust core (see index.d.ts for the API).
  */
 
-const { NativeClient, CancelToken } = require('./native.js')
+const { NativeClient, CancelToken, signUserToken: nativeSignUserToken } = require('./native.js')
 const { version } = require('./package.json')
 
 class ParagonError extends Error {
@@ -189,19 +189,63 @@ function milliseconds(value, argument) {
   return value
 }
 
+/** An object argument as JSON text for the native side, checked first. */
+function jsonObject(value, argument) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${argument} must be an object`)
+  checkJson(value, argument, [])
+  return JSON.stringify(value)
+}
+
+/** What a native call resolved to, as a value or a thrown error. */
+function settle(kind, payload, signal) {
+  switch (kind) {
+    case 'value':
+      return payload
+    case 'empty':
+      return undefined
+    case 'raw':
+      return { status: payload.status, headers: headersFromPairs(payload.headers), body: payload.body }
+    case 'aborted':
+      throw abortError(signal)
+    default:
+      throw toError(payload)
+  }
+}
+
+/** Lets `user()` make a bound client without going through the public constructor. */
+const BIND = Symbol('bind')
+
 class Paragon {
   #native
   #exactIntegers
+  #tokenFunction
+  #user
 
   /**
    * @param {import('./index').ParagonOptions} [options]
    */
-  constructor(options = {}) {
+  constructor(options = {}, bound = undefined) {
+    if (options === BIND) {
+      ;({ native: this.#native, exactIntegers: this.#exactIntegers, tokenFunction: this.#tokenFunction, user: this.#user } = bound)
+      return
+    }
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+    const { userToken } = options
+    if (userToken !== undefined && typeof userToken !== 'string' && typeof userToken !== 'function') {
+      throw new TypeError('userToken must be a string, or a function (sync or async) returning one')
+    }
+    this.#tokenFunction = typeof userToken === 'function' ? userToken : undefined
     // Settings not given are read from PARAGON_* variables by the core.
     this.#native = new NativeClient({
       projectId: options.projectId,
-      userToken: options.userToken,
+      userToken: this.#tokenFunction ? undefined : userToken,
+      tokenFunction: this.#tokenFunction !== undefined,
+      signingKey: options.signingKey,
+      tokenLifetime: milliseconds(options.tokenLifetime, 'tokenLifetime'),
+      tokenAudience: options.tokenAudience,
+      tokenClaims: jsonObject(options.tokenClaims, 'tokenClaims'),
+      permissions: jsonObject(options.permissions, 'permissions'),
       host: options.host,
       proxyBaseUrl: options.proxyBaseUrl,
       zeusBaseUrl: options.zeusBaseUrl,
@@ -220,6 +264,37 @@ class Paragon {
   /** The project this client calls. */
   get projectId() {
     return this.#native.projectId()
+  }
+
+  /** The user this client acts for, when it came from `user(id)`. */
+  get userId() {
+    return this.#user
+  }
+
+  /**
+   * A client acting for `userId` (tokens signed with the signing key, or asked of the token
+   * function), sharing this one's settings and connections.
+   *
+   * @param {string} userId
+   */
+  user(userId) {
+    if (typeof userId !== 'string') throw new TypeError('userId must be a string')
+    const problem = this.#native.checkUser(userId)
+    if (problem) throw toError(problem)
+    return new Paragon(BIND, {
+      native: this.#native,
+      exactIntegers: this.#exactIntegers,
+      tokenFunction: this.#tokenFunction,
+      user: userId,
+    })
+  }
+
+  /** The user and token of a call: the token from the user's token function, if any. */
+  async #context() {
+    if (!this.#tokenFunction) return { user: this.#user }
+    const token = await (this.#user === undefined ? this.#tokenFunction() : this.#tokenFunction(this.#user))
+    if (typeof token !== 'string') throw new TypeError(`the userToken function returned ${describe(token)}, not a string`)
+    return { user: this.#user, token }
   }
 
   /**
@@ -245,6 +320,8 @@ class Paragon {
       timeout: milliseconds(timeout, 'timeout'),
       exactIntegers: exactIntegers ?? this.#exactIntegers,
     }
+    const context = await this.#context()
+    if (signal?.aborted) throw abortError(signal)
     let cancel
     let onAbort
     if (signal) {
@@ -252,38 +329,101 @@ class Paragon {
       onAbort = () => cancel.cancel()
       signal.addEventListener('abort', onAbort, { once: true })
     }
-    let kind
-    let payload
     try {
-      ;[kind, payload] = await this.#native.request(integrationType, path, call, cancel)
+      const [kind, payload] = await this.#native.request(integrationType, path, call, context, cancel)
+      return settle(kind, payload, signal)
     } finally {
       if (signal) signal.removeEventListener('abort', onAbort)
     }
-    switch (kind) {
-      case 'value':
-        return payload
-      case 'empty':
-        return undefined
-      case 'raw':
-        return { status: payload.status, headers: headersFromPairs(payload.headers), body: payload.body }
-      case 'aborted':
-        throw abortError(signal)
-      default:
-        throw toError(payload)
-    }
+  }
+
+  async #api(name, args) {
+    checkJson(args, 'arguments', [])
+    const [kind, payload] = await this.#native.api(name, JSON.stringify(args), await this.#context(), this.#exactIntegers)
+    return settle(kind, payload)
+  }
+
+  /** The user and their connected integrations. */
+  getUser() {
+    return this.#api('getUser', [])
+  }
+
+  /** Sets the user's metadata (`Name`, `Email`, ...); resolves to the user. */
+  async setUserMetadata(meta) {
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new TypeError('meta must be an object')
+    return this.#api('setUserMetadata', [meta])
+  }
+
+  /** The project's integrations (ids, types, custom names). */
+  listIntegrations() {
+    return this.#api('listIntegrations', [])
+  }
+
+  /** The user's connected account for an integration. */
+  async getAccount(integrationType, { includeAccountAuth = false } = {}) {
+    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
+    return this.#api('getAccount', [integrationType, Boolean(includeAccountAuth)])
+  }
+
+  /** Disconnects the user from an integration (or one of its accounts). */
+  async uninstallIntegration(integrationType, { selectedCredentialId } = {}) {
+    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
+    return this.#api('uninstallIntegration', [integrationType, selectedCredentialId ?? null])
+  }
+
+  /** Triggers a workflow that has a request trigger. */
+  async triggerWorkflow(workflowId, options = {}) {
+    if (typeof workflowId !== 'string') throw new TypeError('workflowId must be a string')
+    const { body, query, headers, selectedCredentialId, selectedConfigurationId } = options
+    return this.#api('triggerWorkflow', [
+      workflowId,
+      {
+        body,
+        query: query instanceof URLSearchParams ? [...query.entries()] : headerPairs(query, 'query'),
+        headers: headerPairs(headers, 'headers'),
+        selectedCredentialId,
+        selectedConfigurationId,
+      },
+    ])
+  }
+
+  /** Sends an App Event. */
+  async sendEvent(name, payload = {}) {
+    if (typeof name !== 'string') throw new TypeError('name must be a string')
+    return this.#api('sendEvent', [name, payload])
   }
 
   [Symbol.for('nodejs.util.inspect.custom')]() {
-    return this.#native.describe()
+    const description = this.#native.describe()
+    return this.#user === undefined ? description : description.replace('Paragon {', `Paragon { userId: '${this.#user}',`)
   }
 
   toJSON() {
-    return { projectId: this.projectId }
+    return { projectId: this.projectId, userId: this.#user }
   }
+}
+
+/**
+ * Signs a Paragon User Token (RS256) for `userId`, for a front end that needs one.
+ *
+ * @param {string} signingKey
+ * @param {string} projectId
+ * @param {string} userId
+ * @param {import('./index').SignOptions} [options]
+ */
+function signUserToken(signingKey, projectId, userId, options = {}) {
+  for (const [name, value] of Object.entries({ signingKey, projectId, userId })) {
+    if (typeof value !== 'string') throw new TypeError(`${name} must be a string`)
+  }
+  const { lifetime, audience, claims, permissions } = options
+  milliseconds(lifetime, 'lifetime')
+  const [kind, payload] = nativeSignUserToken(signingKey, projectId, userId, JSON.stringify({ lifetime, audience, claims, permissions }))
+  return settle(kind, payload)
 }
 
 module.exports = {
   Paragon,
+  signUserToken,
   ...errorClasses,
   version,
 }

@@ -3,6 +3,7 @@ import paragon from './index.js'
 
 export const {
   Paragon,
+  signUserToken,
   ParagonError,
   ConfigurationError,
   InvalidRequestError,

@@ -24,7 +24,23 @@ export declare class NativeClient {
   configError(): NativeError | null
   projectId(): string | null
   describe(): string
-  request(integrationType: string, path: string, options: CallOptions, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  /** Checks that a `user(id)` client can be made (a user-token client cannot). */
+  checkUser(user: string): NativeError | null
+  request(integrationType: string, path: string, options: CallOptions, context: CallContext, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  /**
+   * One call of the user-scoped API (`getUser`, `triggerWorkflow`, ...); `args` is the JSON
+   * text of its argument list.
+   */
+  api(name: string, args: string, context: CallContext, exactIntegers?: boolean | undefined | null): Promise<[string, unknown]>
+}
+
+/**
+ * Who a call is for: the user of a `paragon.user(id)` client, and the token the wrapper got
+ * from the user's token function.
+ */
+export interface CallContext {
+  user?: string
+  token?: string
 }
 
 /** One call's options, already split by the JS wrapper into plain values. */
@@ -60,6 +76,16 @@ export interface ClientOptions {
   allowInsecureHttp?: boolean
   /** The Node version, for the User-Agent. */
   runtime?: string
+  signingKey?: string
+  /** Milliseconds. */
+  tokenLifetime?: number
+  tokenAudience?: boolean
+  /** JSON object text. */
+  tokenClaims?: string
+  /** JSON object text. */
+  permissions?: string
+  /** The wrapper calls the user's token function and passes the token with each call. */
+  tokenFunction?: boolean
 }
 
 /** An error, with the class the JS wrapper throws and that class's attributes. */
@@ -92,3 +118,9 @@ export interface NativeRaw {
   headers: Array<Array<string>>
   body: Buffer
 }
+
+/**
+ * Signs a Paragon User Token; `options` is JSON text of `{lifetime (ms), audience, claims,
+ * permissions}`. Resolves like a call: `["value", token]` or `["error", ...]`.
+ */
+export declare function signUserToken(signingKey: string, projectId: string, userId: string, options: string): [string, unknown]

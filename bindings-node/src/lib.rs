@@ -5,14 +5,18 @@
 mod json;
 mod outcome;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::{Env, Result};
 use napi_derive::napi;
+use paragon_connect::serde_json::{self, Value};
 use paragon_connect::{
-    Body, Client, ConfigError, InvalidRequestError, RequestOptions, duration_from_seconds,
-    serde_json,
+    Body, Client, ConfigError, InvalidRequestError, RequestOptions, Response, Secret, SigningKey,
+    TokenOptions, TokenProvider, TriggerOptions, duration_from_seconds,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -34,6 +38,36 @@ pub struct ClientOptions {
     pub allow_insecure_http: Option<bool>,
     /// The Node version, for the User-Agent.
     pub runtime: Option<String>,
+    pub signing_key: Option<String>,
+    /// Milliseconds.
+    pub token_lifetime: Option<f64>,
+    pub token_audience: Option<bool>,
+    /// JSON object text.
+    pub token_claims: Option<String>,
+    /// JSON object text.
+    pub permissions: Option<String>,
+    /// The wrapper calls the user's token function and passes the token with each call.
+    pub token_function: Option<bool>,
+}
+
+/// Who a call is for: the user of a `paragon.user(id)` client, and the token the wrapper got
+/// from the user's token function.
+#[napi(object)]
+pub struct CallContext {
+    pub user: Option<String>,
+    pub token: Option<String>,
+}
+
+/// Stands in for the token source when the wrapper supplies a token with every call.
+struct TokenPerCall;
+
+impl TokenProvider for TokenPerCall {
+    fn token<'a>(
+        &'a self,
+        _user: Option<&'a str>,
+    ) -> Pin<Box<dyn Future<Output = std::result::Result<Secret, String>> + Send + 'a>> {
+        Box::pin(async { Err("no token was given for this call".to_owned()) })
+    }
 }
 
 /// One call's options, already split by the JS wrapper into plain values.
@@ -143,6 +177,34 @@ impl NativeClient {
         }
     }
 
+    /// The client for a call: bound to the context's user and token when given.
+    fn client_for(&self, context: CallContext) -> std::result::Result<Client, NativeError> {
+        let client = match &self.client {
+            Ok(client) => client.clone(),
+            Err(error) => return Err(NativeError::bare("ParagonError", error.to_string())),
+        };
+        let client = match context.user {
+            Some(user) => client
+                .user(user)
+                .map_err(|error| NativeError::from_core(error, false))?,
+            None => client,
+        };
+        Ok(match context.token {
+            Some(token) => client.with_token(token),
+            None => client,
+        })
+    }
+
+    /// Checks that a `user(id)` client can be made (a user-token client cannot).
+    #[napi]
+    pub fn check_user(&self, user: String) -> Option<NativeError> {
+        self.client_for(CallContext {
+            user: Some(user),
+            token: None,
+        })
+        .err()
+    }
+
     #[napi(ts_return_type = "Promise<[string, unknown]>")]
     pub fn request<'env>(
         &self,
@@ -150,12 +212,13 @@ impl NativeClient {
         integration_type: String,
         path: String,
         options: CallOptions,
+        context: CallContext,
         cancel: Option<&CancelToken>,
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let exact_integers = options.exact_integers.unwrap_or(false);
-        let prepared = match (&self.client, call_options(options)) {
-            (Ok(client), Ok(options)) => Ok((client.clone(), options)),
-            (Err(error), _) => Err(NativeError::bare("ParagonError", error.to_string())),
+        let prepared = match (self.client_for(context), call_options(options)) {
+            (Ok(client), Ok(options)) => Ok((client, options)),
+            (Err(error), _) => Err(error),
             (_, Err(error)) => Err(NativeError::from_core(error.into(), exact_integers)),
         };
         let cancelled = cancel
@@ -185,6 +248,146 @@ impl NativeClient {
     }
 }
 
+/// A call of the user-scoped API, by name, with its arguments as a JSON array.
+async fn user_api(client: Client, name: &str, args: Vec<Value>) -> paragon_connect::Result<Value> {
+    let text = |index: usize| {
+        args.get(index)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match name {
+        "getUser" => client.get_user().await,
+        "setUserMetadata" => {
+            client
+                .set_user_metadata(args.first().cloned().unwrap_or(Value::Null))
+                .await
+        }
+        "listIntegrations" => client.list_integrations().await,
+        "getAccount" => {
+            let include = args.get(1).and_then(Value::as_bool).unwrap_or(false);
+            client.get_account(&text(0), include).await
+        }
+        "uninstallIntegration" => {
+            let credential = args.get(1).and_then(Value::as_str).map(str::to_owned);
+            client
+                .uninstall_integration(&text(0), credential.as_deref())
+                .await
+        }
+        "triggerWorkflow" => {
+            let options = args.get(1).cloned().unwrap_or(Value::Null);
+            let pairs_of = |key: &str| -> Vec<(String, String)> {
+                options[key]
+                    .as_array()
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(|pair| {
+                                Some((pair[0].as_str()?.to_owned(), pair[1].as_str()?.to_owned()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let trigger = TriggerOptions {
+                body: options.get("body").cloned().map(Body::Json),
+                query: pairs_of("query"),
+                headers: pairs_of("headers"),
+                selected_credential_id: options["selectedCredentialId"].as_str().map(str::to_owned),
+                selected_configuration_id: options["selectedConfigurationId"]
+                    .as_str()
+                    .map(str::to_owned),
+            };
+            client.trigger_workflow(&text(0), trigger).await
+        }
+        "sendEvent" => {
+            client
+                .send_event(&text(0), args.get(1).cloned().unwrap_or(Value::Null))
+                .await
+        }
+        other => Err(
+            InvalidRequestError::new("method", format!("no user API call named {other}")).into(),
+        ),
+    }
+}
+
+#[napi]
+impl NativeClient {
+    /// One call of the user-scoped API (`getUser`, `triggerWorkflow`, ...); `args` is the JSON
+    /// text of its argument list.
+    #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    pub fn api<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        args: String,
+        context: CallContext,
+        exact_integers: Option<bool>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let exact_integers = exact_integers.unwrap_or(false);
+        let prepared = self.client_for(context).and_then(|client| {
+            serde_json::from_str::<Vec<Value>>(&args)
+                .map(|args| (client, args))
+                .map_err(|error| {
+                    NativeError::bare(
+                        "InvalidRequestError",
+                        format!("arguments are not JSON: {error}"),
+                    )
+                })
+        });
+        env.spawn_future(async move {
+            let (client, args) = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => return Ok(Outcome::Error(Box::new(error))),
+            };
+            let call = tokio::spawn(async move { user_api(client, &name, args).await });
+            Ok(match call.await {
+                Ok(result) => Outcome::from_core(result.map(Response::Json), exact_integers),
+                Err(error) => Outcome::Error(Box::new(NativeError::bare(
+                    "ParagonError",
+                    format!("the request task failed: {error}"),
+                ))),
+            })
+        })
+    }
+}
+
+/// Signs a Paragon User Token; `options` is JSON text of `{lifetime (ms), audience, claims,
+/// permissions}`. Resolves like a call: `["value", token]` or `["error", ...]`.
+#[napi(ts_return_type = "[string, unknown]")]
+pub fn sign_user_token(
+    signing_key: String,
+    project_id: String,
+    user_id: String,
+    options: String,
+) -> Outcome {
+    let signed = (|| {
+        let options: Value = serde_json::from_str(&options)
+            .map_err(|error| ConfigError::new("options", format!("are not JSON: {error}")))?;
+        let key = SigningKey::from_pem(&signing_key)?;
+        let object = |name: &str| options.get(name).and_then(Value::as_object).cloned();
+        let token_options = TokenOptions {
+            lifetime: match options.get("lifetime").and_then(Value::as_f64) {
+                Some(ms) => {
+                    milliseconds(ms).map_err(|reason| ConfigError::new("lifetime", reason))?
+                }
+                None => paragon_connect::DEFAULT_TOKEN_LIFETIME,
+            },
+            audience: options
+                .get("audience")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            permissions: object("permissions"),
+            extra_claims: object("claims").unwrap_or_default(),
+        };
+        paragon_connect::sign_user_token(&key, &project_id, &user_id, &token_options)
+    })();
+    match signed {
+        Ok(token) => Outcome::Text(token.expose().to_owned()),
+        Err(error) => Outcome::Error(Box::new(NativeError::from_core(error.into(), false))),
+    }
+}
+
 fn build(options: ClientOptions) -> std::result::Result<Client, paragon_connect::Error> {
     let mut builder = Client::builder()
         .platform("node", options.runtime.unwrap_or_else(|| "node".to_owned()))
@@ -194,6 +397,28 @@ fn build(options: ClientOptions) -> std::result::Result<Client, paragon_connect:
     }
     if let Some(user_token) = options.user_token {
         builder = builder.user_token(user_token);
+    }
+    if options.token_function == Some(true) {
+        builder = builder.token_provider(Arc::new(TokenPerCall));
+    }
+    if let Some(key) = options.signing_key {
+        builder = builder.signing_key(key);
+    }
+    if let Some(lifetime) = options.token_lifetime {
+        builder = builder.token_lifetime(
+            milliseconds(lifetime).map_err(|reason| ConfigError::new("tokenLifetime", reason))?,
+        );
+    }
+    builder = builder.token_audience(options.token_audience.unwrap_or(true));
+    let object = |setting: &'static str, text: String| match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(object)) => Ok(object),
+        _ => Err(ConfigError::new(setting, "must be an object")),
+    };
+    if let Some(text) = options.token_claims {
+        builder = builder.token_claims(object("tokenClaims", text)?);
+    }
+    if let Some(text) = options.permissions {
+        builder = builder.token_permissions(object("permissions", text)?);
     }
     if let Some(host) = options.host {
         builder = builder.host(host);

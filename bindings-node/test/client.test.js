@@ -15,11 +15,14 @@ test('a browser SDK call ports unchanged and returns the unwrapped output', () =
       method: 'POST',
       body: { channel: 'CXXXXXXX0', text: 'hi', thread_ts: undefined },
       headers: { 'X-Trace': 't-1' },
-      selectedCredentialId: 'cred-1',
+      selectedCredentialId: 'cred-slack-2',
     })
     assert.equal(sent.ok, true)
     const [request] = await sandbox.requests()
     assert.equal(Buffer.from(request.body_base64, 'base64').toString(), '{"channel":"CXXXXXXX0","text":"hi"}')
+    const header = (name) => request.headers.find(([key]) => key === name)?.[1]
+    assert.equal(header('x-paragon-credential'), 'cred-slack-2')
+    assert.equal(header('x-trace'), 't-1')
   }))
 
 test('a binary file downloads intact as a Buffer', () =>

@@ -1,6 +1,6 @@
 // Typical use of the package, compiled by `tsc --strict` in types.test.js (never run).
 import {
-  Paragon, NotFoundError, RateLimitError, InvalidRequestError, type RawResponse, type RequestOptions,
+  Paragon, NotFoundError, RateLimitError, InvalidRequestError, signUserToken, type RawResponse, type RequestOptions,
 } from '../index.js'
 
 async function use(): Promise<void> {
@@ -31,5 +31,22 @@ async function use(): Promise<void> {
   }
   console.log(ok, bytes, type, paragon.projectId)
 }
+
+async function server(): Promise<void> {
+  const paragon = new Paragon({ projectId: 'p', signingKey: '-----BEGIN PRIVATE KEY-----...', permissions: { 'integration:slack': true } })
+  const alice = paragon.user('alice')
+  const who: string | undefined = alice.userId
+  const me = await alice.getUser<{ id: string }>()
+  await alice.setUserMetadata({ Email: 'a@example.com' })
+  await alice.getAccount('slack', { includeAccountAuth: true })
+  await alice.uninstallIntegration('slack', { selectedCredentialId: 'cred-1' })
+  await alice.triggerWorkflow('wf', { body: { a: 1 }, selectedConfigurationId: 'c' })
+  await alice.sendEvent('Contact Created', { email: 'a@example.com' })
+  const token: string = signUserToken('pem', 'p', 'alice', { lifetime: 60_000 })
+  const viaFunction = new Paragon({ projectId: 'p', userToken: async (userId?: string) => `token-for-${userId}` })
+  console.log(who, me.id, token, viaFunction.projectId)
+}
+
+void server
 
 void use

@@ -31,6 +31,7 @@ function declared() {
         }
       }
     }
+    if (ts.isFunctionDeclaration(statement) && statement.name) values.add(statement.name.text)
     if (ts.isVariableStatement(statement)) {
       for (const declaration of statement.declarationList.declarations) values.add(declaration.name.text)
     }

@@ -57,6 +57,8 @@ pub struct Client {
     inner: Arc<Inner>,
     /// The user this client acts for, when its tokens are signed or provided per user.
     user: Option<Arc<str>>,
+    /// A token fetched by the caller for this client's calls, replacing the configured source.
+    token: Option<Secret>,
 }
 
 struct Inner {
@@ -133,6 +135,7 @@ impl Client {
                 integrations: Mutex::new(None),
             }),
             user: None,
+            token: None,
         })
     }
 
@@ -141,6 +144,7 @@ impl Client {
     pub fn with_fresh_pool(&self) -> Result<Client> {
         let mut fresh = Client::from_settings(self.inner.settings.clone())?;
         fresh.user = self.user.clone();
+        fresh.token = self.token.clone();
         Ok(fresh)
     }
 
@@ -161,7 +165,18 @@ impl Client {
         Ok(Client {
             inner: self.inner.clone(),
             user: Some(Arc::from(user_id)),
+            token: self.token.clone(),
         })
+    }
+
+    /// A client whose calls use `token`, sharing this one's settings and pool: for a binding
+    /// whose token function runs in its own language before the call.
+    pub fn with_token(&self, token: impl Into<Secret>) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            user: self.user.clone(),
+            token: Some(token.into()),
+        }
     }
 
     pub(crate) fn integrations_cache(&self) -> MutexGuard<'_, Option<(Instant, Value)>> {
@@ -364,6 +379,9 @@ impl Client {
 
     /// The token for this attempt: fixed, signed for the bound user, or asked of the provider.
     async fn token(&self, call: &CallSite) -> Result<Secret> {
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
+        }
         match &self.inner.settings.auth {
             Auth::Token(token) => Ok(token.clone()),
             Auth::Signed(minter) => {
