@@ -178,15 +178,20 @@ impl NativeClient {
     }
 
     /// The client for a call: bound to the context's user and token when given.
-    fn client_for(&self, context: CallContext) -> std::result::Result<Client, NativeError> {
+    fn client_for(&self, context: CallContext) -> std::result::Result<Client, Box<NativeError>> {
         let client = match &self.client {
             Ok(client) => client.clone(),
-            Err(error) => return Err(NativeError::bare("ParagonError", error.to_string())),
+            Err(error) => {
+                return Err(Box::new(NativeError::bare(
+                    "ParagonError",
+                    error.to_string(),
+                )));
+            }
         };
         let client = match context.user {
             Some(user) => client
                 .user(user)
-                .map_err(|error| NativeError::from_core(error, false))?,
+                .map_err(|error| Box::new(NativeError::from_core(error, false)))?,
             None => client,
         };
         Ok(match context.token {
@@ -203,6 +208,7 @@ impl NativeClient {
             token: None,
         })
         .err()
+        .map(|error| *error)
     }
 
     #[napi(ts_return_type = "Promise<[string, unknown]>")]
@@ -219,7 +225,10 @@ impl NativeClient {
         let prepared = match (self.client_for(context), call_options(options)) {
             (Ok(client), Ok(options)) => Ok((client, options)),
             (Err(error), _) => Err(error),
-            (_, Err(error)) => Err(NativeError::from_core(error.into(), exact_integers)),
+            (_, Err(error)) => Err(Box::new(NativeError::from_core(
+                error.into(),
+                exact_integers,
+            ))),
         };
         let cancelled = cancel
             .map(|cancel| cancel.token.clone())
@@ -227,7 +236,7 @@ impl NativeClient {
         env.spawn_future(async move {
             let (client, options) = match prepared {
                 Ok(prepared) => prepared,
-                Err(error) => return Ok(Outcome::Error(Box::new(error))),
+                Err(error) => return Ok(Outcome::Error(error)),
             };
             // The call runs as its own task, so a panic in it becomes an error here.
             let call = tokio::spawn(async move {
@@ -329,16 +338,16 @@ impl NativeClient {
             serde_json::from_str::<Vec<Value>>(&args)
                 .map(|args| (client, args))
                 .map_err(|error| {
-                    NativeError::bare(
+                    Box::new(NativeError::bare(
                         "InvalidRequestError",
                         format!("arguments are not JSON: {error}"),
-                    )
+                    ))
                 })
         });
         env.spawn_future(async move {
             let (client, args) = match prepared {
                 Ok(prepared) => prepared,
-                Err(error) => return Ok(Outcome::Error(Box::new(error))),
+                Err(error) => return Ok(Outcome::Error(error)),
             };
             let call = tokio::spawn(async move { user_api(client, &name, args).await });
             Ok(match call.await {
