@@ -118,6 +118,8 @@ export declare class Paragon {
   setUserMetadata<T = unknown>(meta: Record<string, unknown>): Promise<T>
   /** The project's integrations (ids, types, custom names). */
   listIntegrations<T = unknown>(): Promise<T>
+  /** The id of an integration type (`custom.tasklab` -> its UUID), from the cached list. */
+  integrationId(integrationType: string): Promise<string>
   /** The user's connected account for an integration. */
   getAccount<T = unknown>(integrationType: string, options?: { includeAccountAuth?: boolean }): Promise<T>
   /** Disconnects the user from an integration (or one of its accounts). */

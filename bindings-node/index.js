@@ -359,6 +359,12 @@ class Paragon {
     return this.#api('listIntegrations', [])
   }
 
+  /** The id of an integration type (`custom.tasklab` -> its UUID), from the cached list. */
+  async integrationId(integrationType) {
+    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
+    return this.#api('integrationId', [integrationType])
+  }
+
   /** The user's connected account for an integration. */
   async getAccount(integrationType, { includeAccountAuth = false } = {}) {
     if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')

@@ -273,6 +273,7 @@ async fn user_api(client: Client, name: &str, args: Vec<Value>) -> paragon_conne
                 .await
         }
         "listIntegrations" => client.list_integrations().await,
+        "integrationId" => client.integration_id(&text(0)).await.map(Value::String),
         "getAccount" => {
             let include = args.get(1).and_then(Value::as_bool).unwrap_or(false);
             client.get_account(&text(0), include).await

@@ -279,6 +279,21 @@ impl Paragon {
         )
     }
 
+    /// The id of an integration type (`custom.tasklab` -> its UUID), from the cached list.
+    fn integration_id(&self, py: Python<'_>, integration_type: String) -> PyResult<Py<PyAny>> {
+        let client = self.client(py)?;
+        blocking(
+            py,
+            async move {
+                client
+                    .integration_id(&integration_type)
+                    .await
+                    .map(Value::String)
+            },
+            json_to_python,
+        )
+    }
+
     #[pyo3(signature = (integration_type, *, include_account_auth=false))]
     fn get_account(
         &self,
@@ -525,6 +540,22 @@ impl AsyncParagon {
         awaited(
             event_loop,
             async move { client.list_integrations().await },
+            json_to_python,
+        )
+        .await
+    }
+
+    /// The id of an integration type (`custom.tasklab` -> its UUID), from the cached list.
+    async fn integration_id(&self, integration_type: String) -> PyResult<Py<PyAny>> {
+        let (client, event_loop) = self.start()?;
+        awaited(
+            event_loop,
+            async move {
+                client
+                    .integration_id(&integration_type)
+                    .await
+                    .map(Value::String)
+            },
             json_to_python,
         )
         .await

@@ -164,6 +164,10 @@ def test_user_api_sync(sandbox: Sandbox) -> None:
     assert frank.get_user()["integrations"]["slack"]["credentialId"] == "cred-slack-1"
     assert frank.set_user_metadata({"Name": "Frank"})["meta"] == {"Name": "Frank"}
     assert len(frank.list_integrations()) == 3
+    assert frank.integration_id("custom.tasklab") == sandbox.tasklab_id
+    # By id, the custom integration answers as by name.
+    by_id = frank.request(f"custom/{frank.integration_id('custom.tasklab')}", "/tasks")
+    assert by_id == frank.request("custom.tasklab", "/tasks")
     account = frank.get_account("slack", include_account_auth=True)
     assert account["accountAuth"]["accessToken"] == "sandbox-access-token-cred-slack-1"
     with pytest.raises(pc.NotFoundError):
@@ -207,6 +211,7 @@ def test_user_api_async(sandbox: Sandbox) -> None:
                 "Email": "g@example.com"
             }
             assert len(await gina.list_integrations()) == 3
+            assert await gina.integration_id("custom.tasklab") == sandbox.tasklab_id
             assert "accountAuth" not in await gina.get_account("googledrive")
             await gina.uninstall_integration("googledrive")
             with pytest.raises(pc.BadRequestError, match="not connected"):

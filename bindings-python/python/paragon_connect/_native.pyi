@@ -88,6 +88,8 @@ class Paragon:
         """Sets the user's metadata (``Name``, ``Email``, ...); returns the user."""
     def list_integrations(self) -> Any:
         """The project's integrations (ids, types, custom names)."""
+    def integration_id(self, integration_type: str) -> str:
+        """The id of an integration type (``custom.tasklab`` -> its UUID), from the cached list."""
     def get_account(self, integration_type: str, *, include_account_auth: bool = False) -> Any:
         """The user's connected account for an integration."""
     def uninstall_integration(
@@ -182,6 +184,8 @@ class AsyncParagon:
         """Sets the user's metadata (``Name``, ``Email``, ...); returns the user."""
     async def list_integrations(self) -> Any:
         """The project's integrations (ids, types, custom names)."""
+    async def integration_id(self, integration_type: str) -> str:
+        """The id of an integration type (``custom.tasklab`` -> its UUID), from the cached list."""
     async def get_account(
         self, integration_type: str, *, include_account_auth: bool = False
     ) -> Any:
