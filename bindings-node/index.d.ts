@@ -58,8 +58,16 @@ export interface ParagonOptions {
   hermesBaseUrl?: string
   /** Headers sent with every call (a call's own headers of the same name replace them). */
   defaultHeaders?: HeadersInit
-  /** Milliseconds allowed for a whole call; default 60 000. */
+  /** Milliseconds allowed for each attempt of a call; default 60 000. */
   timeout?: number
+  /** Milliseconds allowed for a call with all its retries; none by default. */
+  deadline?: number
+  /** Retries after a failed attempt when repeating cannot duplicate a side effect; default 2. */
+  maxRetries?: number
+  /** The longest `Retry-After` (ms) waited for; a longer one fails at once. Default 60 000. */
+  maxRetryAfter?: number
+  /** The largest response body read into memory; default 256 MiB. */
+  maxResponseBytes?: number
   /** Milliseconds allowed to open a connection; default 10 000. */
   connectTimeout?: number
   /** Allow `http://` base URLs on hosts other than loopback (the token then travels in clear). */
@@ -80,8 +88,18 @@ export interface RequestOptions {
   query?: QueryInit
   /** Resolve to status, headers and the body's bytes, untouched. */
   raw?: boolean
-  /** Milliseconds allowed for this call, replacing the client's `timeout`. */
+  /** Milliseconds allowed for each attempt of this call, replacing the client's `timeout`. */
   timeout?: number
+  /** Milliseconds allowed for this call with its retries, replacing the client's `deadline`. */
+  deadline?: number
+  /** Retries for this call, replacing the client's `maxRetries`. */
+  maxRetries?: number
+  /**
+   * Whether this call may be sent twice. By default: GET, HEAD, OPTIONS, PUT and DELETE, or a
+   * call with an `Idempotency-Key` header. Any call is retried after a failure to connect or a
+   * 429; only one that may be sent twice after a timeout, a cut-short answer, 408, 502, 503, 504.
+   */
+  idempotent?: boolean
   /** Aborting rejects the call with an `AbortError` and stops the request. */
   signal?: AbortSignal
   /** Return integers beyond `Number.MAX_SAFE_INTEGER` as `BigInt` (default: the client's setting). */
@@ -175,6 +193,8 @@ export interface CallDetails {
   method: string
   integrationType: string
   path: string
+  /** How many times the call was sent (more than 1 when it was retried). */
+  attempts: number
 }
 
 /** Paragon could not be reached, or the connection broke before an answer arrived. */

@@ -254,6 +254,10 @@ class Paragon {
       timeout: milliseconds(options.timeout, 'timeout'),
       connectTimeout: milliseconds(options.connectTimeout, 'connectTimeout'),
       allowInsecureHttp: options.allowInsecureHttp,
+      maxRetries: options.maxRetries,
+      maxRetryAfter: milliseconds(options.maxRetryAfter, 'maxRetryAfter'),
+      deadline: milliseconds(options.deadline, 'deadline'),
+      maxResponseBytes: options.maxResponseBytes,
       runtime: `node ${process.versions.node}`,
     })
     const problem = this.#native.configError()
@@ -308,7 +312,7 @@ class Paragon {
     if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
     if (typeof path !== 'string') throw new TypeError('path must be a string')
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
-    const { method, body, headers, query, selectedCredentialId, raw, timeout, signal, exactIntegers } = options
+    const { method, body, headers, query, selectedCredentialId, raw, timeout, deadline, maxRetries, idempotent, signal, exactIntegers } = options
     if (signal?.aborted) throw abortError(signal)
     const call = {
       method,
@@ -318,6 +322,9 @@ class Paragon {
       selectedCredentialId,
       raw: Boolean(raw),
       timeout: milliseconds(timeout, 'timeout'),
+      deadline: milliseconds(deadline, 'deadline'),
+      maxRetries,
+      idempotent,
       exactIntegers: exactIntegers ?? this.#exactIntegers,
     }
     const context = await this.#context()

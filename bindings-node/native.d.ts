@@ -58,6 +58,10 @@ export interface CallOptions {
   raw?: boolean
   /** Milliseconds. */
   timeout?: number
+  /** Milliseconds. */
+  deadline?: number
+  maxRetries?: number
+  idempotent?: boolean
   exactIntegers?: boolean
 }
 
@@ -86,6 +90,12 @@ export interface ClientOptions {
   permissions?: string
   /** The wrapper calls the user's token function and passes the token with each call. */
   tokenFunction?: boolean
+  maxRetries?: number
+  /** Milliseconds. */
+  maxRetryAfter?: number
+  /** Milliseconds. */
+  deadline?: number
+  maxResponseBytes?: number
 }
 
 /** An error, with the class the JS wrapper throws and that class's attributes. */
@@ -110,6 +120,8 @@ export interface NativeError {
   isIntegrationError?: boolean
   /** Milliseconds of the timeout that ran out. */
   timeout?: number
+  /** How many times the call was sent. */
+  attempts?: number
 }
 
 /** A raw response: status, headers as `[name, value]` pairs (repeated names kept), body bytes. */

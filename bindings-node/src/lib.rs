@@ -48,6 +48,12 @@ pub struct ClientOptions {
     pub permissions: Option<String>,
     /// The wrapper calls the user's token function and passes the token with each call.
     pub token_function: Option<bool>,
+    pub max_retries: Option<u32>,
+    /// Milliseconds.
+    pub max_retry_after: Option<f64>,
+    /// Milliseconds.
+    pub deadline: Option<f64>,
+    pub max_response_bytes: Option<f64>,
 }
 
 /// Who a call is for: the user of a `paragon.user(id)` client, and the token the wrapper got
@@ -86,6 +92,10 @@ pub struct CallOptions {
     pub raw: Option<bool>,
     /// Milliseconds.
     pub timeout: Option<f64>,
+    /// Milliseconds.
+    pub deadline: Option<f64>,
+    pub max_retries: Option<u32>,
+    pub idempotent: Option<bool>,
     pub exact_integers: Option<bool>,
 }
 
@@ -420,6 +430,27 @@ fn build(options: ClientOptions) -> std::result::Result<Client, paragon_connect:
         );
     }
     builder = builder.token_audience(options.token_audience.unwrap_or(true));
+    if let Some(retries) = options.max_retries {
+        builder = builder.max_retries(retries);
+    }
+    if let Some(wait) = options.max_retry_after {
+        builder = builder.max_retry_after(
+            milliseconds(wait).map_err(|reason| ConfigError::new("maxRetryAfter", reason))?,
+        );
+    }
+    if let Some(deadline) = options.deadline {
+        builder = builder.deadline(
+            milliseconds(deadline).map_err(|reason| ConfigError::new("deadline", reason))?,
+        );
+    }
+    if let Some(bytes) = options.max_response_bytes {
+        if !(bytes.is_finite() && bytes >= 1.0) {
+            return Err(
+                ConfigError::new("maxResponseBytes", "must be a positive number of bytes").into(),
+            );
+        }
+        builder = builder.max_response_bytes(bytes as u64);
+    }
     let object = |setting: &'static str, text: String| match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(object)) => Ok(object),
         _ => Err(ConfigError::new(setting, "must be an object")),
@@ -484,5 +515,12 @@ fn call_options(options: CallOptions) -> std::result::Result<RequestOptions, Inv
             .map(milliseconds)
             .transpose()
             .map_err(|reason| InvalidRequestError::new("timeout", reason))?,
+        deadline: options
+            .deadline
+            .map(milliseconds)
+            .transpose()
+            .map_err(|reason| InvalidRequestError::new("deadline", reason))?,
+        max_retries: options.max_retries,
+        idempotent: options.idempotent,
     })
 }

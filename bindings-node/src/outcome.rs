@@ -43,6 +43,8 @@ pub struct NativeError {
     pub is_integration_error: Option<bool>,
     /// Milliseconds of the timeout that ran out.
     pub timeout: Option<f64>,
+    /// How many times the call was sent.
+    pub attempts: Option<u32>,
 }
 
 impl NativeError {
@@ -65,6 +67,7 @@ impl NativeError {
             retry_after: None,
             is_integration_error: None,
             timeout: None,
+            attempts: None,
         }
     }
 
@@ -115,6 +118,7 @@ impl NativeError {
                 status.call
             }
         };
+        native.attempts = Some(call.attempts() as u32);
         native.method = Some(call.method.to_string());
         native.integration_type = Some(call.integration_type);
         native.path = Some(call.path);

@@ -53,7 +53,7 @@ test('each kind of failure reaches its own class', () =>
     } catch (error) {
       keep(error)
     }
-    const paragon = new Paragon(await sandbox.settings({ userToken: token }))
+    const paragon = new Paragon(await sandbox.settings({ userToken: token, maxRetries: 0 }))
     keep(await caught(paragon.request('slack', '/../me')))
     const offline = new Paragon(await sandbox.settings({ userToken: token, proxyBaseUrl: `http://127.0.0.1:${await closedPort()}` }))
     keep(await caught(offline.request('slack', '/x')))

@@ -169,7 +169,7 @@ impl Paragon {
 #[pymethods]
 impl Paragon {
     #[new]
-    #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=true, token_claims=None, permissions=None, allow_insecure_http=false))]
+    #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=true, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=false))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         py: Python<'py>,
@@ -187,6 +187,10 @@ impl Paragon {
         token_audience: bool,
         token_claims: Option<Bound<'py, PyAny>>,
         permissions: Option<Bound<'py, PyAny>>,
+        max_retries: Option<u32>,
+        max_retry_after: Option<f64>,
+        deadline: Option<f64>,
+        max_response_bytes: Option<u64>,
         allow_insecure_http: bool,
     ) -> PyResult<Self> {
         let client = Settings {
@@ -204,6 +208,10 @@ impl Paragon {
             token_audience,
             token_claims,
             permissions,
+            max_retries,
+            max_retry_after,
+            deadline,
+            max_response_bytes,
             allow_insecure_http,
         }
         .build(py)?;
@@ -222,7 +230,7 @@ impl Paragon {
         })
     }
 
-    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None))]
+    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None, deadline=None, max_retries=None, idempotent=None))]
     #[allow(clippy::too_many_arguments)]
     fn request(
         &self,
@@ -236,6 +244,9 @@ impl Paragon {
         selected_credential_id: Option<String>,
         raw: bool,
         timeout: Option<f64>,
+        deadline: Option<f64>,
+        max_retries: Option<u32>,
+        idempotent: Option<bool>,
     ) -> PyResult<Py<PyAny>> {
         let options = CallArguments {
             method,
@@ -245,6 +256,9 @@ impl Paragon {
             selected_credential_id,
             raw,
             timeout,
+            deadline,
+            max_retries,
+            idempotent,
         }
         .into_options(py)?;
         let client = self.client(py)?;
@@ -426,7 +440,7 @@ impl AsyncParagon {
 #[pymethods]
 impl AsyncParagon {
     #[new]
-    #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=true, token_claims=None, permissions=None, allow_insecure_http=false))]
+    #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=true, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=false))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         py: Python<'py>,
@@ -444,6 +458,10 @@ impl AsyncParagon {
         token_audience: bool,
         token_claims: Option<Bound<'py, PyAny>>,
         permissions: Option<Bound<'py, PyAny>>,
+        max_retries: Option<u32>,
+        max_retry_after: Option<f64>,
+        deadline: Option<f64>,
+        max_response_bytes: Option<u64>,
         allow_insecure_http: bool,
     ) -> PyResult<Self> {
         let client = Settings {
@@ -461,6 +479,10 @@ impl AsyncParagon {
             token_audience,
             token_claims,
             permissions,
+            max_retries,
+            max_retry_after,
+            deadline,
+            max_response_bytes,
             allow_insecure_http,
         }
         .build(py)?;
@@ -479,7 +501,7 @@ impl AsyncParagon {
         })
     }
 
-    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None))]
+    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None, deadline=None, max_retries=None, idempotent=None))]
     #[allow(clippy::too_many_arguments)]
     async fn request(
         &self,
@@ -492,6 +514,9 @@ impl AsyncParagon {
         selected_credential_id: Option<String>,
         raw: bool,
         timeout: Option<f64>,
+        deadline: Option<f64>,
+        max_retries: Option<u32>,
+        idempotent: Option<bool>,
     ) -> PyResult<Py<PyAny>> {
         let options = Python::attach(|py| {
             CallArguments {
@@ -502,6 +527,9 @@ impl AsyncParagon {
                 selected_credential_id,
                 raw,
                 timeout,
+                deadline,
+                max_retries,
+                idempotent,
             }
             .into_options(py)
         })?;

@@ -213,10 +213,19 @@ pub struct CallArguments<'py> {
     pub selected_credential_id: Option<String>,
     pub raw: bool,
     pub timeout: Option<f64>,
+    pub deadline: Option<f64>,
+    pub max_retries: Option<u32>,
+    pub idempotent: Option<bool>,
 }
 
 impl CallArguments<'_> {
     pub fn into_options(self, py: Python<'_>) -> PyResult<RequestOptions> {
+        let seconds = |argument: &'static str, value: Option<f64>| {
+            value
+                .map(duration_from_seconds)
+                .transpose()
+                .map_err(|reason| to_py_err(py, InvalidRequestError::new(argument, reason).into()))
+        };
         Ok(RequestOptions {
             method: self.method,
             body: self.body.as_ref().map(to_body).transpose()?,
@@ -230,13 +239,10 @@ impl CallArguments<'_> {
             },
             selected_credential_id: self.selected_credential_id,
             raw: self.raw,
-            timeout: self
-                .timeout
-                .map(duration_from_seconds)
-                .transpose()
-                .map_err(|reason| {
-                    to_py_err(py, InvalidRequestError::new("timeout", reason).into())
-                })?,
+            timeout: seconds("timeout", self.timeout)?,
+            deadline: seconds("deadline", self.deadline)?,
+            max_retries: self.max_retries,
+            idempotent: self.idempotent,
         })
     }
 }

@@ -84,6 +84,7 @@ fn fill(py: Python<'_>, error: &Error, attributes: &Bound<'_, PyDict>) -> PyResu
             &status.call
         }
     };
+    attributes.set_item("attempts", call.attempts())?;
     attributes.set_item("method", call.method.as_str())?;
     attributes.set_item("integration_type", &call.integration_type)?;
     attributes.set_item("path", &call.path)?;

@@ -29,6 +29,10 @@ pub struct Settings<'py> {
     pub token_audience: bool,
     pub token_claims: Option<Bound<'py, PyAny>>,
     pub permissions: Option<Bound<'py, PyAny>>,
+    pub max_retries: Option<u32>,
+    pub max_retry_after: Option<f64>,
+    pub deadline: Option<f64>,
+    pub max_response_bytes: Option<u64>,
     pub allow_insecure_http: bool,
 }
 
@@ -102,6 +106,18 @@ impl Settings<'_> {
         }
         if let Some(duration) = seconds("connect_timeout", self.connect_timeout)? {
             builder = builder.connect_timeout(duration);
+        }
+        if let Some(duration) = seconds("deadline", self.deadline)? {
+            builder = builder.deadline(duration);
+        }
+        if let Some(duration) = seconds("max_retry_after", self.max_retry_after)? {
+            builder = builder.max_retry_after(duration);
+        }
+        if let Some(retries) = self.max_retries {
+            builder = builder.max_retries(retries);
+        }
+        if let Some(bytes) = self.max_response_bytes {
+            builder = builder.max_response_bytes(bytes);
         }
         if let Some(duration) = seconds("token_lifetime", self.token_lifetime)? {
             builder = builder.token_lifetime(duration);

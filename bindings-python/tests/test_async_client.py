@@ -207,7 +207,7 @@ def test_the_sdk_timeout_is_a_timeout_error(sandbox: Sandbox, run: Runner[Any]) 
 
     async def body(paragon: AsyncParagon) -> BaseException | None:
         try:
-            await paragon.request("echo", "/slow", timeout=0.2)
+            await paragon.request("echo", "/slow", timeout=0.2, max_retries=0)
         except pc.TimeoutError as error:
             return error
         return None

@@ -92,6 +92,10 @@ def call_arguments(call: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
         options["raw"] = True
     if "timeout_ms" in call:
         options["timeout"] = call["timeout_ms"] / 1000
+    # One exchange per case unless the case is about retries.
+    options["max_retries"] = call.get("max_retries", 0)
+    if "idempotent" in call:
+        options["idempotent"] = call["idempotent"]
     return call["integration"], call["path"], options
 
 
@@ -160,6 +164,8 @@ def check_result(want: dict[str, Any], outcome: Any, error: BaseException | None
 def check_error(expected: dict[str, Any], error: BaseException) -> None:
     cls = ERROR_CLASSES[expected["kind"]]
     assert isinstance(error, cls), f"expected {cls.__name__}, got {error!r}"
+    if "attempts" in expected:
+        assert getattr(error, "attempts", 1) == expected["attempts"], str(error)
     if "argument" in expected:
         assert isinstance(error, pc.InvalidRequestError)
         assert error.argument == expected["argument"], str(error)
@@ -184,8 +190,8 @@ def check_wire(want: dict[str, Any] | None, sent: list[dict[str, Any]], token: s
     if want is None:
         assert sent == [], f"nothing may be sent, but {len(sent)} request(s) were"
         return
-    assert len(sent) == 1, f"expected one request on the wire, got {len(sent)}"
-    request = sent[0]
+    assert sent, "expected a request on the wire, got none"
+    request = sent[0]  # with retries, the first attempt is the one described
     assert request["method"] == want["method"]
     assert request["target"] == want["target"]
 
@@ -207,8 +213,8 @@ def check_wire(want: dict[str, Any] | None, sent: list[dict[str, Any]], token: s
 def run_case(case: dict[str, Any], sandbox: Sandbox, mode: str) -> None:
     case = filled(case, sandbox)
     token = token_for(sandbox, case.get("token", "valid"))
-    if "reply" in case:
-        sandbox.push_reply(case["reply"])
+    for reply in [case["reply"]] if "reply" in case else case.get("replies", []):
+        sandbox.push_reply(reply)
     integration, path, options = call_arguments(case["call"])
     settings = sandbox.settings(user_token=token)
     outcome: Any = None
@@ -226,9 +232,15 @@ def run_case(case: dict[str, Any], sandbox: Sandbox, mode: str) -> None:
             outcome = asyncio.run(call())
     except pc.ParagonError as raised:
         error = raised
-    check_result(case["result"], outcome, error)
-    if "wire" in case:
-        check_wire(case["wire"], sandbox.requests(), token)
+    try:
+        check_result(case["result"], outcome, error)
+        if "attempts" in case:
+            assert len(sandbox.requests()) == case["attempts"], "sent a different number of times"
+        if "wire" in case:
+            check_wire(case["wire"], sandbox.requests(), token)
+    except AssertionError as failure:
+        # A failure report must not print the token.
+        raise AssertionError(str(failure).replace(token, "<token>")) from None
 
 
 def test_the_cases_are_all_there() -> None:

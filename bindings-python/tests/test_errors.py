@@ -54,7 +54,7 @@ def kinds_seen(
 
     keep(raised(lambda: Paragon(user_token="t-12345678")))
     token = token or sandbox.token()
-    client = Paragon(**sandbox.settings(user_token=token))
+    client = Paragon(**sandbox.settings(user_token=token, max_retries=0))
     keep(raised(lambda: client.request("slack", "/../me")))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

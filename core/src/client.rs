@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::Method;
 use http::header::{
     ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
@@ -23,6 +23,7 @@ use crate::proxy_url::proxy_url;
 use crate::request::Body;
 use crate::request::RequestOptions;
 use crate::response::{RawResponse, Response, decode, decode_api};
+use crate::retry::{RetryPolicy, delay_before_retry, is_idempotent};
 use crate::secret::Secret;
 
 const X_PARAGON_CREDENTIAL: HeaderName = HeaderName::from_static("x-paragon-credential");
@@ -89,7 +90,13 @@ pub struct PreparedRequest {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Bytes>,
     pub(crate) decoding: Decoding,
+    /// Time for each attempt.
     pub(crate) timeout: Duration,
+    /// Time for all attempts together.
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) max_retries: u32,
+    /// Whether the call may be sent twice (see [`RequestOptions::idempotent`]).
+    pub(crate) may_repeat: bool,
 }
 
 impl PreparedRequest {
@@ -240,8 +247,10 @@ impl Client {
             path,
             &options.query,
         )?;
-        if options.timeout.is_some_and(|timeout| timeout.is_zero()) {
-            return Err(InvalidRequestError::new("timeout", "must be greater than zero").into());
+        for (argument, duration) in [("timeout", options.timeout), ("deadline", options.deadline)] {
+            if duration.is_some_and(|duration| duration.is_zero()) {
+                return Err(InvalidRequestError::new(argument, "must be greater than zero").into());
+            }
         }
 
         let mut headers = HeaderMap::new();
@@ -288,12 +297,11 @@ impl Client {
             body.into_bytes()
         });
 
+        let may_repeat = options
+            .idempotent
+            .unwrap_or_else(|| may_repeat(&method, &headers));
         Ok(PreparedRequest {
-            call: CallSite {
-                method: method.clone(),
-                integration_type: integration_type.to_owned(),
-                path: path.to_owned(),
-            },
+            call: CallSite::new(method.clone(), integration_type, path),
             method,
             url,
             headers,
@@ -304,59 +312,90 @@ impl Client {
                 Decoding::Proxy
             },
             timeout: options.timeout.unwrap_or(settings.timeout),
+            deadline: options.deadline.or(settings.deadline),
+            max_retries: options.max_retries.unwrap_or(settings.retry.max_retries),
+            may_repeat,
         })
     }
 
-    /// Sends a prepared call and decodes its answer.
+    /// Sends a prepared call, retrying as [`RequestOptions::idempotent`] describes, and decodes
+    /// its answer.
     pub async fn send(&self, prepared: PreparedRequest) -> Result<Response> {
-        let PreparedRequest {
-            call,
-            method,
-            url,
-            mut headers,
-            body,
-            decoding,
-            timeout,
-        } = prepared;
+        let started = Instant::now();
+        let policy = RetryPolicy {
+            max_retries: prepared.max_retries,
+            ..self.inner.settings.retry
+        };
+        let mut earlier_attempts = Vec::new();
+        loop {
+            let remaining = prepared
+                .deadline
+                .map(|deadline| deadline.saturating_sub(started.elapsed()));
+            let timeout = match remaining {
+                Some(remaining) => prepared.timeout.min(remaining),
+                None => prepared.timeout,
+            };
+            let mut error = match self
+                .attempt(&prepared, timeout, earlier_attempts.len())
+                .await
+            {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            let retries_done = earlier_attempts.len() as u32;
+            let time_left = prepared
+                .deadline
+                .map(|deadline| deadline.saturating_sub(started.elapsed()));
+            let delay = delay_before_retry(&error, retries_done, &policy, prepared.may_repeat)
+                .filter(|delay| time_left.is_none_or(|left| *delay < left));
+            if let Some(call) = error.call_mut() {
+                call.earlier_attempts = earlier_attempts.clone();
+            }
+            let Some(delay) = delay else {
+                return Err(error);
+            };
+            earlier_attempts.push(error.short());
+            crate::log::retrying(&prepared.call, &error, delay);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One attempt: a fresh token, the request, the whole answer (up to the size limit).
+    async fn attempt(
+        &self,
+        prepared: &PreparedRequest,
+        timeout: Duration,
+        retries_done: usize,
+    ) -> Result<Response> {
+        let call = prepared.call.clone();
+        let mut headers = prepared.headers.clone();
         let token = self.token(&call).await?;
         if !headers.contains_key(AUTHORIZATION) {
             let authorization = authorization_header(&token)
                 .map_err(|reason| InvalidRequestError::new("user_token", reason))?;
             headers.insert(AUTHORIZATION, authorization);
         }
-        let origin = url.origin().ascii_serialization();
+        let origin = prepared.url.origin().ascii_serialization();
         let mut request = self
             .inner
             .http
-            .request(method, url)
+            .request(prepared.method.clone(), prepared.url.clone())
             .headers(headers)
             .timeout(timeout);
-        if let Some(body) = body {
-            request = request.body(body);
+        if let Some(body) = &prepared.body {
+            request = request.body(body.clone());
         }
+        let started = Instant::now();
         let mut response = match request.send().await {
             Ok(response) => response,
             Err(error) => return Err(self.transport_error(call, origin, error, timeout)),
         };
         let status = response.status();
+        crate::log::answered(prepared, status, started.elapsed(), retries_done + 1);
         let headers = std::mem::take(response.headers_mut());
-        let body = match response.bytes().await {
+        let body = match self.read_body(&mut response, &call, status, timeout).await {
             Ok(body) => body,
-            Err(error) if error.is_timeout() => {
-                return Err(Error::Timeout(Box::new(TimeoutError {
-                    call,
-                    phase: TimeoutPhase::Response,
-                    after: timeout,
-                })));
-            }
-            Err(error) => {
-                return Err(Error::Decode(Box::new(DecodeError {
-                    call,
-                    status,
-                    reason: chain(&error),
-                    source: Some(Box::new(error)),
-                })));
-            }
+            Err(error) => return Err(error),
         };
         if !status.is_success() {
             return Err(Error::Status(Box::new(StatusError::from_response(
@@ -366,7 +405,7 @@ impl Client {
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok());
-        Ok(match decoding {
+        Ok(match prepared.decoding {
             Decoding::Proxy => decode(content_type, &body),
             Decoding::Api => decode_api(content_type, &body),
             Decoding::Raw => Response::Raw(RawResponse {
@@ -375,6 +414,59 @@ impl Client {
                 body,
             }),
         })
+    }
+
+    /// The whole body, refused past `max_response_bytes` so memory stays bounded.
+    async fn read_body(
+        &self,
+        response: &mut reqwest::Response,
+        call: &CallSite,
+        status: http::StatusCode,
+        timeout: Duration,
+    ) -> Result<Bytes> {
+        let limit = self.inner.settings.max_response_bytes;
+        let too_large = |call: &CallSite| {
+            Error::Decode(Box::new(DecodeError {
+                call: call.clone(),
+                status,
+                reason: format!("the response is larger than max_response_bytes ({limit} bytes)"),
+                source: None,
+            }))
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
+            return Err(too_large(call));
+        }
+        let mut body = BytesMut::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Err(too_large(call));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body.freeze()),
+                Err(error) if error.is_timeout() => {
+                    return Err(Error::Timeout(Box::new(TimeoutError {
+                        call: call.clone(),
+                        phase: TimeoutPhase::Response,
+                        after: timeout,
+                    })));
+                }
+                Err(error) => {
+                    let error = error.without_url();
+                    return Err(Error::Decode(Box::new(DecodeError {
+                        call: call.clone(),
+                        status,
+                        reason: chain(&error),
+                        source: Some(Box::new(error)),
+                    })));
+                }
+            }
+        }
     }
 
     /// The token for this attempt: fixed, signed for the bound user, or asked of the provider.
@@ -456,18 +548,19 @@ impl Client {
             body.into_bytes()
         });
         let path = format!("/{}", call.segments.join("/"));
+        let method = call.method;
+        let may_repeat = may_repeat(&method, &headers);
         self.send(PreparedRequest {
-            call: CallSite {
-                method: call.method.clone(),
-                integration_type: String::new(),
-                path,
-            },
-            method: call.method,
+            call: CallSite::new(method.clone(), "", &path),
+            method: method.clone(),
             url,
             headers,
             body,
             decoding: Decoding::Api,
             timeout: settings.timeout,
+            deadline: settings.deadline,
+            max_retries: settings.retry.max_retries,
+            may_repeat,
         })
         .await
     }
@@ -490,7 +583,8 @@ impl Client {
         Error::Connection(Box::new(ConnectionError {
             call,
             origin,
-            source: error,
+            // The URL's query string may carry the caller's data; the origin is named instead.
+            source: error.without_url(),
         }))
     }
 }
@@ -506,6 +600,11 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.settings.fmt(f)
     }
+}
+
+/// Whether a call may be sent twice: an idempotent method, or an `Idempotency-Key`.
+fn may_repeat(method: &Method, headers: &HeaderMap) -> bool {
+    is_idempotent(method) || headers.contains_key("idempotency-key")
 }
 
 /// A request to one of Paragon's own endpoints.

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::{Auth, Minter, SigningKey, TokenOptions, TokenProvider};
 use crate::error::ConfigError;
+use crate::retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, RetryPolicy};
 use crate::secret::Secret;
 
 /// Paragon's cloud services.
@@ -24,6 +25,9 @@ pub const CLOUD_HERMES_BASE_URL: &str = "https://hermes.useparagon.com";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for a whole call (connect, send, wait, read the body), unless set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The largest response body read into memory, unless set.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The SDK's version, sent in `User-Agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -61,6 +65,10 @@ pub struct ClientBuilder {
     default_headers: Vec<(String, String)>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    deadline: Option<Duration>,
+    max_retries: Option<u32>,
+    max_retry_after: Option<Duration>,
+    max_response_bytes: Option<u64>,
     platform: Option<(String, String)>,
     allow_insecure_http: bool,
     ignore_environment: bool,
@@ -152,6 +160,35 @@ impl ClientBuilder {
     /// Time allowed for a whole call (default 60 s); a call's own `timeout` replaces it.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed for a call with all its retries (none by default: each attempt has its
+    /// `timeout`); a call's own `deadline` replaces it.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Retries after a failed attempt (default 2; 0 turns them off). See
+    /// [`RequestOptions::idempotent`](crate::RequestOptions::idempotent) for which failures are
+    /// retried.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    /// The longest `Retry-After` waited for before retrying (default 60 s); a longer one fails at
+    /// once with the status error, whose `retry_after` says how long the server asked for.
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = Some(wait);
+        self
+    }
+
+    /// The largest response body read into memory (default 256 MiB); a larger one is a
+    /// [`Decode`](crate::Error::Decode) error, and memory stays bounded.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = Some(bytes);
         self
     }
 
@@ -265,6 +302,23 @@ impl ClientBuilder {
             self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         )?;
         let timeout = positive("timeout", self.timeout.unwrap_or(DEFAULT_TIMEOUT))?;
+        let deadline = self
+            .deadline
+            .map(|deadline| positive("deadline", deadline))
+            .transpose()?;
+        let retry = RetryPolicy {
+            max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+            max_retry_after: self.max_retry_after.unwrap_or(DEFAULT_MAX_RETRY_AFTER),
+        };
+        let max_response_bytes = self
+            .max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        if max_response_bytes == 0 {
+            return Err(ConfigError::new(
+                "max_response_bytes",
+                "must be greater than zero",
+            ));
+        }
 
         let (language, runtime) = self
             .platform
@@ -283,6 +337,9 @@ impl ClientBuilder {
             user_agent,
             connect_timeout,
             timeout,
+            deadline,
+            retry,
+            max_response_bytes,
         })
     }
 }
@@ -301,6 +358,7 @@ impl fmt::Debug for ClientBuilder {
             .field("hermes_base_url", &self.hermes_base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
             .finish_non_exhaustive()
     }
 }
@@ -317,6 +375,9 @@ pub(crate) struct Settings {
     pub user_agent: HeaderValue,
     pub connect_timeout: Duration,
     pub timeout: Duration,
+    pub deadline: Option<Duration>,
+    pub retry: RetryPolicy,
+    pub max_response_bytes: u64,
 }
 
 impl fmt::Debug for Settings {

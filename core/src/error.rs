@@ -84,6 +84,39 @@ impl Error {
         }
     }
 
+    /// The call this error belongs to, when it happened while making one.
+    pub fn call(&self) -> Option<&CallSite> {
+        match self {
+            Error::Config(_) | Error::InvalidRequest(_) => None,
+            Error::Connection(error) => Some(&error.call),
+            Error::Timeout(error) => Some(&error.call),
+            Error::Status(error) => Some(&error.call),
+            Error::Decode(error) => Some(&error.call),
+        }
+    }
+
+    pub(crate) fn call_mut(&mut self) -> Option<&mut CallSite> {
+        match self {
+            Error::Config(_) | Error::InvalidRequest(_) => None,
+            Error::Connection(error) => Some(&mut error.call),
+            Error::Timeout(error) => Some(&mut error.call),
+            Error::Status(error) => Some(&mut error.call),
+            Error::Decode(error) => Some(&mut error.call),
+        }
+    }
+
+    /// This error in a few words, for the history of a retried call (`503 Service Unavailable`,
+    /// `timed out`, `connection failed`).
+    pub(crate) fn short(&self) -> String {
+        match self {
+            Error::Status(error) => error.status.to_string(),
+            Error::Timeout(_) => "timed out".to_owned(),
+            Error::Connection(_) => "connection failed".to_owned(),
+            Error::Decode(_) => "response cut short".to_owned(),
+            Error::Config(_) | Error::InvalidRequest(_) => "refused".to_owned(),
+        }
+    }
+
     /// The status error, when Paragon answered with a non-2xx status.
     pub fn as_status(&self) -> Option<&StatusError> {
         match self {
@@ -101,6 +134,24 @@ pub struct CallSite {
     /// Empty for Paragon's own endpoints (`get_user`, ...).
     pub integration_type: String,
     pub path: String,
+    /// Why each earlier attempt of this call failed, when it was retried.
+    pub earlier_attempts: Vec<String>,
+}
+
+impl CallSite {
+    pub(crate) fn new(method: Method, integration_type: &str, path: &str) -> CallSite {
+        CallSite {
+            method,
+            integration_type: integration_type.to_owned(),
+            path: path.to_owned(),
+            earlier_attempts: Vec::new(),
+        }
+    }
+
+    /// How many times the call was sent.
+    pub fn attempts(&self) -> usize {
+        self.earlier_attempts.len() + 1
+    }
 }
 
 impl fmt::Display for CallSite {
@@ -108,10 +159,19 @@ impl fmt::Display for CallSite {
         let path = self.path.split('?').next().unwrap_or_default();
         if self.integration_type.is_empty() {
             // One of Paragon's own endpoints.
-            write!(f, "{} {}", self.method, path)
+            write!(f, "{} {}", self.method, path)?;
         } else {
-            write!(f, "{} {} {}", self.method, self.integration_type, path)
+            write!(f, "{} {} {}", self.method, self.integration_type, path)?;
         }
+        if !self.earlier_attempts.is_empty() {
+            write!(
+                f,
+                " (attempt {}; earlier: {})",
+                self.attempts(),
+                self.earlier_attempts.join("; ")
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -511,11 +571,7 @@ mod tests {
 
     #[test]
     fn display_names_the_call_and_truncates_long_messages() {
-        let call = CallSite {
-            method: Method::POST,
-            integration_type: "slack".into(),
-            path: "/chat.postMessage?token=abc".into(),
-        };
+        let call = CallSite::new(Method::POST, "slack", "/chat.postMessage?token=abc");
         let long = "x".repeat(2000);
         let error = StatusError::from_response(
             call,
@@ -537,11 +593,7 @@ mod tests {
     fn the_token_is_scrubbed_from_messages() {
         let token = Secret::new("eyJ.secret-token.sig");
         let error = StatusError::from_response(
-            CallSite {
-                method: Method::GET,
-                integration_type: "echo".into(),
-                path: "/".into(),
-            },
+            CallSite::new(Method::GET, "echo", "/"),
             StatusCode::UNAUTHORIZED,
             HeaderMap::new(),
             Bytes::from_static(br#"{"message":"bad token eyJ.secret-token.sig"}"#),

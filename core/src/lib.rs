@@ -30,9 +30,11 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod log;
 mod proxy_url;
 mod request;
 mod response;
+mod retry;
 mod secret;
 mod user_api;
 
@@ -43,7 +45,8 @@ pub use auth::{
 pub use client::{Client, PreparedRequest};
 pub use config::{
     CLOUD_HERMES_BASE_URL, CLOUD_PROXY_BASE_URL, CLOUD_ZEUS_BASE_URL, ClientBuilder,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, VERSION, duration_from_seconds,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, VERSION,
+    duration_from_seconds,
 };
 pub use error::{
     CallSite, ConfigError, ConnectionError, DecodeError, Error, ErrorKind, InvalidRequestError,
@@ -51,6 +54,7 @@ pub use error::{
 };
 pub use request::{Body, RequestOptions};
 pub use response::{RawResponse, Response};
+pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
 pub use secret::Secret;
 pub use user_api::{TriggerOptions, integration_id};
 

@@ -93,8 +93,18 @@ pub struct RequestOptions {
     pub selected_credential_id: Option<String>,
     /// Return status, headers and bytes untouched (`X-Paragon-Use-Raw-Response: 1`).
     pub raw: bool,
-    /// Total time for this call, replacing the client's `timeout`.
+    /// Time for each attempt of this call, replacing the client's `timeout`.
     pub timeout: Option<Duration>,
+    /// Time for this call with all its retries, replacing the client's `deadline`.
+    pub deadline: Option<Duration>,
+    /// Retries for this call, replacing the client's `max_retries`.
+    pub max_retries: Option<u32>,
+    /// Whether this call may be sent twice. By default it may when its method is idempotent
+    /// (GET, HEAD, OPTIONS, PUT, DELETE) or it carries an `Idempotency-Key` header. Any call is
+    /// retried after a failure to connect (nothing was sent) and after a 429 (it was refused);
+    /// only a call that may be sent twice is retried after a timeout, a cut-short answer, or a
+    /// 408, 502, 503 or 504.
+    pub idempotent: Option<bool>,
 }
 
 impl RequestOptions {
@@ -134,6 +144,21 @@ impl RequestOptions {
 
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
         self
     }
 }

@@ -69,13 +69,24 @@ async fn every_conformance_case() {
 async fn run_case(case: &Value) -> Result<(), String> {
     let sandbox = Sandbox::start().await.map_err(|e| e.to_string())?;
     let token = token_for(&sandbox, case["token"].as_str().unwrap_or("valid"));
-    let client = support::builder_for(&sandbox, "unused")
-        .user_token(token.clone())
+    // A failure report must not print the token.
+    check_case(case, &sandbox, &token)
+        .await
+        .map_err(|problem| problem.replace(&token, "<token>"))
+}
+
+async fn check_case(case: &Value, sandbox: &Sandbox, token: &str) -> Result<(), String> {
+    let client = support::builder_for(sandbox, "unused")
+        .user_token(token)
         .build()
         .map_err(|e| format!("client: {e}"))?;
-    if let Some(reply) = case.get("reply") {
-        let reply: Reply =
-            serde_json::from_value(reply.clone()).map_err(|e| format!("reply: {e}"))?;
+    let replies: Vec<Value> = match (case.get("reply"), case.get("replies")) {
+        (Some(reply), _) => vec![reply.clone()],
+        (None, Some(Value::Array(replies))) => replies.clone(),
+        _ => Vec::new(),
+    };
+    for reply in replies {
+        let reply: Reply = serde_json::from_value(reply).map_err(|e| format!("reply: {e}"))?;
         sandbox.push_reply(reply);
     }
     let call = &case["call"];
@@ -84,6 +95,14 @@ async fn run_case(case: &Value) -> Result<(), String> {
     let outcome = client.request(integration, path, options(call)?).await;
 
     check_result(&case["result"], outcome)?;
+    if let Some(attempts) = case["attempts"].as_u64() {
+        let sent = sandbox.requests().len() as u64;
+        if sent != attempts {
+            return Err(format!(
+                "the call was sent {sent} times, expected {attempts}"
+            ));
+        }
+    }
     match case.get("wire") {
         None => Ok(()),
         Some(Value::Null) => match sandbox.requests().as_slice() {
@@ -93,12 +112,10 @@ async fn run_case(case: &Value) -> Result<(), String> {
                 sent.len()
             )),
         },
+        // With retries, the first attempt is the one described.
         Some(wire) => match sandbox.requests().as_slice() {
-            [request] => check_wire(wire, request, &token),
-            sent => Err(format!(
-                "expected one request on the wire, got {}",
-                sent.len()
-            )),
+            [request, ..] => check_wire(wire, request, token),
+            [] => Err("expected a request on the wire, got none".to_owned()),
         },
     }
 }
@@ -147,6 +164,9 @@ fn options(call: &Value) -> Result<RequestOptions, String> {
     options.selected_credential_id = call["selected_credential_id"].as_str().map(str::to_owned);
     options.raw = call["raw"].as_bool().unwrap_or(false);
     options.timeout = call["timeout_ms"].as_u64().map(Duration::from_millis);
+    // One exchange per case unless the case is about retries.
+    options.max_retries = Some(call["max_retries"].as_u64().unwrap_or(0) as u32);
+    options.idempotent = call["idempotent"].as_bool();
     Ok(options)
 }
 
@@ -225,6 +245,14 @@ fn check_error(expected: &Value, error: &Error) -> Result<(), String> {
             return Err(format!(
                 "error names {}, not {argument}: {error}",
                 invalid.argument
+            ));
+        }
+    }
+    if let Some(attempts) = expected["attempts"].as_u64() {
+        let made = error.call().map(|call| call.attempts()).unwrap_or(1) as u64;
+        if made != attempts {
+            return Err(format!(
+                "the error says {made} attempts, expected {attempts}: {error}"
             ));
         }
     }

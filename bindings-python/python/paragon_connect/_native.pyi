@@ -27,9 +27,12 @@ class Paragon:
     """A Paragon Connect client for one user, for threads and plain (non-async) code.
 
     Every setting not given is read from the environment (``PARAGON_PROJECT_ID``,
-    ``PARAGON_USER_TOKEN``, ``PARAGON_HOST``, ``PARAGON_PROXY_BASE_URL``,
-    ``PARAGON_ZEUS_BASE_URL``, ``PARAGON_HERMES_BASE_URL``). Timeouts are in seconds (connect 10,
-    total 60 by default). Safe to share between threads; calls release the GIL while waiting.
+    ``PARAGON_USER_TOKEN``, ``PARAGON_SIGNING_KEY``, ``PARAGON_HOST``, ``PARAGON_PROXY_BASE_URL``,
+    ``PARAGON_ZEUS_BASE_URL``, ``PARAGON_HERMES_BASE_URL``). Times are in seconds: ``timeout`` for
+    each attempt (60), ``connect_timeout`` (10), ``deadline`` for a call with its retries (none).
+    Failed calls are retried ``max_retries`` times (2) when that cannot repeat a side effect; a
+    ``Retry-After`` longer than ``max_retry_after`` (60) fails at once. Safe to share between
+    threads; calls release the GIL while waiting.
     """
 
     def __init__(
@@ -49,6 +52,10 @@ class Paragon:
         token_audience: bool = True,
         token_claims: Mapping[str, Any] | None = None,
         permissions: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        max_retry_after: float | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int | None = None,
         allow_insecure_http: bool = False,
     ) -> None: ...
     @overload
@@ -64,6 +71,9 @@ class Paragon:
         selected_credential_id: str | None = None,
         raw: Literal[False] = False,
         timeout: float | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
     ) -> Any: ...
     @overload
     def request(
@@ -78,6 +88,9 @@ class Paragon:
         selected_credential_id: str | None = None,
         raw: Literal[True],
         timeout: float | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
     ) -> RawResponse: ...
     def user(self, user_id: str) -> Paragon:
         """A client acting for ``user_id`` (tokens signed with the signing key), sharing this
@@ -145,6 +158,10 @@ class AsyncParagon:
         token_audience: bool = True,
         token_claims: Mapping[str, Any] | None = None,
         permissions: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        max_retry_after: float | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int | None = None,
         allow_insecure_http: bool = False,
     ) -> None: ...
     @overload
@@ -160,6 +177,9 @@ class AsyncParagon:
         selected_credential_id: str | None = None,
         raw: Literal[False] = False,
         timeout: float | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
     ) -> Any: ...
     @overload
     async def request(
@@ -174,6 +194,9 @@ class AsyncParagon:
         selected_credential_id: str | None = None,
         raw: Literal[True],
         timeout: float | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
     ) -> RawResponse: ...
     def user(self, user_id: str) -> AsyncParagon:
         """A client acting for ``user_id`` (tokens signed with the signing key), sharing this

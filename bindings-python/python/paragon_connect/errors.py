@@ -76,6 +76,8 @@ class _CallError(ParagonError):
     integration_type: str
     #: The path as passed to ``request()``.
     path: str
+    #: How many times the call was sent (more than 1 when it was retried).
+    attempts: int
 
 
 class ConnectionError(_CallError, builtins.ConnectionError):

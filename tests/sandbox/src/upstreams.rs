@@ -187,7 +187,12 @@ fn tasklab(request: &UpstreamCall) -> UpstreamReply {
 /// and always as base64.
 fn echo(request: &UpstreamCall) -> UpstreamReply {
     let mut headers = serde_json::Map::new();
-    for name in request.headers.keys() {
+    // Paragon takes its own Authorization header; the upstream API never sees the user token.
+    for name in request
+        .headers
+        .keys()
+        .filter(|name| *name != http::header::AUTHORIZATION)
+    {
         let values: Vec<Value> = request
             .headers
             .get_all(name)
