@@ -94,6 +94,8 @@ function describe(value) {
 function checkJson(value, path, ancestors) {
   switch (typeof value) {
     case 'string':
+      wellFormed(value, path)
+      return
     case 'boolean':
     case 'undefined': // dropped from objects by JSON.stringify, as the browser SDK sends them
       return
@@ -127,9 +129,15 @@ function checkJson(value, path, ancestors) {
   ancestors.pop()
 }
 
+/** Refuses a string with a lone surrogate, which UTF-8 cannot carry (it would become U+FFFD). */
+function wellFormed(text, argument) {
+  if (!text.isWellFormed()) throw new TypeError(`${argument} contains a lone surrogate, which UTF-8 cannot represent`)
+  return text
+}
+
 function bodyOptions(body) {
   if (body === undefined || body === null) return {}
-  if (typeof body === 'string') return { text: body }
+  if (typeof body === 'string') return { text: wellFormed(body, 'body') }
   if (Buffer.isBuffer(body)) return { bytes: body }
   if (ArrayBuffer.isView(body)) return { bytes: Buffer.from(body.buffer, body.byteOffset, body.byteLength) }
   if (body instanceof ArrayBuffer) return { bytes: Buffer.from(body) }
@@ -311,6 +319,7 @@ class Paragon {
   async request(integrationType, path, options = {}) {
     if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
     if (typeof path !== 'string') throw new TypeError('path must be a string')
+    wellFormed(path, 'path')
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
     const { method, body, headers, query, selectedCredentialId, raw, timeout, deadline, maxRetries, idempotent, signal, exactIntegers } = options
     if (signal?.aborted) throw abortError(signal)

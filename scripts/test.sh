@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
+# Everything printed is also kept, to check below that no token or key was ever printed.
+output=$(mktemp)
+trap 'rm -f "$output"' EXIT
+exec > >(tee "$output") 2>&1
+
 step "Rust: cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -19,5 +24,13 @@ for suite in bindings-python/scripts/test.sh bindings-node/scripts/test.sh; do
     bash "$suite"
   fi
 done
+
+step "No user token or signing key in anything the suites printed"
+key_line=$(sed -n 2p tests/keys/sandbox-signing-key.pem)
+sleep 1 # let tee catch up
+if grep -qE 'eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.' "$output" || grep -qF "$key_line" "$output"; then
+  echo "error: a token or the signing key appears in the output above" >&2
+  exit 1
+fi
 
 step "All tests passed."

@@ -74,6 +74,15 @@ for (const [name, body, problem] of [
     }))
 }
 
+test('a string with a lone surrogate is refused, not changed', () =>
+  withSandbox(async (sandbox) => {
+    const paragon = new Paragon(await sandbox.settings())
+    await assert.rejects(paragon.request('echo', '/x', { method: 'POST', body: 'a\uD800b' }), /body contains a lone surrogate/)
+    await assert.rejects(paragon.request('echo', '/x', { method: 'POST', body: { name: 'a\uDC00' } }), /body\.name contains a lone surrogate/)
+    await assert.rejects(paragon.request('echo', '/files/\uD800'), /path contains a lone surrogate/)
+    assert.deepStrictEqual(await sandbox.requests(), [])
+  }))
+
 test('a circular body is a TypeError', () =>
   withSandbox(async (sandbox) => {
     const paragon = new Paragon(await sandbox.settings())

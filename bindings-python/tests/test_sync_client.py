@@ -145,6 +145,20 @@ def test_non_json_bodies_are_refused_before_sending(
     assert sandbox.requests() == []
 
 
+@pytest.mark.parametrize(
+    "arguments",
+    [{"body": "a\udcffb"}, {"body": {"name": "\ud800"}}, {"headers": {"X-A": "\udcff"}}],
+)
+def test_strings_utf8_cannot_carry_are_refused(
+    client: Paragon, sandbox: Sandbox, arguments: dict[str, Any]
+) -> None:
+    with pytest.raises(UnicodeEncodeError):
+        client.request("echo", "/x", method="POST", **arguments)
+    with pytest.raises(UnicodeEncodeError):
+        client.request("echo", "/files/\udcff")
+    assert sandbox.requests() == []
+
+
 def test_a_body_that_contains_itself_is_refused(client: Paragon, sandbox: Sandbox) -> None:
     loop: list[Any] = []
     loop.append(loop)
@@ -288,3 +302,29 @@ def test_close_and_context_manager(sandbox: Sandbox) -> None:
     # A closed client opens new connections when used again (as requests.Session does).
     assert paragon.request("slack", "conversations.list")["ok"] is True
     paragon.close()
+
+
+def test_debug_logging_shows_calls_but_never_the_token(sandbox: Sandbox) -> None:
+    import subprocess
+
+    token = sandbox.token()
+    env = {
+        **os.environ,
+        "PARAGON_LOG": "debug",
+        "PARAGON_PROJECT_ID": sandbox.project_id,
+        "PARAGON_USER_TOKEN": token,
+        "PARAGON_PROXY_BASE_URL": sandbox.url,
+    }
+    sandbox.push_reply({"status": 503})
+    script = "import paragon_connect as pc; pc.Paragon().request('echo', '/x?secret=1')"
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    log = result.stderr
+    assert f"paragon-connect: GET {sandbox.url}/projects/" in log
+    assert "(attempt 1) -> 503 Service Unavailable" in log
+    assert "retrying in" in log
+    assert "(attempt 2) -> 200 OK" in log
+    assert "authorization: [redacted]" in log
+    assert token not in log
+    assert "secret=1" not in log

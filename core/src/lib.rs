@@ -62,3 +62,27 @@ pub use user_api::{TriggerOptions, integration_id};
 pub use http;
 /// The JSON value type of bodies and results (`serde_json` with exact numbers and key order).
 pub use serde_json;
+
+/// Entry points for the fuzz targets in `fuzz/` (not part of the API).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The proxy URL for `https://proxy.example.com`, project `p`.
+    pub fn proxy_url(
+        integration_type: &str,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<url::Url, crate::InvalidRequestError> {
+        let base = url::Url::parse("https://proxy.example.com").expect("a valid base");
+        crate::proxy_url::proxy_url(&base, "p", integration_type, path, query)
+    }
+
+    pub fn decode(content_type: Option<&str>, body: &[u8]) -> crate::Response {
+        crate::response::decode(content_type, body)
+    }
+
+    pub fn error_message(status: u16, body: &[u8]) -> String {
+        let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+        let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        crate::error::error_message(status, json.as_ref(), &String::from_utf8_lossy(body))
+    }
+}
