@@ -11,6 +11,13 @@ const path = require('node:path')
 
 const ROOT = path.resolve(__dirname, '..')
 
+test('the package version is the workspace version', () => {
+  const cargo = fs.readFileSync(path.join(ROOT, '../Cargo.toml'), 'utf8')
+  const workspaceVersion = cargo.match(/\[workspace\.package\][^[]*?\nversion = "([^"]+)"/)[1]
+  assert.equal(require('../package.json').version, workspaceVersion)
+  assert.equal(require('..').version, workspaceVersion)
+})
+
 test('npm pack, npm install into an empty project, require and import', () => {
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'paragon-connect-pack-'))
   try {
