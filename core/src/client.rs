@@ -25,6 +25,7 @@ use crate::request::RequestOptions;
 use crate::response::{RawResponse, Response, decode, decode_api};
 use crate::retry::{RetryPolicy, delay_before_retry, is_idempotent};
 use crate::secret::Secret;
+use crate::stream::ResponseStream;
 
 const X_PARAGON_CREDENTIAL: HeaderName = HeaderName::from_static("x-paragon-credential");
 const X_PARAGON_USE_RAW_RESPONSE: HeaderName =
@@ -78,6 +79,14 @@ pub(crate) enum Decoding {
     Raw,
     /// Paragon's own endpoints: JSON or text, nothing unwrapped.
     Api,
+    /// Status and headers now, the body as it arrives ([`Client::stream`]).
+    Stream,
+}
+
+/// What an attempt gave: a whole answer, or one whose body is still to be read.
+enum Answer {
+    Whole(Response),
+    Streamed(Box<ResponseStream>),
 }
 
 /// A call checked and ready to send: nothing about it can be refused any more (but the user
@@ -321,6 +330,32 @@ impl Client {
     /// Sends a prepared call, retrying as [`RequestOptions::idempotent`] describes, and decodes
     /// its answer.
     pub async fn send(&self, prepared: PreparedRequest) -> Result<Response> {
+        match self.send_answer(prepared).await? {
+            Answer::Whole(response) => Ok(response),
+            // Only `stream()` prepares streamed calls.
+            Answer::Streamed(stream) => stream.read_all().await.map(Response::Raw),
+        }
+    }
+
+    /// Calls `path` like [`Client::request`] with `raw`, but returns as soon as the status and
+    /// headers arrive; the body is read chunk by chunk from the [`ResponseStream`], so memory
+    /// stays flat whatever its size. The call's `timeout` bounds the wait for the answer's head
+    /// and then each wait for a chunk. Retries happen before the body starts, never after.
+    pub async fn stream(
+        &self,
+        integration_type: &str,
+        path: &str,
+        options: RequestOptions,
+    ) -> Result<ResponseStream> {
+        let mut prepared = self.prepare(integration_type, path, options.raw(true))?;
+        prepared.decoding = Decoding::Stream;
+        match self.send_answer(prepared).await? {
+            Answer::Streamed(stream) => Ok(*stream),
+            Answer::Whole(_) => unreachable!("a streamed call answers with a stream"),
+        }
+    }
+
+    async fn send_answer(&self, prepared: PreparedRequest) -> Result<Answer> {
         let started = Instant::now();
         let policy = RetryPolicy {
             max_retries: prepared.max_retries,
@@ -339,7 +374,7 @@ impl Client {
                 .attempt(&prepared, timeout, earlier_attempts.len())
                 .await
             {
-                Ok(response) => return Ok(response),
+                Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
             let retries_done = earlier_attempts.len() as u32;
@@ -360,13 +395,14 @@ impl Client {
         }
     }
 
-    /// One attempt: a fresh token, the request, the whole answer (up to the size limit).
+    /// One attempt: a fresh token, the request, the whole answer (up to the size limit) or, for a
+    /// streamed call, its head.
     async fn attempt(
         &self,
         prepared: &PreparedRequest,
         timeout: Duration,
         retries_done: usize,
-    ) -> Result<Response> {
+    ) -> Result<Answer> {
         let call = prepared.call.clone();
         let mut headers = prepared.headers.clone();
         let token = self.token(&call).await?;
@@ -376,23 +412,47 @@ impl Client {
             headers.insert(AUTHORIZATION, authorization);
         }
         let origin = prepared.url.origin().ascii_serialization();
+        let streamed = prepared.decoding == Decoding::Stream;
         let mut request = self
             .inner
             .http
             .request(prepared.method.clone(), prepared.url.clone())
-            .headers(headers)
-            .timeout(timeout);
+            .headers(headers);
+        if !streamed {
+            // A whole answer must arrive in time; a stream's chunks are timed one by one.
+            request = request.timeout(timeout);
+        }
         if let Some(body) = &prepared.body {
             request = request.body(body.clone());
         }
         let started = Instant::now();
-        let mut response = match request.send().await {
+        let sent = match tokio::time::timeout(timeout, request.send()).await {
+            Ok(sent) => sent,
+            Err(_) => {
+                return Err(Error::Timeout(Box::new(TimeoutError {
+                    call,
+                    phase: TimeoutPhase::Response,
+                    after: timeout,
+                })));
+            }
+        };
+        let mut response = match sent {
             Ok(response) => response,
             Err(error) => return Err(self.transport_error(call, origin, error, timeout)),
         };
         let status = response.status();
         crate::log::answered(prepared, status, started.elapsed(), retries_done + 1);
         let headers = std::mem::take(response.headers_mut());
+        if streamed && status.is_success() {
+            return Ok(Answer::Streamed(Box::new(ResponseStream {
+                status,
+                headers,
+                call,
+                response,
+                idle_timeout: timeout,
+                received: 0,
+            })));
+        }
         let body = match self.read_body(&mut response, &call, status, timeout).await {
             Ok(body) => body,
             Err(error) => return Err(error),
@@ -405,15 +465,15 @@ impl Client {
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok());
-        Ok(match prepared.decoding {
+        Ok(Answer::Whole(match prepared.decoding {
             Decoding::Proxy => decode(content_type, &body),
             Decoding::Api => decode_api(content_type, &body),
-            Decoding::Raw => Response::Raw(RawResponse {
+            Decoding::Raw | Decoding::Stream => Response::Raw(RawResponse {
                 status,
                 headers,
                 body,
             }),
-        })
+        }))
     }
 
     /// The whole body, refused past `max_response_bytes` so memory stays bounded.

@@ -36,6 +36,7 @@ mod request;
 mod response;
 mod retry;
 mod secret;
+mod stream;
 mod user_api;
 
 pub use auth::{
@@ -56,6 +57,7 @@ pub use request::{Body, RequestOptions};
 pub use response::{RawResponse, Response};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
 pub use secret::Secret;
+pub use stream::{Download, Progress, ResponseStream};
 pub use user_api::{TriggerOptions, integration_id};
 
 /// The `http` crate this one uses for status codes, methods and headers.
