@@ -16,6 +16,7 @@ use crate::convert::{
 use crate::errors::to_py_err;
 use crate::runtime::{Spawned, wait};
 use crate::settings::{Settings, json_object};
+use crate::stream::{AsyncStreamResponse, StreamResponse};
 use crate::token::EVENT_LOOP;
 
 /// The core client of one Python client object (and the user-bound ones made from it), renewed
@@ -153,6 +154,86 @@ fn payload_json(payload: Option<&Bound<'_, PyAny>>) -> PyResult<Value> {
     }
 }
 
+/// A `download()` result as the package's `Download`.
+fn download_to_python(py: Python<'_>, download: paragon_connect::Download) -> PyResult<Py<PyAny>> {
+    static DOWNLOAD: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
+        pyo3::sync::PyOnceLock::new();
+    Ok(DOWNLOAD
+        .import(py, "paragon_connect._types", "Download")?
+        .call1((
+            download.status.as_u16(),
+            crate::convert::headers_to_python(py, &download.headers)?,
+            download.path,
+            download.bytes,
+        ))?
+        .unbind())
+}
+
+/// A Python progress callable as the core's, reporting (not raising) its own errors.
+fn progress_function(
+    callback: Option<Py<PyAny>>,
+) -> Option<impl Fn(u64, Option<u64>) + Send + Sync> {
+    callback.map(|callback| {
+        move |done: u64, total: Option<u64>| {
+            Python::attach(|py| {
+                if let Err(error) = callback.call1(py, (done, total)) {
+                    error.write_unraisable(py, Some(callback.bind(py)));
+                }
+            })
+        }
+    })
+}
+
+/// `async with paragon.stream(...) as response:` for `AsyncParagon`.
+#[pyclass(module = "paragon_connect", frozen)]
+pub struct AsyncStreamContext {
+    call: std::sync::Mutex<Option<(Client, String, String, paragon_connect::RequestOptions)>>,
+    response: std::sync::Mutex<Option<Py<AsyncStreamResponse>>>,
+}
+
+#[pymethods]
+impl AsyncStreamContext {
+    async fn __aenter__(&self) -> PyResult<Py<AsyncStreamResponse>> {
+        let Some((client, integration_type, path, options)) = self
+            .call
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+        else {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "this stream was already opened",
+            ));
+        };
+        let event_loop = Python::attach(running_loop)?;
+        let stream = Spawned::new(EVENT_LOOP.scope(event_loop, async move {
+            client.stream(&integration_type, &path, options).await
+        }))?
+        .await?;
+        Python::attach(|py| {
+            let stream = stream.map_err(|error| to_py_err(py, error))?;
+            let response = Py::new(py, AsyncStreamResponse::new(py, stream)?)?;
+            *self
+                .response
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(response.clone_ref(py));
+            Ok(response)
+        })
+    }
+
+    #[pyo3(signature = (*_exc_info))]
+    async fn __aexit__(&self, _exc_info: Py<PyTuple>) -> PyResult<()> {
+        let response = self
+            .response
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(response) = response {
+            response.get().close_now().await;
+        }
+        Ok(())
+    }
+}
+
 /// A Paragon Connect client, for threads and plain (non-async) code.
 #[pyclass(module = "paragon_connect", name = "Paragon", frozen)]
 pub struct Paragon {
@@ -266,6 +347,94 @@ impl Paragon {
             py,
             async move { client.request(&integration_type, &path, options).await },
             response_into_python,
+        )
+    }
+
+    /// Calls `path` and returns as soon as the answer's head arrives; read the body with
+    /// `iter_bytes()` or `read()`, in a `with` block.
+    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, idempotent=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &self,
+        py: Python<'_>,
+        integration_type: String,
+        path: String,
+        method: Option<String>,
+        body: Option<Bound<'_, PyAny>>,
+        headers: Option<Bound<'_, PyAny>>,
+        query: Option<Bound<'_, PyAny>>,
+        selected_credential_id: Option<String>,
+        timeout: Option<f64>,
+        deadline: Option<f64>,
+        max_retries: Option<u32>,
+        idempotent: Option<bool>,
+    ) -> PyResult<StreamResponse> {
+        let options = CallArguments {
+            method,
+            body,
+            headers,
+            query,
+            selected_credential_id,
+            raw: true,
+            timeout,
+            deadline,
+            max_retries,
+            idempotent,
+        }
+        .into_options(py)?;
+        let client = self.client(py)?;
+        let stream = wait(py, async move {
+            client.stream(&integration_type, &path, options).await
+        })?
+        .map_err(|error| to_py_err(py, error))?;
+        StreamResponse::new(py, stream)
+    }
+
+    /// Downloads `path` into the file `to`, atomically (nothing half-written is left on
+    /// failure); `progress(bytes_so_far, total_or_None)` is called after each chunk.
+    #[pyo3(signature = (integration_type, path, *, to, method=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn download(
+        &self,
+        py: Python<'_>,
+        integration_type: String,
+        path: String,
+        to: std::path::PathBuf,
+        method: Option<String>,
+        headers: Option<Bound<'_, PyAny>>,
+        query: Option<Bound<'_, PyAny>>,
+        selected_credential_id: Option<String>,
+        timeout: Option<f64>,
+        deadline: Option<f64>,
+        max_retries: Option<u32>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let options = CallArguments {
+            method,
+            body: None,
+            headers,
+            query,
+            selected_credential_id,
+            raw: true,
+            timeout,
+            deadline,
+            max_retries,
+            idempotent: None,
+        }
+        .into_options(py)?;
+        let client = self.client(py)?;
+        let progress = progress_function(progress);
+        blocking(
+            py,
+            async move {
+                let progress = progress
+                    .as_ref()
+                    .map(|f| f as paragon_connect::Progress<'_>);
+                client
+                    .download(&integration_type, &path, options, &to, progress)
+                    .await
+            },
+            download_to_python,
         )
     }
 
@@ -538,6 +707,95 @@ impl AsyncParagon {
             event_loop,
             async move { client.request(&integration_type, &path, options).await },
             response_into_python,
+        )
+        .await
+    }
+
+    /// `async with paragon.stream(...) as response:` calls `path` and gives the answer as soon as
+    /// its head arrives; read the body with `aiter_bytes()` or `aread()`.
+    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, idempotent=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &self,
+        py: Python<'_>,
+        integration_type: String,
+        path: String,
+        method: Option<String>,
+        body: Option<Bound<'_, PyAny>>,
+        headers: Option<Bound<'_, PyAny>>,
+        query: Option<Bound<'_, PyAny>>,
+        selected_credential_id: Option<String>,
+        timeout: Option<f64>,
+        deadline: Option<f64>,
+        max_retries: Option<u32>,
+        idempotent: Option<bool>,
+    ) -> PyResult<AsyncStreamContext> {
+        let options = CallArguments {
+            method,
+            body,
+            headers,
+            query,
+            selected_credential_id,
+            raw: true,
+            timeout,
+            deadline,
+            max_retries,
+            idempotent,
+        }
+        .into_options(py)?;
+        let client = self.shared.get(py, self.user.as_deref())?;
+        Ok(AsyncStreamContext {
+            call: std::sync::Mutex::new(Some((client, integration_type, path, options))),
+            response: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Downloads `path` into the file `to`, atomically (nothing half-written is left on
+    /// failure); `progress(bytes_so_far, total_or_None)` is called after each chunk.
+    #[pyo3(signature = (integration_type, path, *, to, method=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    async fn download(
+        &self,
+        integration_type: String,
+        path: String,
+        to: std::path::PathBuf,
+        method: Option<String>,
+        headers: Option<Py<PyAny>>,
+        query: Option<Py<PyAny>>,
+        selected_credential_id: Option<String>,
+        timeout: Option<f64>,
+        deadline: Option<f64>,
+        max_retries: Option<u32>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let options = Python::attach(|py| {
+            CallArguments {
+                method,
+                body: None,
+                headers: headers.map(|headers| headers.into_bound(py)),
+                query: query.map(|query| query.into_bound(py)),
+                selected_credential_id,
+                raw: true,
+                timeout,
+                deadline,
+                max_retries,
+                idempotent: None,
+            }
+            .into_options(py)
+        })?;
+        let (client, event_loop) = self.start()?;
+        let progress = progress_function(progress);
+        awaited(
+            event_loop,
+            async move {
+                let progress = progress
+                    .as_ref()
+                    .map(|f| f as paragon_connect::Progress<'_>);
+                client
+                    .download(&integration_type, &path, options, &to, progress)
+                    .await
+            },
+            download_to_python,
         )
         .await
     }

@@ -5,6 +5,7 @@ mod convert;
 mod errors;
 mod runtime;
 mod settings;
+mod stream;
 mod token;
 
 use paragon_connect::{ConfigError, SigningKey, TokenOptions, duration_from_seconds};
@@ -53,6 +54,11 @@ fn sign_user_token(
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Paragon>()?;
     module.add_class::<client::AsyncParagon>()?;
+    module.add_class::<client::AsyncStreamContext>()?;
+    module.add_class::<stream::StreamResponse>()?;
+    module.add_class::<stream::AsyncStreamResponse>()?;
+    module.add_class::<stream::ByteIterator>()?;
+    module.add_class::<stream::AsyncByteIterator>()?;
     module.add_function(wrap_pyfunction!(sign_user_token, module)?)?;
     module.add("__version__", paragon_connect::VERSION)?;
     Ok(())

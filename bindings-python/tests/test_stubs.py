@@ -77,7 +77,10 @@ def test_every_public_name_is_in_the_stub_and_back() -> None:
 def test_signatures_match() -> None:
     for name, methods in stub_classes().items():
         cls = getattr(_native, name)
-        assert runtime_parameters(inspect.signature(cls)) == stub_parameters(methods["__init__"])
+        if "__init__" in methods:
+            assert runtime_parameters(inspect.signature(cls)) == stub_parameters(
+                methods["__init__"]
+            )
         for method, stub in methods.items():
             runtime = getattr(cls, method)
             if method.startswith("__") or isinstance(runtime, property) or not callable(runtime):
@@ -96,7 +99,8 @@ def test_async_methods_are_async_in_the_stub() -> None:
     classes = stub_classes()
     for method, stub in classes["AsyncParagon"].items():
         runtime = getattr(_native.AsyncParagon, method)
-        if method in ("__aenter__", "__aexit__") or method.startswith("_") or method == "user":
+        # user() binds a client and stream() opens an `async with` block: neither is awaited.
+        if method.startswith("_") or method in ("user", "stream"):
             continue
         if callable(runtime) and not isinstance(runtime, property):
             assert isinstance(stub, ast.AsyncFunctionDef), method

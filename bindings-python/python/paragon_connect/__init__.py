@@ -14,8 +14,15 @@ client from the project's signing key and calls ``paragon.user("user-id").reques
 Errors are in :mod:`paragon_connect.errors`.
 """
 
-from ._native import AsyncParagon, Paragon, __version__, sign_user_token
-from ._types import Headers, RawResponse
+from ._native import (
+    AsyncParagon,
+    AsyncStreamResponse,
+    Paragon,
+    StreamResponse,
+    __version__,
+    sign_user_token,
+)
+from ._types import Download, Headers, RawResponse
 from .errors import (
     APIStatusError,
     AuthenticationError,
@@ -37,12 +44,14 @@ from .errors import (
 __all__ = [
     "APIStatusError",
     "AsyncParagon",
+    "AsyncStreamResponse",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
     "ConnectionError",
     "DecodeError",
+    "Download",
     "Headers",
     "InternalServerError",
     "InvalidRequestError",
@@ -52,6 +61,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RawResponse",
+    "StreamResponse",
     "TimeoutError",
     "UnprocessableEntityError",
     "__version__",

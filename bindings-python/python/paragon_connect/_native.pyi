@@ -1,10 +1,11 @@
 """Type stubs of the compiled module (checked against it by tests/test_stubs.py)."""
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from os import PathLike
 from types import TracebackType
 from typing import Any, Literal, TypeAlias, overload
 
-from ._types import RawResponse
+from ._types import Download, Headers, RawResponse
 
 __version__: str
 
@@ -92,6 +93,38 @@ class Paragon:
         max_retries: int | None = None,
         idempotent: bool | None = None,
     ) -> RawResponse: ...
+    def stream(
+        self,
+        integration_type: str,
+        path: str,
+        *,
+        method: str | None = None,
+        body: Body = None,
+        headers: HeadersArg | None = None,
+        query: QueryArg | None = None,
+        selected_credential_id: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
+    ) -> StreamResponse:
+        """Calls ``path`` and returns once the answer's head arrives (use it in ``with``)."""
+    def download(
+        self,
+        integration_type: str,
+        path: str,
+        *,
+        to: str | PathLike[str],
+        method: str | None = None,
+        headers: HeadersArg | None = None,
+        query: QueryArg | None = None,
+        selected_credential_id: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        progress: Callable[[int, int | None], object] | None = None,
+    ) -> Download:
+        """Downloads ``path`` into the file ``to`` atomically, reporting ``progress``."""
     def user(self, user_id: str) -> Paragon:
         """A client acting for ``user_id`` (tokens signed with the signing key), sharing this
         one's settings and connections."""
@@ -198,6 +231,38 @@ class AsyncParagon:
         max_retries: int | None = None,
         idempotent: bool | None = None,
     ) -> RawResponse: ...
+    def stream(
+        self,
+        integration_type: str,
+        path: str,
+        *,
+        method: str | None = None,
+        body: Body = None,
+        headers: HeadersArg | None = None,
+        query: QueryArg | None = None,
+        selected_credential_id: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
+    ) -> AsyncStreamContext:
+        """``async with paragon.stream(...) as response`` gives the answer once its head arrives."""
+    async def download(
+        self,
+        integration_type: str,
+        path: str,
+        *,
+        to: str | PathLike[str],
+        method: str | None = None,
+        headers: HeadersArg | None = None,
+        query: QueryArg | None = None,
+        selected_credential_id: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        progress: Callable[[int, int | None], object] | None = None,
+    ) -> Download:
+        """Downloads ``path`` into the file ``to`` atomically, reporting ``progress``."""
     def user(self, user_id: str) -> AsyncParagon:
         """A client acting for ``user_id`` (tokens signed with the signing key), sharing this
         one's settings and connections."""
@@ -254,3 +319,56 @@ def sign_user_token(
     permissions: Mapping[str, Any] | None = None,
 ) -> str:
     """Signs a Paragon User Token (RS256) for ``user_id``, for a front end that needs one."""
+
+class StreamResponse:
+    """A 2xx answer whose body is read as it arrives."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> Headers: ...
+    @property
+    def content_length(self) -> int | None: ...
+    def iter_bytes(self, chunk_size: int | None = None) -> ByteIterator: ...
+    def read(self) -> bytes: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> StreamResponse: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+class ByteIterator(Iterator[bytes]):
+    def __iter__(self) -> ByteIterator: ...
+    def __next__(self) -> bytes: ...
+
+class AsyncStreamResponse:
+    """A 2xx answer whose body is read as it arrives (asyncio)."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> Headers: ...
+    @property
+    def content_length(self) -> int | None: ...
+    def aiter_bytes(self, chunk_size: int | None = None) -> AsyncByteIterator: ...
+    async def aread(self) -> bytes: ...
+    async def aclose(self) -> None: ...
+
+class AsyncByteIterator(AsyncIterator[bytes]):
+    def __aiter__(self) -> AsyncByteIterator: ...
+    async def __anext__(self) -> bytes: ...
+    async def _next_piece(self) -> bytes: ...
+
+class AsyncStreamContext:
+    """What ``AsyncParagon.stream`` returns: use it with ``async with``."""
+
+    async def __aenter__(self) -> AsyncStreamResponse: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...

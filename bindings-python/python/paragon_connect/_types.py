@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Headers", "RawResponse"]
+__all__ = ["Download", "Headers", "RawResponse"]
 
 
 class Headers(Mapping[str, str]):
@@ -93,3 +95,21 @@ class RawResponse:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (RawResponse, (self.status, self.headers, self.content))
+
+
+class Download:
+    """A finished ``download()``: the file is complete at ``path``."""
+
+    __slots__ = ("headers", "path", "size", "status")
+
+    def __init__(
+        self, status: int, headers: Headers, path: str | os.PathLike[str], size: int
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.path = Path(path)
+        #: Bytes written.
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"<Download [{self.status}] {self.size} bytes to {str(self.path)!r}>"
