@@ -114,6 +114,35 @@ export interface RawResponse {
   body: Buffer
 }
 
+/** Options of `stream()`: those of `request()` but `raw` and `exactIntegers`. */
+export type StreamOptions = Omit<RequestOptions, 'raw' | 'exactIntegers'>
+
+/** Options of `download()`. */
+export interface DownloadOptions extends StreamOptions {
+  /** The file to write (created or replaced once the download is complete). */
+  to: string
+  /** Called after each chunk with the bytes so far and the total when announced. */
+  onProgress?: (bytesSoFar: number, total: number | undefined) => void
+}
+
+/** A streamed answer: the head now, the body as it arrives. */
+export interface StreamedResponse {
+  status: number
+  headers: Headers
+  /** The body's length, when the server announced it. */
+  contentLength?: number
+  body: import('node:stream').Readable
+}
+
+/** A finished download. */
+export interface Download {
+  status: number
+  headers: Headers
+  path: string
+  /** Bytes written. */
+  size: number
+}
+
 /** A Paragon Connect client for one user. Safe to share; calls never block the event loop. */
 export declare class Paragon {
   constructor(options?: ParagonOptions)
@@ -126,6 +155,10 @@ export declare class Paragon {
    */
   request(integrationType: string, path: string, options: RequestOptions & { raw: true }): Promise<RawResponse>
   request<T = unknown>(integrationType: string, path: string, options?: RequestOptions): Promise<T>
+  /** Calls `path` and resolves once the answer's head arrives; the body is a `Readable`. */
+  stream(integrationType: string, path: string, options?: StreamOptions): Promise<StreamedResponse>
+  /** Downloads `path` into the file `options.to` atomically, reporting `onProgress`. */
+  download(integrationType: string, path: string, options: DownloadOptions): Promise<Download>
   /** A client acting for `userId`, sharing this one's settings and connections. */
   user(userId: string): Paragon
   /** The user this client acts for, when it came from `user(id)`. */

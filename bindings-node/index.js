@@ -8,7 +8,8 @@
  * URLs, headers, decoding and errors are decided in the Rust core (see index.d.ts for the API).
  */
 
-const { NativeClient, CancelToken, signUserToken: nativeSignUserToken } = require('./native.js')
+const { Readable } = require('node:stream')
+const { NativeClient, NativeStream, CancelToken, signUserToken: nativeSignUserToken } = require('./native.js')
 const { version } = require('./package.json')
 
 class ParagonError extends Error {
@@ -351,6 +352,104 @@ class Paragon {
     } finally {
       if (signal) signal.removeEventListener('abort', onAbort)
     }
+  }
+
+  /** The call settings of `stream()` and `download()` (raw, no body decoding). */
+  #streamCall(options) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+    const { method, body, headers, query, selectedCredentialId, timeout, deadline, maxRetries, idempotent } = options
+    return {
+      method,
+      ...bodyOptions(body),
+      headers: headerPairs(headers, 'headers'),
+      query: query instanceof URLSearchParams ? [...query.entries()] : headerPairs(query, 'query'),
+      selectedCredentialId,
+      raw: true,
+      timeout: milliseconds(timeout, 'timeout'),
+      deadline: milliseconds(deadline, 'deadline'),
+      maxRetries,
+      idempotent,
+    }
+  }
+
+  /** Runs a native call that honours `signal`. */
+  async #cancellable(signal, run) {
+    if (signal?.aborted) throw abortError(signal)
+    let cancel
+    let onAbort
+    if (signal) {
+      cancel = new CancelToken()
+      onAbort = () => cancel.cancel()
+      signal.addEventListener('abort', onAbort, { once: true })
+    }
+    try {
+      return await run(cancel)
+    } finally {
+      if (signal) signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /**
+   * Calls `path` and resolves once the answer's head arrives, to `{ status, headers, body }` with
+   * `body` a `Readable` of the bytes as they arrive (backpressure: nothing is read ahead of the
+   * consumer but one chunk).
+   *
+   * @param {string} integrationType
+   * @param {string} path
+   * @param {import('./index').StreamOptions} [options]
+   */
+  async stream(integrationType, path, options = {}) {
+    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
+    if (typeof path !== 'string') throw new TypeError('path must be a string')
+    const call = this.#streamCall(options)
+    const context = await this.#context()
+    const native = new NativeStream()
+    const [kind, payload] = await this.#cancellable(options.signal, (cancel) =>
+      this.#native.stream(integrationType, path, call, context, native, cancel))
+    if (kind !== 'head') return settle(kind, payload, options.signal)
+    const body = new Readable({
+      read() {
+        native.next().then(([next, chunk]) => {
+          if (next === 'chunk') this.push(chunk)
+          else if (next === 'empty') this.push(null)
+          else this.destroy(toError(chunk))
+        }, (error) => this.destroy(error))
+      },
+      destroy(error, done) {
+        native.close()
+        done(error)
+      },
+    })
+    return {
+      status: payload.status,
+      headers: headersFromPairs(payload.headers),
+      contentLength: payload.contentLength ?? undefined,
+      body,
+    }
+  }
+
+  /**
+   * Downloads `path` into the file `to`, atomically: written beside it and renamed into place
+   * once complete, so nothing half-written is left on failure. `onProgress(bytesSoFar, total)`
+   * is called after each chunk (`total` when the server announced it).
+   *
+   * @param {string} integrationType
+   * @param {string} path
+   * @param {import('./index').DownloadOptions} options
+   */
+  async download(integrationType, path, options) {
+    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
+    if (typeof path !== 'string') throw new TypeError('path must be a string')
+    if (typeof options?.to !== 'string') throw new TypeError('options.to must be the file path to write')
+    const { to, onProgress } = options
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('onProgress must be a function')
+    const call = this.#streamCall(options)
+    const context = await this.#context()
+    const progress = onProgress && ((done, total) => onProgress(done, total ?? undefined))
+    const [kind, payload] = await this.#cancellable(options.signal, (cancel) =>
+      this.#native.download(integrationType, path, call, context, to, progress, cancel))
+    if (kind !== 'downloaded') return settle(kind, payload, options.signal)
+    return { status: payload.status, headers: headersFromPairs(payload.headers), path: payload.path, size: payload.size }
   }
 
   async #api(name, args) {

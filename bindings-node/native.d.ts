@@ -32,6 +32,25 @@ export declare class NativeClient {
    * text of its argument list.
    */
   api(name: string, args: string, context: CallContext, exactIntegers?: boolean | undefined | null): Promise<[string, unknown]>
+  /**
+   * Calls `path` and resolves to `["head", {status, headers, contentLength}]` once the answer's
+   * head arrives, its body left in `body` to read.
+   */
+  stream(integrationType: string, path: string, options: CallOptions, context: CallContext, body: NativeStream, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  /**
+   * Downloads `path` into the file `to` atomically; `on_progress(bytesSoFar, total)` is
+   * called (asynchronously, in order) after each chunk.
+   */
+  download(integrationType: string, path: string, options: CallOptions, context: CallContext, to: string, onProgress?: ProgressFunction | undefined | null, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+}
+
+/** The body of a streamed answer, filled by `NativeClient.stream` and read chunk by chunk. */
+export declare class NativeStream {
+  constructor()
+  /** The next chunk: `["chunk", Buffer]`, `["empty"]` at the end, or `["error", ...]`. */
+  next(): Promise<[string, unknown]>
+  /** Stops reading and drops the connection. */
+  close(): void
 }
 
 /**
@@ -98,6 +117,14 @@ export interface ClientOptions {
   maxResponseBytes?: number
 }
 
+/** A finished download. */
+export interface NativeDownload {
+  status: number
+  headers: Array<Array<string>>
+  path: string
+  size: number
+}
+
 /** An error, with the class the JS wrapper throws and that class's attributes. */
 export interface NativeError {
   className: string
@@ -122,6 +149,13 @@ export interface NativeError {
   timeout?: number
   /** How many times the call was sent. */
   attempts?: number
+}
+
+/** The head of a streamed answer. */
+export interface NativeHead {
+  status: number
+  headers: Array<Array<string>>
+  contentLength?: number
 }
 
 /** A raw response: status, headers as `[name, value]` pairs (repeated names kept), body bytes. */

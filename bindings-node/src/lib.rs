@@ -10,17 +10,18 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, FnArgs, Function, PromiseRaw};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Result};
 use napi_derive::napi;
 use paragon_connect::serde_json::{self, Value};
 use paragon_connect::{
-    Body, Client, ConfigError, InvalidRequestError, RequestOptions, Response, Secret, SigningKey,
-    TokenOptions, TokenProvider, TriggerOptions, duration_from_seconds,
+    Body, Client, ConfigError, InvalidRequestError, RequestOptions, Response, ResponseStream,
+    Secret, SigningKey, TokenOptions, TokenProvider, TriggerOptions, duration_from_seconds,
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::outcome::{NativeError, Outcome};
+use crate::outcome::{NativeDownload, NativeError, NativeHead, Outcome};
 
 /// Client settings (timeouts in milliseconds).
 #[napi(object)]
@@ -267,6 +268,63 @@ impl NativeClient {
     }
 }
 
+/// `onProgress(bytesSoFar, total)`.
+type ProgressFunction<'a> = Function<'a, FnArgs<(f64, Option<f64>)>, ()>;
+
+/// The body of a streamed answer, filled by `NativeClient.stream` and read chunk by chunk.
+#[napi]
+pub struct NativeStream {
+    body: Arc<tokio::sync::Mutex<Option<ResponseStream>>>,
+}
+
+#[napi]
+impl NativeStream {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        NativeStream {
+            body: Arc::new(tokio::sync::Mutex::new(None)),
+        }
+    }
+
+    /// The next chunk: `["chunk", Buffer]`, `["empty"]` at the end, or `["error", ...]`.
+    #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Outcome>> {
+        let body = self.body.clone();
+        env.spawn_future(async move {
+            let read = tokio::spawn(async move {
+                let mut body = body.lock().await;
+                match body.as_mut() {
+                    Some(stream) => stream.next_chunk().await,
+                    None => Ok(None),
+                }
+            });
+            Ok(match read.await {
+                Ok(Ok(Some(chunk))) => Outcome::Chunk(Buffer::from(chunk.to_vec())),
+                Ok(Ok(None)) => Outcome::Empty,
+                Ok(Err(error)) => Outcome::Error(Box::new(NativeError::from_core(error, false))),
+                Err(error) => Outcome::Error(Box::new(NativeError::bare(
+                    "ParagonError",
+                    format!("the read task failed: {error}"),
+                ))),
+            })
+        })
+    }
+
+    /// Stops reading and drops the connection.
+    #[napi]
+    pub fn close(&self) {
+        if let Ok(mut body) = self.body.try_lock() {
+            *body = None;
+        } else {
+            let body = self.body.clone();
+            napi::bindgen_prelude::spawn(async move {
+                *body.lock().await = None;
+            });
+        }
+    }
+}
+
 /// A call of the user-scoped API, by name, with its arguments as a JSON array.
 async fn user_api(client: Client, name: &str, args: Vec<Value>) -> paragon_connect::Result<Value> {
     let text = |index: usize| {
@@ -366,6 +424,134 @@ impl NativeClient {
                 Err(error) => Outcome::Error(Box::new(NativeError::bare(
                     "ParagonError",
                     format!("the request task failed: {error}"),
+                ))),
+            })
+        })
+    }
+}
+
+#[napi]
+impl NativeClient {
+    /// Calls `path` and resolves to `["head", {status, headers, contentLength}]` once the answer's
+    /// head arrives, its body left in `body` to read.
+    #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn stream<'env>(
+        &self,
+        env: &'env Env,
+        integration_type: String,
+        path: String,
+        options: CallOptions,
+        context: CallContext,
+        body: &NativeStream,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let prepared = match (self.client_for(context), call_options(options)) {
+            (Ok(client), Ok(options)) => Ok((client, options)),
+            (Err(error), _) => Err(error),
+            (_, Err(error)) => Err(Box::new(NativeError::from_core(error.into(), false))),
+        };
+        let target = body.body.clone();
+        let cancelled = cancel
+            .map(|cancel| cancel.token.clone())
+            .unwrap_or_default();
+        env.spawn_future(async move {
+            let (client, options) = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => return Ok(Outcome::Error(error)),
+            };
+            let call = tokio::spawn(async move {
+                tokio::select! {
+                    result = client.stream(&integration_type, &path, options) => Some(result),
+                    () = cancelled.cancelled() => None,
+                }
+            });
+            Ok(match call.await {
+                Ok(Some(Ok(stream))) => {
+                    let head = NativeHead {
+                        status: u32::from(stream.status.as_u16()),
+                        headers: outcome::header_pairs(&stream.headers),
+                        content_length: stream.content_length().map(|length| length as f64),
+                    };
+                    *target.lock().await = Some(stream);
+                    Outcome::Head(head)
+                }
+                Ok(Some(Err(error))) => {
+                    Outcome::Error(Box::new(NativeError::from_core(error, false)))
+                }
+                Ok(None) => Outcome::Aborted,
+                Err(error) => Outcome::Error(Box::new(NativeError::bare(
+                    "ParagonError",
+                    format!("the request task failed: {error}"),
+                ))),
+            })
+        })
+    }
+
+    /// Downloads `path` into the file `to` atomically; `on_progress(bytesSoFar, total)` is
+    /// called (asynchronously, in order) after each chunk.
+    #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn download<'env>(
+        &self,
+        env: &'env Env,
+        integration_type: String,
+        path: String,
+        options: CallOptions,
+        context: CallContext,
+        to: String,
+        on_progress: Option<ProgressFunction<'_>>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let prepared = match (self.client_for(context), call_options(options)) {
+            (Ok(client), Ok(options)) => Ok((client, options)),
+            (Err(error), _) => Err(error),
+            (_, Err(error)) => Err(Box::new(NativeError::from_core(error.into(), false))),
+        };
+        let progress = match on_progress {
+            Some(function) => Some(
+                function
+                    .build_threadsafe_function::<FnArgs<(f64, Option<f64>)>>()
+                    .callee_handled::<false>()
+                    .build()?,
+            ),
+            None => None,
+        };
+        let cancelled = cancel
+            .map(|cancel| cancel.token.clone())
+            .unwrap_or_default();
+        env.spawn_future(async move {
+            let (client, options) = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => return Ok(Outcome::Error(error)),
+            };
+            let call = tokio::spawn(async move {
+                let report = progress.map(|tsfn| {
+                    move |done: u64, total: Option<u64>| {
+                        let args = FnArgs {
+                            data: (done as f64, total.map(|total| total as f64)),
+                        };
+                        tsfn.call(args, ThreadsafeFunctionCallMode::NonBlocking);
+                    }
+                });
+                let report = report.as_ref().map(|f| f as paragon_connect::Progress<'_>);
+                tokio::select! {
+                    result = client.download(&integration_type, &path, options, std::path::Path::new(&to), report) => Some(result),
+                    () = cancelled.cancelled() => None,
+                }
+            });
+            Ok(match call.await {
+                Ok(Some(Ok(done))) => Outcome::Downloaded(NativeDownload {
+                    status: u32::from(done.status.as_u16()),
+                    headers: outcome::header_pairs(&done.headers),
+                    path: done.path.to_string_lossy().into_owned(),
+                    size: done.bytes as f64,
+                }),
+                Ok(Some(Err(error))) => Outcome::Error(Box::new(NativeError::from_core(error, false))),
+                Ok(None) => Outcome::Aborted,
+                Err(error) => Outcome::Error(Box::new(NativeError::bare(
+                    "ParagonError",
+                    format!("the download task failed: {error}"),
                 ))),
             })
         })

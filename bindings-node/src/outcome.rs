@@ -138,8 +138,28 @@ pub fn header_pairs(headers: &HeaderMap) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The head of a streamed answer.
+#[napi_derive::napi(object, object_from_js = false)]
+pub struct NativeHead {
+    pub status: u32,
+    pub headers: Vec<Vec<String>>,
+    pub content_length: Option<f64>,
+}
+
+/// A finished download.
+#[napi_derive::napi(object, object_from_js = false)]
+pub struct NativeDownload {
+    pub status: u32,
+    pub headers: Vec<Vec<String>>,
+    pub path: String,
+    pub size: f64,
+}
+
 /// A call's result, resolved as `[kind, payload]`.
 pub enum Outcome {
+    Head(NativeHead),
+    Chunk(Buffer),
+    Downloaded(NativeDownload),
     Empty,
     Json(JsJson),
     Text(String),
@@ -176,6 +196,11 @@ impl ToNapiValue for Outcome {
         unsafe {
             let (kind, payload) = match outcome {
                 Outcome::Empty => ("empty", Undefined::to_napi_value(env, ())?),
+                Outcome::Head(head) => ("head", NativeHead::to_napi_value(env, head)?),
+                Outcome::Chunk(chunk) => ("chunk", Buffer::to_napi_value(env, chunk)?),
+                Outcome::Downloaded(done) => {
+                    ("downloaded", NativeDownload::to_napi_value(env, done)?)
+                }
                 Outcome::Json(json) => ("value", JsJson::to_napi_value(env, json)?),
                 Outcome::Text(text) => ("value", String::to_napi_value(env, text)?),
                 Outcome::Raw(raw) => ("raw", NativeRaw::to_napi_value(env, raw)?),

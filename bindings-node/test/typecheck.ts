@@ -47,6 +47,17 @@ async function server(): Promise<void> {
   console.log(who, me.id, token, viaFunction.projectId)
 }
 
+async function files(): Promise<void> {
+  const paragon = new Paragon({ projectId: 'p', userToken: 't' })
+  const response = await paragon.stream('googledrive', '/files/x', { timeout: 5000 })
+  const status: number = response.status
+  response.body.on('data', (chunk: Buffer) => console.log(chunk.length))
+  const done = await paragon.download('googledrive', '/files/x', { to: '/tmp/x', onProgress: (sofar, total) => console.log(sofar, total) })
+  const size: number = done.size
+  console.log(status, size)
+}
+
 void server
+void files
 
 void use
