@@ -300,7 +300,7 @@ impl NativeStream {
                 }
             });
             Ok(match read.await {
-                Ok(Ok(Some(chunk))) => Outcome::Chunk(Buffer::from(chunk.to_vec())),
+                Ok(Ok(Some(chunk))) => Outcome::Chunk(chunk),
                 Ok(Ok(None)) => Outcome::Empty,
                 Ok(Err(error)) => Outcome::Error(Box::new(NativeError::from_core(error, false))),
                 Err(error) => Outcome::Error(Box::new(NativeError::bare(

@@ -158,7 +158,7 @@ pub struct NativeDownload {
 /// A call's result, resolved as `[kind, payload]`.
 pub enum Outcome {
     Head(NativeHead),
-    Chunk(Buffer),
+    Chunk(bytes::Bytes),
     Downloaded(NativeDownload),
     Empty,
     Json(JsJson),
@@ -197,7 +197,20 @@ impl ToNapiValue for Outcome {
             let (kind, payload) = match outcome {
                 Outcome::Empty => ("empty", Undefined::to_napi_value(env, ())?),
                 Outcome::Head(head) => ("head", NativeHead::to_napi_value(env, head)?),
-                Outcome::Chunk(chunk) => ("chunk", Buffer::to_napi_value(env, chunk)?),
+                Outcome::Chunk(chunk) => {
+                    // Copied into memory V8 allocates and accounts for, so the garbage
+                    // collector keeps pace with a fast download.
+                    let mut data = ptr::null_mut();
+                    let mut buffer = ptr::null_mut();
+                    check_status!(sys::napi_create_buffer_copy(
+                        env,
+                        chunk.len(),
+                        chunk.as_ptr().cast(),
+                        &mut data,
+                        &mut buffer
+                    ))?;
+                    ("chunk", buffer)
+                }
                 Outcome::Downloaded(done) => {
                     ("downloaded", NativeDownload::to_napi_value(env, done)?)
                 }
