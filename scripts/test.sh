@@ -16,6 +16,9 @@ cargo fmt --all -- --check
 step "Rust: cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "Rust: cargo doc -D warnings (the core's documentation)"
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --locked --no-deps -p paragon-connect
+
 step "Rust: cargo test (unit, conformance and client suites against the sandbox)"
 cargo test --workspace --locked
 

@@ -20,8 +20,7 @@ use crate::error::{
     StatusError, TimeoutError, TimeoutPhase, chain,
 };
 use crate::proxy_url::proxy_url;
-use crate::request::Body;
-use crate::request::RequestOptions;
+use crate::request::{Body, RequestOptions};
 use crate::response::{RawResponse, Response, decode, decode_api};
 use crate::retry::{RetryPolicy, delay_before_retry, is_idempotent};
 use crate::secret::Secret;
