@@ -110,6 +110,9 @@ async fn show(
         Some(Body::Json(value)) => println!("      body: {value}"),
         Some(Body::Text(text)) => println!("      body: {text}"),
         Some(Body::Bytes(bytes)) => println!("      body: {} bytes", bytes.len()),
+        Some(Body::File(path)) => println!("      body: the file {}", path.display()),
+        Some(Body::Form(fields)) => println!("      body: a form of {} fields", fields.len()),
+        Some(Body::Multipart(parts)) => println!("      body: {} multipart parts", parts.len()),
         None => {}
     }
     match client.send(prepared).await {

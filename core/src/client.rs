@@ -20,7 +20,7 @@ use crate::error::{
     StatusError, TimeoutError, TimeoutPhase, chain,
 };
 use crate::proxy_url::proxy_url;
-use crate::request::{Body, RequestOptions};
+use crate::request::{AttemptBody, Body, PreparedBody, RequestOptions};
 use crate::response::{RawResponse, Response, decode, decode_api};
 use crate::retry::{RetryPolicy, delay_before_retry, is_idempotent};
 use crate::secret::Secret;
@@ -96,7 +96,7 @@ pub struct PreparedRequest {
     pub(crate) method: Method,
     pub(crate) url: Url,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Option<Bytes>,
+    pub(crate) body: Option<PreparedBody>,
     pub(crate) decoding: Decoding,
     /// Time for each attempt.
     pub(crate) timeout: Duration,
@@ -298,12 +298,10 @@ impl Client {
                 .entry(X_PARAGON_USE_RAW_RESPONSE)
                 .or_insert(HeaderValue::from_static("1"));
         }
-        let body = options.body.map(|body| {
-            headers
-                .entry(CONTENT_TYPE)
-                .or_insert(HeaderValue::from_static(body.default_content_type()));
-            body.into_bytes()
-        });
+        let body = options
+            .body
+            .map(|body| prepared_body(body, &mut headers))
+            .transpose()?;
 
         let may_repeat = options
             .idempotent
@@ -422,7 +420,16 @@ impl Client {
             request = request.timeout(timeout);
         }
         if let Some(body) = &prepared.body {
-            request = request.body(body.clone());
+            let attempt_body = body.for_attempt().await.map_err(|error| {
+                InvalidRequestError::new("body", format!("the body could not be read: {error}"))
+            })?;
+            request = match attempt_body {
+                AttemptBody::Body(body) => request.body(body),
+                AttemptBody::Multipart(form) => request.multipart(form),
+            };
+            if let PreparedBody::File(_, length) = body {
+                request = request.header(http::header::CONTENT_LENGTH, *length);
+            }
         }
         let started = Instant::now();
         let sent = match tokio::time::timeout(timeout, request.send()).await {
@@ -600,12 +607,10 @@ impl Client {
         headers
             .entry(ACCEPT)
             .or_insert(HeaderValue::from_static("application/json"));
-        let body = call.body.map(|body| {
-            headers
-                .entry(CONTENT_TYPE)
-                .or_insert(HeaderValue::from_static(body.default_content_type()));
-            body.into_bytes()
-        });
+        let body = call
+            .body
+            .map(|body| prepared_body(body, &mut headers))
+            .transpose()?;
         let path = format!("/{}", call.segments.join("/"));
         let method = call.method;
         let may_repeat = may_repeat(&method, &headers);
@@ -659,6 +664,25 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.settings.fmt(f)
     }
+}
+
+/// A call's body checked and ready, with its default `Content-Type` when the caller set none.
+fn prepared_body(body: Body, headers: &mut HeaderMap) -> Result<PreparedBody, InvalidRequestError> {
+    match body.default_content_type() {
+        Some(content_type) => {
+            headers
+                .entry(CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static(content_type));
+        }
+        None if headers.contains_key(CONTENT_TYPE) => {
+            return Err(InvalidRequestError::new(
+                "headers",
+                "a multipart body sets its own Content-Type (with its boundary); leave it out",
+            ));
+        }
+        None => {}
+    }
+    body.prepare()
 }
 
 /// Whether a call may be sent twice: an idempotent method, or an `Idempotency-Key`.

@@ -1,9 +1,12 @@
 //! What a caller can say about one proxy call, mirroring the browser SDK's `request()` options.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::Value;
+
+use crate::error::InvalidRequestError;
 
 /// The body of a call.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,26 +17,207 @@ pub enum Body {
     Text(String),
     /// Sent as given, `application/octet-stream` unless the caller set a content type.
     Bytes(Bytes),
+    /// A file streamed from disk, `application/octet-stream` unless the caller set a content
+    /// type. It is read again for a retry, so a retried call sends it whole.
+    File(PathBuf),
+    /// `application/x-www-form-urlencoded` fields, in order.
+    Form(Vec<(String, String)>),
+    /// `multipart/form-data` parts, in order (files streamed from disk).
+    Multipart(Vec<Part>),
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub name: String,
+    pub data: PartData,
+    /// The file name the receiver sees (defaults to a file part's own name).
+    pub filename: Option<String>,
+    /// Defaults to none for text, `application/octet-stream` for bytes and files.
+    pub content_type: Option<String>,
+}
+
+/// What a part holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartData {
+    Text(String),
+    Bytes(Bytes),
+    File(PathBuf),
+}
+
+impl Part {
+    pub fn text(name: impl Into<String>, value: impl Into<String>) -> Part {
+        Part {
+            name: name.into(),
+            data: PartData::Text(value.into()),
+            filename: None,
+            content_type: None,
+        }
+    }
+
+    pub fn bytes(
+        name: impl Into<String>,
+        filename: impl Into<String>,
+        data: impl Into<Bytes>,
+    ) -> Part {
+        Part {
+            name: name.into(),
+            data: PartData::Bytes(data.into()),
+            filename: Some(filename.into()),
+            content_type: None,
+        }
+    }
+
+    pub fn file(name: impl Into<String>, path: impl Into<PathBuf>) -> Part {
+        Part {
+            name: name.into(),
+            data: PartData::File(path.into()),
+            filename: None,
+            content_type: None,
+        }
+    }
+
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Part {
+        self.content_type = Some(content_type.into());
+        self
+    }
+}
+
+/// A file to send, checked before anything is sent: it must be a readable regular file.
+pub(crate) fn check_file(path: &std::path::Path) -> Result<u64, InvalidRequestError> {
+    let metadata = std::fs::metadata(path).map_err(|error| {
+        InvalidRequestError::new("body", format!("cannot read {}: {error}", path.display()))
+    })?;
+    if !metadata.is_file() {
+        return Err(InvalidRequestError::new(
+            "body",
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(metadata.len())
 }
 
 impl Body {
-    /// The content type sent when the caller gave none.
-    pub(crate) fn default_content_type(&self) -> &'static str {
+    /// The content type sent when the caller gave none (a multipart body's carries its
+    /// boundary and is set when it is built).
+    pub(crate) fn default_content_type(&self) -> Option<&'static str> {
         match self {
-            Body::Json(_) => "application/json",
-            Body::Text(_) => "text/plain; charset=utf-8",
-            Body::Bytes(_) => "application/octet-stream",
+            Body::Json(_) => Some("application/json"),
+            Body::Text(_) => Some("text/plain; charset=utf-8"),
+            Body::Bytes(_) | Body::File(_) => Some("application/octet-stream"),
+            Body::Form(_) => Some("application/x-www-form-urlencoded"),
+            Body::Multipart(_) => None,
         }
     }
 
-    /// The bytes on the wire.
-    pub(crate) fn into_bytes(self) -> Bytes {
-        match self {
-            Body::Json(value) => Bytes::from(value.to_string()),
-            Body::Text(text) => Bytes::from(text),
-            Body::Bytes(bytes) => bytes,
-        }
+    /// The body ready to send: bytes when they can be made now, else what to read per attempt.
+    pub(crate) fn prepare(self) -> Result<PreparedBody, InvalidRequestError> {
+        Ok(match self {
+            Body::Json(value) => PreparedBody::Bytes(Bytes::from(value.to_string())),
+            Body::Text(text) => PreparedBody::Bytes(Bytes::from(text)),
+            Body::Bytes(bytes) => PreparedBody::Bytes(bytes),
+            Body::Form(fields) => {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                for (name, value) in &fields {
+                    form.append_pair(name, value);
+                }
+                PreparedBody::Bytes(Bytes::from(form.finish()))
+            }
+            Body::File(path) => {
+                let length = check_file(&path)?;
+                PreparedBody::File(path, length)
+            }
+            Body::Multipart(parts) => {
+                for part in &parts {
+                    if part.name.is_empty() {
+                        return Err(InvalidRequestError::new(
+                            "body",
+                            "a multipart part needs a name",
+                        ));
+                    }
+                    if let PartData::File(path) = &part.data {
+                        check_file(path)?;
+                    }
+                    if let Some(content_type) = &part.content_type
+                        && (!content_type.contains('/')
+                            || http::HeaderValue::from_str(content_type).is_err())
+                    {
+                        return Err(InvalidRequestError::new(
+                            "body",
+                            format!("{content_type:?} is not a content type"),
+                        ));
+                    }
+                }
+                PreparedBody::Multipart(parts)
+            }
+        })
     }
+}
+
+/// A body as a call holds it across attempts.
+#[derive(Debug, Clone)]
+pub(crate) enum PreparedBody {
+    Bytes(Bytes),
+    /// A file and its length when the call was checked.
+    File(PathBuf, u64),
+    Multipart(Vec<Part>),
+}
+
+impl PreparedBody {
+    /// The body of one attempt (files opened again, so a retry sends them whole).
+    pub(crate) async fn for_attempt(&self) -> std::io::Result<AttemptBody> {
+        Ok(match self {
+            PreparedBody::Bytes(bytes) => AttemptBody::Body(reqwest::Body::from(bytes.clone())),
+            PreparedBody::File(path, _) => {
+                AttemptBody::Body(reqwest::Body::from(tokio::fs::File::open(path).await?))
+            }
+            PreparedBody::Multipart(parts) => {
+                let mut form = reqwest::multipart::Form::new();
+                for part in parts {
+                    let (mut built, default_name) = match &part.data {
+                        PartData::Text(text) => {
+                            (reqwest::multipart::Part::text(text.clone()), None)
+                        }
+                        PartData::Bytes(bytes) => (
+                            reqwest::multipart::Part::stream_with_length(
+                                bytes.clone(),
+                                bytes.len() as u64,
+                            )
+                            .mime_str("application/octet-stream")
+                            .expect("a valid type"),
+                            None,
+                        ),
+                        PartData::File(path) => {
+                            let file = tokio::fs::File::open(path).await?;
+                            let length = file.metadata().await?.len();
+                            (
+                                reqwest::multipart::Part::stream_with_length(file, length)
+                                    .mime_str("application/octet-stream")
+                                    .expect("a valid type"),
+                                path.file_name()
+                                    .map(|name| name.to_string_lossy().into_owned()),
+                            )
+                        }
+                    };
+                    if let Some(content_type) = &part.content_type {
+                        built = built
+                            .mime_str(content_type)
+                            .map_err(std::io::Error::other)?;
+                    }
+                    if let Some(filename) = part.filename.clone().or(default_name) {
+                        built = built.file_name(filename);
+                    }
+                    form = form.part(part.name.clone(), built);
+                }
+                AttemptBody::Multipart(form)
+            }
+        })
+    }
+}
+
+pub(crate) enum AttemptBody {
+    Body(reqwest::Body),
+    Multipart(reqwest::multipart::Form),
 }
 
 impl From<Value> for Body {

@@ -352,7 +352,7 @@ async fn answer(state: &SandboxState, parts: &http::request::Parts, body: &[u8])
         headers: &parts.headers,
         body,
     };
-    let Some(upstream) = upstreams::call(integration, &call) else {
+    let Some(upstream) = upstreams::call(integration, &call).await else {
         return paragon_error(
             StatusCode::NOT_FOUND,
             &format!("Integration {integration} is not enabled for this project."),

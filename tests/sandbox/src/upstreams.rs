@@ -68,9 +68,10 @@ impl UpstreamCall<'_> {
 }
 
 /// The answer of the upstream API behind `integration`, or `None` when the sandbox has none.
-pub(crate) fn call(integration: &str, request: &UpstreamCall) -> Option<UpstreamReply> {
+pub(crate) async fn call(integration: &str, request: &UpstreamCall<'_>) -> Option<UpstreamReply> {
     match integration {
         "slack" => Some(slack(request)),
+        "googledrive" if request.path.starts_with("/upload/") => Some(upload(request).await),
         "googledrive" => Some(google_drive(request)),
         "custom.tasklab" => Some(tasklab(request)),
         id if id == format!("custom/{TASKLAB_INTEGRATION_ID}") => Some(tasklab(request)),
@@ -212,4 +213,74 @@ fn echo(request: &UpstreamCall) -> UpstreamReply {
             "body_base64": STANDARD.encode(request.body),
         }),
     )
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Drive-like uploads: `/upload/files` takes any body and answers its size, SHA-256 and type;
+/// `/upload/multipart` reads a `multipart/form-data` body with a real parser (multer) and answers
+/// each part's name, file name, type, size and SHA-256 (and text when it is text).
+async fn upload(request: &UpstreamCall<'_>) -> UpstreamReply {
+    let content_type = request
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if request.path == "/upload/files" {
+        return UpstreamReply::json(
+            StatusCode::OK,
+            json!({"size": request.body.len(), "sha256": sha256_hex(request.body), "content_type": content_type}),
+        );
+    }
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        return UpstreamReply::json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "not multipart/form-data"}),
+        );
+    };
+    let body = Bytes::copy_from_slice(request.body);
+    let mut multipart = multer::Multipart::new(
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) }),
+        boundary,
+    );
+    let mut parts = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().map(str::to_owned);
+                let filename = field.file_name().map(str::to_owned);
+                let part_type = field.content_type().map(|mime| mime.to_string());
+                match field.bytes().await {
+                    Ok(data) => parts.push(json!({
+                        "name": name,
+                        "filename": filename,
+                        "content_type": part_type,
+                        "size": data.len(),
+                        "sha256": sha256_hex(&data),
+                        "text": std::str::from_utf8(&data).ok(),
+                    })),
+                    Err(error) => {
+                        return UpstreamReply::json(
+                            StatusCode::BAD_REQUEST,
+                            json!({"error": error.to_string()}),
+                        );
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(error) => {
+                return UpstreamReply::json(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": error.to_string()}),
+                );
+            }
+        }
+    }
+    UpstreamReply::json(StatusCode::OK, json!({"parts": parts}))
 }
