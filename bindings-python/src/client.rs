@@ -311,7 +311,7 @@ impl Paragon {
         })
     }
 
-    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None, deadline=None, max_retries=None, idempotent=None))]
+    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None, deadline=None, max_retries=None, idempotent=None, form=None, multipart=None))]
     #[allow(clippy::too_many_arguments)]
     fn request(
         &self,
@@ -328,6 +328,8 @@ impl Paragon {
         deadline: Option<f64>,
         max_retries: Option<u32>,
         idempotent: Option<bool>,
+        form: Option<Bound<'_, PyAny>>,
+        multipart: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let options = CallArguments {
             method,
@@ -340,6 +342,8 @@ impl Paragon {
             deadline,
             max_retries,
             idempotent,
+            form,
+            multipart,
         }
         .into_options(py)?;
         let client = self.client(py)?;
@@ -380,6 +384,8 @@ impl Paragon {
             deadline,
             max_retries,
             idempotent,
+            form: None,
+            multipart: None,
         }
         .into_options(py)?;
         let client = self.client(py)?;
@@ -420,6 +426,8 @@ impl Paragon {
             deadline,
             max_retries,
             idempotent: None,
+            form: None,
+            multipart: None,
         }
         .into_options(py)?;
         let client = self.client(py)?;
@@ -670,7 +678,7 @@ impl AsyncParagon {
         })
     }
 
-    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None, deadline=None, max_retries=None, idempotent=None))]
+    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None, deadline=None, max_retries=None, idempotent=None, form=None, multipart=None))]
     #[allow(clippy::too_many_arguments)]
     async fn request(
         &self,
@@ -686,6 +694,8 @@ impl AsyncParagon {
         deadline: Option<f64>,
         max_retries: Option<u32>,
         idempotent: Option<bool>,
+        form: Option<Py<PyAny>>,
+        multipart: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let options = Python::attach(|py| {
             CallArguments {
@@ -699,6 +709,8 @@ impl AsyncParagon {
                 deadline,
                 max_retries,
                 idempotent,
+                form: form.map(|form| form.into_bound(py)),
+                multipart: multipart.map(|multipart| multipart.into_bound(py)),
             }
             .into_options(py)
         })?;
@@ -741,6 +753,8 @@ impl AsyncParagon {
             deadline,
             max_retries,
             idempotent,
+            form: None,
+            multipart: None,
         }
         .into_options(py)?;
         let client = self.shared.get(py, self.user.as_deref())?;
@@ -780,6 +794,8 @@ impl AsyncParagon {
                 deadline,
                 max_retries,
                 idempotent: None,
+                form: None,
+                multipart: None,
             }
             .into_options(py)
         })?;

@@ -6,7 +6,7 @@ use crate::errors::to_py_err;
 use bytes::Bytes;
 use paragon_connect::serde_json::{Map, Number, Value};
 use paragon_connect::{
-    Body, InvalidRequestError, RawResponse, RequestOptions, Response, duration_from_seconds,
+    Body, InvalidRequestError, Part, RawResponse, RequestOptions, Response, duration_from_seconds,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -96,8 +96,99 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
-/// A request body: `bytes`-like as is, `str` as text, anything else as JSON.
+/// A path from a `str` or `os.PathLike`.
+fn path_of(value: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
+    value
+        .py()
+        .import("os")?
+        .call_method1("fspath", (value,))?
+        .extract()
+}
+
+fn is_path(value: &Bound<'_, PyAny>) -> bool {
+    !value.is_instance_of::<PyString>() && value.hasattr("__fspath__").unwrap_or(false)
+}
+
+/// Bytes from `bytes`, `bytearray` or `memoryview`.
+fn bytes_of(value: &Bound<'_, PyAny>) -> PyResult<Option<Bytes>> {
+    if let Ok(bytes) = value.cast::<PyBytes>() {
+        return Ok(Some(Bytes::copy_from_slice(bytes.as_bytes())));
+    }
+    if value.is_instance_of::<PyByteArray>() || value.is_instance_of::<PyMemoryView>() {
+        let bytes: Vec<u8> = value
+            .py()
+            .get_type::<PyBytes>()
+            .call1((value,))?
+            .extract()?;
+        return Ok(Some(Bytes::from(bytes)));
+    }
+    Ok(None)
+}
+
+/// One multipart part: `str` is text, bytes are a file-like part named after the field, a path
+/// is a file streamed from disk, and `(filename, content[, content_type])` sets both.
+fn to_part(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Part> {
+    if let Ok(tuple) = value.cast::<PyTuple>() {
+        let (filename, content, content_type) = match tuple.len() {
+            2 => (tuple.get_item(0)?, tuple.get_item(1)?, None),
+            3 => (
+                tuple.get_item(0)?,
+                tuple.get_item(1)?,
+                Some(tuple.get_item(2)?.extract::<String>()?),
+            ),
+            _ => {
+                return Err(PyTypeError::new_err(format!(
+                    "multipart[{name:?}] must be (filename, content) or (filename, content, content_type)"
+                )));
+            }
+        };
+        let mut part = to_part(name, &content)?;
+        part.filename = Some(filename.extract()?);
+        part.content_type = content_type;
+        return Ok(part);
+    }
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(Part::text(name, text.to_cow()?.into_owned()));
+    }
+    if let Some(bytes) = bytes_of(value)? {
+        return Ok(Part::bytes(name, name, bytes));
+    }
+    if is_path(value) {
+        return Ok(Part::file(name, path_of(value)?));
+    }
+    Err(PyTypeError::new_err(format!(
+        "multipart[{name:?}] must be str, bytes, a path or a (filename, content[, content_type]) tuple, not {}",
+        type_name(value)
+    )))
+}
+
+/// `multipart=`: a dict or `(name, value)` pairs.
+fn to_multipart(value: &Bound<'_, PyAny>) -> PyResult<Body> {
+    let items: Vec<Bound<'_, PyAny>> = if let Ok(dict) = value.cast::<PyDict>() {
+        dict.items().iter().collect()
+    } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        value.try_iter()?.collect::<PyResult<_>>()?
+    } else {
+        return Err(PyTypeError::new_err(
+            "multipart must be a dict or a list of (name, value) pairs",
+        ));
+    };
+    let mut parts = Vec::with_capacity(items.len());
+    for item in items {
+        let (name, part): (String, Bound<'_, PyAny>) = item
+            .extract()
+            .map_err(|_| PyTypeError::new_err("multipart items must be (name, value) pairs"))?;
+        parts.push(to_part(&name, &part)?);
+    }
+    Ok(Body::Multipart(parts))
+}
+
+/// A request body: `bytes`-like as is, `str` as text, a path as a file streamed from disk,
+/// anything else as JSON.
 pub fn to_body(body: &Bound<'_, PyAny>) -> PyResult<Body> {
+    if is_path(body) {
+        return Ok(Body::File(path_of(body)?));
+    }
     if let Ok(bytes) = body.cast::<PyBytes>() {
         return Ok(Body::Bytes(Bytes::copy_from_slice(bytes.as_bytes())));
     }
@@ -216,6 +307,8 @@ pub struct CallArguments<'py> {
     pub deadline: Option<f64>,
     pub max_retries: Option<u32>,
     pub idempotent: Option<bool>,
+    pub form: Option<Bound<'py, PyAny>>,
+    pub multipart: Option<Bound<'py, PyAny>>,
 }
 
 impl CallArguments<'_> {
@@ -226,9 +319,16 @@ impl CallArguments<'_> {
                 .transpose()
                 .map_err(|reason| to_py_err(py, InvalidRequestError::new(argument, reason).into()))
         };
+        let body = match (&self.body, &self.form, &self.multipart) {
+            (Some(body), None, None) => Some(to_body(body)?),
+            (None, Some(form), None) => Some(Body::Form(to_pairs("form", form, query_text)?)),
+            (None, None, Some(multipart)) => Some(to_multipart(multipart)?),
+            (None, None, None) => None,
+            _ => return Err(PyTypeError::new_err("give one of body, form and multipart")),
+        };
         Ok(RequestOptions {
             method: self.method,
-            body: self.body.as_ref().map(to_body).transpose()?,
+            body,
             headers: match &self.headers {
                 Some(headers) => to_pairs("headers", headers, header_text)?,
                 None => Vec::new(),

@@ -9,9 +9,19 @@ from ._types import Download, Headers, RawResponse
 
 __version__: str
 
-#: A request body: JSON-compatible values are sent as JSON, ``str`` as text, bytes as they are.
+#: A request body: JSON-compatible values are sent as JSON, ``str`` as text, bytes as they are,
+#: a path (``pathlib.Path``) as the file, streamed from disk.
 Body: TypeAlias = (
-    Mapping[str, Any] | Sequence[Any] | str | bytes | bytearray | memoryview | int | float | bool
+    Mapping[str, Any]
+    | Sequence[Any]
+    | str
+    | bytes
+    | bytearray
+    | memoryview
+    | PathLike[str]
+    | int
+    | float
+    | bool
 ) | None
 #: Headers: a mapping, or ``(name, value)`` pairs to repeat a name.
 HeadersArg: TypeAlias = Mapping[str, str] | Sequence[tuple[str, str]]
@@ -21,6 +31,12 @@ QueryValue: TypeAlias = str | int | float | bool | Sequence[str | int | float | 
 UserToken: TypeAlias = (
     str | Callable[[], str] | Callable[[str], str] | Callable[..., Awaitable[str]]
 )
+#: A url-encoded form: a mapping or pairs of text, numbers or booleans.
+FormArg: TypeAlias = Mapping[str, QueryValue] | Sequence[tuple[str, QueryValue]]
+PartContent: TypeAlias = str | bytes | bytearray | memoryview | PathLike[str]
+#: A multipart part: text, bytes, a file path, or ``(filename, content[, content_type])``.
+PartArg: TypeAlias = PartContent | tuple[str, PartContent] | tuple[str, PartContent, str]
+MultipartArg: TypeAlias = Mapping[str, PartArg] | Sequence[tuple[str, PartArg]]
 #: Query parameters: a mapping, or ``(name, value)`` pairs; a list value repeats the name.
 QueryArg: TypeAlias = Mapping[str, QueryValue] | Sequence[tuple[str, QueryValue]]
 
@@ -75,6 +91,8 @@ class Paragon:
         deadline: float | None = None,
         max_retries: int | None = None,
         idempotent: bool | None = None,
+        form: FormArg | None = None,
+        multipart: MultipartArg | None = None,
     ) -> Any: ...
     @overload
     def request(
@@ -92,6 +110,8 @@ class Paragon:
         deadline: float | None = None,
         max_retries: int | None = None,
         idempotent: bool | None = None,
+        form: FormArg | None = None,
+        multipart: MultipartArg | None = None,
     ) -> RawResponse: ...
     def stream(
         self,
@@ -213,6 +233,8 @@ class AsyncParagon:
         deadline: float | None = None,
         max_retries: int | None = None,
         idempotent: bool | None = None,
+        form: FormArg | None = None,
+        multipart: MultipartArg | None = None,
     ) -> Any: ...
     @overload
     async def request(
@@ -230,6 +252,8 @@ class AsyncParagon:
         deadline: float | None = None,
         max_retries: int | None = None,
         idempotent: bool | None = None,
+        form: FormArg | None = None,
+        multipart: MultipartArg | None = None,
     ) -> RawResponse: ...
     def stream(
         self,
