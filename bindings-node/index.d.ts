@@ -76,6 +76,14 @@ export interface ParagonOptions {
   exactIntegers?: boolean
 }
 
+/** A multipart part: text, bytes, a file streamed from disk, or data with a file name and type. */
+export type MultipartValue =
+  | string
+  | Buffer
+  | Uint8Array
+  | { path: string; filename?: string; contentType?: string }
+  | { data: string | Buffer | Uint8Array; filename?: string; contentType?: string }
+
 /** The browser SDK's `request()` options, plus `query`, `raw`, `timeout`, `signal`, `exactIntegers`. */
 export interface RequestOptions {
   /** Any HTTP verb, case-insensitive; default `GET`. */
@@ -104,6 +112,12 @@ export interface RequestOptions {
   signal?: AbortSignal
   /** Return integers beyond `Number.MAX_SAFE_INTEGER` as `BigInt` (default: the client's setting). */
   exactIntegers?: boolean
+  /** A file to send as the body, streamed from disk (and read again for a retry). */
+  file?: string
+  /** A url-encoded form (`application/x-www-form-urlencoded`). */
+  form?: Record<string, QueryValue> | URLSearchParams | ReadonlyArray<readonly [string, QueryValue]>
+  /** A `multipart/form-data` body (Slack `files.upload`, Drive multipart uploads). */
+  multipart?: Record<string, MultipartValue> | ReadonlyArray<readonly [string, MultipartValue]>
 }
 
 /** A response exactly as it arrived. */
@@ -115,7 +129,7 @@ export interface RawResponse {
 }
 
 /** Options of `stream()`: those of `request()` but `raw` and `exactIntegers`. */
-export type StreamOptions = Omit<RequestOptions, 'raw' | 'exactIntegers'>
+export type StreamOptions = Omit<RequestOptions, 'raw' | 'exactIntegers' | 'file' | 'form' | 'multipart'>
 
 /** Options of `download()`. */
 export interface DownloadOptions extends StreamOptions {

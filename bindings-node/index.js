@@ -146,6 +146,40 @@ function bodyOptions(body) {
   return { json: JSON.stringify(body) }
 }
 
+function toBuffer(bytes) {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/** The multipart parts: text, bytes, `{ path }` (a file streamed from disk) or `{ data }`. */
+function multipartParts(multipart) {
+  if (typeof multipart !== 'object' || multipart === null) throw new TypeError('multipart must be an object or [name, value] pairs')
+  const entries = Array.isArray(multipart) ? multipart : Object.entries(multipart)
+  return entries.map(([name, value]) => {
+    const path = `multipart[${JSON.stringify(name)}]`
+    if (typeof value === 'string') return { name, text: wellFormed(value, path) }
+    if (ArrayBuffer.isView(value)) return { name, bytes: toBuffer(value), filename: name }
+    if (typeof value === 'object' && value !== null) {
+      const { path: file, data, filename, contentType } = value
+      if (typeof file === 'string') return { name, path: file, filename, contentType }
+      if (typeof data === 'string') return { name, text: wellFormed(data, path), filename, contentType }
+      if (ArrayBuffer.isView(data)) return { name, bytes: toBuffer(data), filename: filename ?? name, contentType }
+    }
+    throw new TypeError(`${path} must be a string, a Buffer, { path, filename?, contentType? } or { data, filename?, contentType? }`)
+  })
+}
+
+/** `file`, `form` and `multipart` request options. */
+function uploadOptions({ file, form, multipart }) {
+  const upload = {}
+  if (file !== undefined) {
+    if (typeof file !== 'string') throw new TypeError('file must be the path of the file to send')
+    upload.file = wellFormed(file, 'file')
+  }
+  if (form !== undefined) upload.form = form instanceof URLSearchParams ? [...form.entries()] : headerPairs(form, 'form')
+  if (multipart !== undefined) upload.multipart = multipartParts(multipart)
+  return upload
+}
+
 /** Headers as `[name, value]` pairs: from an object, a `Headers`, a `Map` or pairs. */
 function headerPairs(headers, argument) {
   if (headers === undefined || headers === null) return undefined
@@ -327,6 +361,7 @@ class Paragon {
     const call = {
       method,
       ...bodyOptions(body),
+      ...uploadOptions(options),
       headers: headerPairs(headers, 'headers'),
       query: query instanceof URLSearchParams ? [...query.entries()] : headerPairs(query, 'query'),
       selectedCredentialId,

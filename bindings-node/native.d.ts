@@ -69,6 +69,11 @@ export interface CallOptions {
   json?: string
   text?: string
   bytes?: Buffer
+  /** A file to stream as the body. */
+  file?: string
+  /** `[name, value]` pairs of a url-encoded form. */
+  form?: Array<Array<string>>
+  multipart?: Array<NativePart>
   /** `[name, value]` pairs. */
   headers?: Array<Array<string>>
   /** `[name, value]` pairs. */
@@ -156,6 +161,16 @@ export interface NativeHead {
   status: number
   headers: Array<Array<string>>
   contentLength?: number
+}
+
+/** One multipart part: `text`, `bytes` or `path`, with an optional file name and type. */
+export interface NativePart {
+  name: string
+  text?: string
+  bytes?: Buffer
+  path?: string
+  filename?: string
+  contentType?: string
 }
 
 /** A raw response: status, headers as `[name, value]` pairs (repeated names kept), body bytes. */

@@ -16,8 +16,9 @@ use napi::{Env, Result};
 use napi_derive::napi;
 use paragon_connect::serde_json::{self, Value};
 use paragon_connect::{
-    Body, Client, ConfigError, InvalidRequestError, RequestOptions, Response, ResponseStream,
-    Secret, SigningKey, TokenOptions, TokenProvider, TriggerOptions, duration_from_seconds,
+    Body, Client, ConfigError, InvalidRequestError, Part, PartData, RequestOptions, Response,
+    ResponseStream, Secret, SigningKey, TokenOptions, TokenProvider, TriggerOptions,
+    duration_from_seconds,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -85,6 +86,11 @@ pub struct CallOptions {
     pub json: Option<String>,
     pub text: Option<String>,
     pub bytes: Option<Buffer>,
+    /// A file to stream as the body.
+    pub file: Option<String>,
+    /// `[name, value]` pairs of a url-encoded form.
+    pub form: Option<Vec<Vec<String>>>,
+    pub multipart: Option<Vec<NativePart>>,
     /// `[name, value]` pairs.
     pub headers: Option<Vec<Vec<String>>>,
     /// `[name, value]` pairs.
@@ -98,6 +104,17 @@ pub struct CallOptions {
     pub max_retries: Option<u32>,
     pub idempotent: Option<bool>,
     pub exact_integers: Option<bool>,
+}
+
+/// One multipart part: `text`, `bytes` or `path`, with an optional file name and type.
+#[napi(object)]
+pub struct NativePart {
+    pub name: String,
+    pub text: Option<String>,
+    pub bytes: Option<Buffer>,
+    pub path: Option<String>,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
 }
 
 /// Cancels the calls it was passed to (the JS wrapper ties it to an `AbortSignal`).
@@ -139,6 +156,32 @@ fn pairs(
             Err(_) => Err(format!("{argument} must be [name, value] pairs")),
         })
         .collect()
+}
+
+fn multipart_body(parts: Vec<NativePart>) -> std::result::Result<Body, InvalidRequestError> {
+    parts
+        .into_iter()
+        .map(|part| {
+            let data = match (part.text, part.bytes, part.path) {
+                (Some(text), None, None) => PartData::Text(text),
+                (None, Some(bytes), None) => PartData::Bytes(bytes.to_vec().into()),
+                (None, None, Some(path)) => PartData::File(path.into()),
+                _ => {
+                    return Err(InvalidRequestError::new(
+                        "multipart",
+                        format!("part {:?} needs one of text, bytes and path", part.name),
+                    ));
+                }
+            };
+            Ok(Part {
+                name: part.name,
+                data,
+                filename: part.filename,
+                content_type: part.content_type,
+            })
+        })
+        .collect::<std::result::Result<Vec<Part>, _>>()
+        .map(Body::Multipart)
 }
 
 fn milliseconds(value: f64) -> std::result::Result<Duration, String> {
@@ -677,16 +720,37 @@ fn build(options: ClientOptions) -> std::result::Result<Client, paragon_connect:
 }
 
 fn call_options(options: CallOptions) -> std::result::Result<RequestOptions, InvalidRequestError> {
-    let body =
-        match (options.json, options.text, options.bytes) {
-            (Some(json), None, None) => Some(Body::Json(serde_json::from_str(&json).map_err(
-                |error| InvalidRequestError::new("body", format!("is not JSON: {error}")),
-            )?)),
-            (None, Some(text), None) => Some(Body::Text(text)),
-            (None, None, Some(bytes)) => Some(Body::Bytes(bytes.to_vec().into())),
-            (None, None, None) => None,
-            _ => return Err(InvalidRequestError::new("body", "give one body")),
-        };
+    let bodies = [
+        options.json.is_some(),
+        options.text.is_some(),
+        options.bytes.is_some(),
+        options.file.is_some(),
+        options.form.is_some(),
+        options.multipart.is_some(),
+    ];
+    if bodies.iter().filter(|given| **given).count() > 1 {
+        return Err(InvalidRequestError::new(
+            "body",
+            "give one of body, file, form and multipart",
+        ));
+    }
+    let body = if let Some(json) = options.json {
+        Some(Body::Json(serde_json::from_str(&json).map_err(
+            |error| InvalidRequestError::new("body", format!("is not JSON: {error}")),
+        )?))
+    } else if let Some(text) = options.text {
+        Some(Body::Text(text))
+    } else if let Some(bytes) = options.bytes {
+        Some(Body::Bytes(bytes.to_vec().into()))
+    } else if let Some(path) = options.file {
+        Some(Body::File(path.into()))
+    } else if let Some(form) = options.form {
+        Some(Body::Form(pairs(Some(form), "form").map_err(|reason| {
+            InvalidRequestError::new("form", reason)
+        })?))
+    } else {
+        options.multipart.map(multipart_body).transpose()?
+    };
     Ok(RequestOptions {
         method: options.method,
         body,

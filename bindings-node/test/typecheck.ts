@@ -57,7 +57,18 @@ async function files(): Promise<void> {
   console.log(status, size)
 }
 
+async function uploads(): Promise<void> {
+  const paragon = new Paragon({ projectId: 'p', userToken: 't' })
+  await paragon.request('googledrive', '/upload/files', { method: 'POST', file: '/tmp/report.pdf' })
+  await paragon.request('slack', '/files.upload', {
+    method: 'POST',
+    multipart: { channels: 'C0', file: { path: '/tmp/report.pdf', contentType: 'application/pdf' }, raw: Buffer.from('x') },
+  })
+  await paragon.request('slack', '/chat.postMessage', { method: 'POST', form: { channel: 'C0', text: 'hi' } })
+}
+
 void server
 void files
+void uploads
 
 void use
