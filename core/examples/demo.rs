@@ -113,6 +113,7 @@ async fn show(
         Some(Body::File(path)) => println!("      body: the file {}", path.display()),
         Some(Body::Form(fields)) => println!("      body: a form of {} fields", fields.len()),
         Some(Body::Multipart(parts)) => println!("      body: {} multipart parts", parts.len()),
+        Some(Body::Stream(_)) => println!("      body: a stream"),
         None => {}
     }
     match client.send(prepared).await {

@@ -354,8 +354,10 @@ impl Client {
 
     async fn send_answer(&self, prepared: PreparedRequest) -> Result<Answer> {
         let started = Instant::now();
+        // A body read from a one-shot stream cannot be sent a second time.
+        let replayable = prepared.body.as_ref().is_none_or(PreparedBody::replayable);
         let policy = RetryPolicy {
-            max_retries: prepared.max_retries,
+            max_retries: if replayable { prepared.max_retries } else { 0 },
             ..self.inner.settings.retry
         };
         let mut earlier_attempts = Vec::new();

@@ -53,7 +53,7 @@ pub use error::{
     CallSite, ConfigError, ConnectionError, DecodeError, Error, ErrorKind, InvalidRequestError,
     Result, StatusClass, StatusError, TimeoutError, TimeoutPhase,
 };
-pub use request::{Body, Part, PartData, RequestOptions};
+pub use request::{Body, OneShotStream, Part, PartData, RequestOptions};
 pub use response::{RawResponse, Response};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
 pub use secret::Secret;

@@ -1,7 +1,11 @@
 //! What a caller can say about one proxy call, mirroring the browser SDK's `request()` options.
 
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use futures_core::Stream;
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -24,6 +28,40 @@ pub enum Body {
     Form(Vec<(String, String)>),
     /// `multipart/form-data` parts, in order (files streamed from disk).
     Multipart(Vec<Part>),
+    /// Bytes from a stream, sent as they come (`application/octet-stream` unless the caller set
+    /// a content type). A stream can be read once, so a call with one is never retried.
+    Stream(OneShotStream),
+}
+
+/// A body stream that can be sent once.
+#[derive(Clone)]
+pub struct OneShotStream(Arc<Mutex<Option<ByteStream>>>);
+
+type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+impl OneShotStream {
+    pub fn new(stream: impl Stream<Item = std::io::Result<Bytes>> + Send + 'static) -> Self {
+        OneShotStream(Arc::new(Mutex::new(Some(Box::pin(stream)))))
+    }
+
+    fn take(&self) -> Option<ByteStream> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
+}
+
+impl std::fmt::Debug for OneShotStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OneShotStream")
+    }
+}
+
+impl PartialEq for OneShotStream {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// One part of a `multipart/form-data` body.
@@ -104,7 +142,7 @@ impl Body {
         match self {
             Body::Json(_) => Some("application/json"),
             Body::Text(_) => Some("text/plain; charset=utf-8"),
-            Body::Bytes(_) | Body::File(_) => Some("application/octet-stream"),
+            Body::Bytes(_) | Body::File(_) | Body::Stream(_) => Some("application/octet-stream"),
             Body::Form(_) => Some("application/x-www-form-urlencoded"),
             Body::Multipart(_) => None,
         }
@@ -127,6 +165,7 @@ impl Body {
                 let length = check_file(&path)?;
                 PreparedBody::File(path, length)
             }
+            Body::Stream(stream) => PreparedBody::Stream(stream),
             Body::Multipart(parts) => {
                 for part in &parts {
                     if part.name.is_empty() {
@@ -161,13 +200,25 @@ pub(crate) enum PreparedBody {
     /// A file and its length when the call was checked.
     File(PathBuf, u64),
     Multipart(Vec<Part>),
+    Stream(OneShotStream),
 }
 
 impl PreparedBody {
+    /// Whether the body can be sent again for a retry.
+    pub(crate) fn replayable(&self) -> bool {
+        !matches!(self, PreparedBody::Stream(_))
+    }
+
     /// The body of one attempt (files opened again, so a retry sends them whole).
     pub(crate) async fn for_attempt(&self) -> std::io::Result<AttemptBody> {
         Ok(match self {
             PreparedBody::Bytes(bytes) => AttemptBody::Body(reqwest::Body::from(bytes.clone())),
+            PreparedBody::Stream(stream) => {
+                let stream = stream.take().ok_or_else(|| {
+                    std::io::Error::other("a stream body can be sent once, and it was")
+                })?;
+                AttemptBody::Body(reqwest::Body::wrap_stream(stream))
+            }
             PreparedBody::File(path, _) => {
                 AttemptBody::Body(reqwest::Body::from(tokio::fs::File::open(path).await?))
             }

@@ -151,3 +151,42 @@ async fn multipart_parts_are_read_back_by_a_real_parser() {
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
+
+#[tokio::test]
+async fn a_stream_body_is_sent_as_it_comes_and_never_retried() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::client_for(&sandbox);
+    let chunks: Vec<std::io::Result<bytes::Bytes>> = (0..50)
+        .map(|i| Ok(bytes::Bytes::from(vec![i as u8; 10_000])))
+        .collect();
+    let stream = paragon_connect::OneShotStream::new(futures_util::stream::iter(chunks));
+    let answer = client
+        .request(
+            "googledrive",
+            "/upload/files",
+            RequestOptions::new()
+                .method("PUT")
+                .body(Body::Stream(stream)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(json_of(answer)["size"], 500_000);
+
+    // A retryable failure is not retried: the stream was spent.
+    sandbox.push_reply(Reply::json(503, json!({})));
+    let stream = paragon_connect::OneShotStream::new(futures_util::stream::iter(vec![Ok(
+        bytes::Bytes::from_static(b"once"),
+    )]));
+    let error = client
+        .request(
+            "googledrive",
+            "/upload/files",
+            RequestOptions::new()
+                .method("PUT")
+                .body(Body::Stream(stream)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.as_status().unwrap().status, 503);
+    assert_eq!(sandbox.requests().len(), 2);
+}
