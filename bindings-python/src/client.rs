@@ -14,10 +14,10 @@ use crate::convert::{
     CallArguments, from_json, header_text, response_to_python, to_body, to_json, to_pairs,
 };
 use crate::errors::to_py_err;
+use crate::event_loop::EVENT_LOOP;
 use crate::runtime::{Spawned, wait};
 use crate::settings::{Settings, json_object};
 use crate::stream::{AsyncStreamResponse, StreamResponse};
-use crate::token::EVENT_LOOP;
 
 /// The core client of one Python client object (and the user-bound ones made from it), renewed
 /// after `fork()` (the parent's pool and I/O threads do not exist in a child) and after

@@ -6,9 +6,12 @@ use crate::errors::to_py_err;
 use bytes::Bytes;
 use paragon_connect::serde_json::{Map, Number, Value};
 use paragon_connect::{
-    Body, InvalidRequestError, Part, RawResponse, RequestOptions, Response, duration_from_seconds,
+    Body, InvalidRequestError, OneShotStream, Part, RawResponse, RequestOptions, Response,
+    duration_from_seconds,
 };
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration, PyTypeError, PyValueError};
+
+use crate::event_loop::run_on;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
@@ -183,11 +186,96 @@ fn to_multipart(value: &Bound<'_, PyAny>) -> PyResult<Body> {
     Ok(Body::Multipart(parts))
 }
 
-/// A request body: `bytes`-like as is, `str` as text, a path as a file streamed from disk,
-/// anything else as JSON.
+/// One chunk of an iterated body: bytes as they are, `str` as UTF-8.
+fn chunk_of(item: &Bound<'_, PyAny>) -> Result<Bytes, String> {
+    if let Ok(Some(bytes)) = bytes_of(item) {
+        return Ok(bytes);
+    }
+    if let Ok(text) = item.cast::<PyString>() {
+        return text
+            .to_cow()
+            .map(|text| Bytes::from(text.into_owned()))
+            .map_err(|error| error.to_string());
+    }
+    Err(format!(
+        "the body's iterator yielded {}, not bytes or str",
+        type_name(item)
+    ))
+}
+
+/// The next chunk of a body iterator: sync (`__next__`, called with the GIL on the I/O thread)
+/// or async (`__anext__`, run on the calling `AsyncParagon`'s event loop).
+async fn next_chunk(
+    iterator: &Py<PyAny>,
+    event_loop: Option<&Py<PyAny>>,
+) -> Result<Option<Bytes>, String> {
+    let Some(event_loop) = event_loop else {
+        return Python::attach(|py| match iterator.bind(py).call_method0("__next__") {
+            Ok(item) => chunk_of(&item).map(Some),
+            Err(error) if error.is_instance_of::<PyStopIteration>(py) => Ok(None),
+            Err(error) => Err(format!("the body's iterator raised {error}")),
+        });
+    };
+    let receiver = Python::attach(|py| {
+        let awaitable = iterator
+            .bind(py)
+            .call_method0("__anext__")
+            .map_err(|error| error.to_string())?;
+        run_on(py, &awaitable, event_loop, "the body's async iterator")
+    })?;
+    let outcome = receiver
+        .await
+        .map_err(|_| "the body's async iterator was cancelled".to_owned())?;
+    Python::attach(|py| match outcome {
+        Ok(item) => chunk_of(item.bind(py)).map(Some),
+        Err(error) if error.is_instance_of::<PyStopAsyncIteration>(py) => Ok(None),
+        Err(error) => Err(format!("the body's async iterator raised {error}")),
+    })
+}
+
+/// An iterator of bytes as a body sent as it comes (once: such a call is never retried). An
+/// async iterator's chunks are awaited on `event_loop`, the loop of the calling task.
+fn iterator_body(iterator: Py<PyAny>, event_loop: Option<Py<PyAny>>) -> Body {
+    let chunks = futures_util::stream::unfold(Some(iterator), move |state| {
+        let event_loop = event_loop
+            .as_ref()
+            .map(|event_loop| Python::attach(|py| event_loop.clone_ref(py)));
+        async move {
+            let iterator = state?;
+            match next_chunk(&iterator, event_loop.as_ref()).await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(iterator))),
+                Ok(None) => None,
+                Err(reason) => Some((Err(std::io::Error::other(reason)), None)),
+            }
+        }
+    });
+    Body::Stream(OneShotStream::new(chunks))
+}
+
+/// A request body: `bytes`-like as is, `str` as text, a path as a file streamed from disk, an
+/// iterator (sync, or async with `AsyncParagon`) of bytes as a stream, anything else as JSON.
 pub fn to_body(body: &Bound<'_, PyAny>) -> PyResult<Body> {
     if is_path(body) {
         return Ok(Body::File(path_of(body)?));
+    }
+    if body.hasattr("__anext__")? {
+        // Its chunks will be awaited on the loop of the task making the call.
+        let event_loop = body
+            .py()
+            .import("asyncio")?
+            .call_method0("get_running_loop")
+            .map_err(|_| {
+                PyTypeError::new_err(
+                    "an async iterator body needs AsyncParagon (use a sync iterator with Paragon)",
+                )
+            })?;
+        return Ok(iterator_body(
+            body.clone().unbind(),
+            Some(event_loop.unbind()),
+        ));
+    }
+    if body.hasattr("__next__")? {
+        return Ok(iterator_body(body.clone().unbind(), None));
     }
     if let Ok(bytes) = body.cast::<PyBytes>() {
         return Ok(Body::Bytes(Bytes::copy_from_slice(bytes.as_bytes())));

@@ -3,6 +3,7 @@
 mod client;
 mod convert;
 mod errors;
+mod event_loop;
 mod runtime;
 mod settings;
 mod stream;

@@ -4,17 +4,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
 
 use paragon_connect::{Secret, TokenProvider};
 use pyo3::prelude::*;
-use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use tokio::sync::oneshot;
 
-tokio::task_local! {
-    /// The event loop of the asyncio call being served, for async token functions.
-    pub static EVENT_LOOP: Py<PyAny>;
-}
+use crate::event_loop::run_on_loop;
 
 pub struct PythonTokenProvider {
     function: Py<PyAny>,
@@ -29,7 +24,7 @@ impl PythonTokenProvider {
 /// What calling the function gave: a token now, or one the event loop will deliver.
 enum Called {
     Ready(String),
-    Pending(oneshot::Receiver<Result<String, String>>),
+    Pending(oneshot::Receiver<PyResult<Py<PyAny>>>),
 }
 
 fn as_token(value: &Bound<'_, PyAny>) -> Result<String, String> {
@@ -55,38 +50,7 @@ impl PythonTokenProvider {
             if !result.hasattr("__await__").unwrap_or(false) {
                 return as_token(result).map(Called::Ready);
             }
-            let Ok(event_loop) = EVENT_LOOP.try_with(|event_loop| event_loop.clone_ref(py)) else {
-                // Never run: close it so Python does not warn it was never awaited.
-                let _ = result.call_method0("close");
-                return Err("an async user_token function needs AsyncParagon (Paragon calls it without an event loop)".to_owned());
-            };
-            let scheduled = py
-                .import("asyncio")
-                .and_then(|asyncio| {
-                    asyncio.call_method1("run_coroutine_threadsafe", (result, event_loop))
-                })
-                .map_err(|error| format!("could not run the user_token function: {error}"))?;
-            let (sender, receiver) = oneshot::channel();
-            let sender = Mutex::new(Some(sender));
-            let on_done = PyCFunction::new_closure(
-                py,
-                None,
-                None,
-                move |args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>| {
-                    let outcome = args
-                        .get_item(0)
-                        .and_then(|future| future.call_method0("result"))
-                        .map_err(|error| format!("the user_token function raised {error}"))
-                        .and_then(|token| as_token(&token));
-                    if let Some(sender) = sender.lock().ok().and_then(|mut slot| slot.take()) {
-                        let _ = sender.send(outcome);
-                    }
-                },
-            )
-            .map_err(|error| error.to_string())?;
-            scheduled
-                .call_method1("add_done_callback", (on_done,))
-                .map_err(|error| error.to_string())?;
+            let receiver = run_on_loop(py, result, "the user_token function")?;
             Ok(Called::Pending(receiver))
         })
     }
@@ -100,10 +64,15 @@ impl TokenProvider for PythonTokenProvider {
         Box::pin(async move {
             match self.call(user)? {
                 Called::Ready(token) => Ok(Secret::new(token)),
-                Called::Pending(receiver) => receiver
-                    .await
-                    .map_err(|_| "the user_token function was cancelled".to_owned())?
-                    .map(Secret::new),
+                Called::Pending(receiver) => {
+                    let outcome = receiver
+                        .await
+                        .map_err(|_| "the user_token function was cancelled".to_owned())?;
+                    Python::attach(|py| match outcome {
+                        Ok(token) => as_token(token.bind(py)).map(Secret::new),
+                        Err(error) => Err(format!("the user_token function raised {error}")),
+                    })
+                }
             }
         })
     }

@@ -154,3 +154,39 @@ def test_async_uploads(sandbox: Sandbox, tmp_path: Path) -> None:
     answer = asyncio.run(main())
     assert answer["parts"][0]["filename"] == "a.txt"
     assert answer["parts"][0]["text"] == "hello"
+
+
+def test_an_iterator_body_is_streamed_once(client: Paragon, sandbox: Sandbox) -> None:
+    def chunks() -> Any:
+        for i in range(40):
+            yield bytes([i]) * 10_000
+        yield "tail"
+
+    answer = client.request("googledrive", "/upload/files", method="PUT", body=chunks())
+    assert answer["size"] == 400_004
+    # A retryable failure is not retried: the iterator was spent.
+    sandbox.push_reply({"status": 503})
+    with pytest.raises(pc.InternalServerError) as caught:
+        client.request("googledrive", "/upload/files", method="PUT", body=iter([b"once"]))
+    assert caught.value.attempts == 1
+    with pytest.raises(pc.ConnectionError, match="yielded int"):
+        client.request("googledrive", "/upload/files", method="PUT", body=iter([1]))
+
+
+def test_an_async_iterator_body_with_the_async_client(sandbox: Sandbox) -> None:
+    async def chunks() -> Any:
+        for i in range(10):
+            await asyncio.sleep(0)
+            yield bytes([i]) * 1000
+
+    async def main() -> Any:
+        async with AsyncParagon(**sandbox.settings()) as paragon:
+            return await paragon.request(
+                "googledrive", "/upload/files", method="PUT", body=chunks()
+            )
+
+    assert asyncio.run(main())["size"] == 10_000
+    with pytest.raises(TypeError, match="needs AsyncParagon"):
+        Paragon(**sandbox.settings()).request(
+            "googledrive", "/upload/files", method="PUT", body=chunks()
+        )
