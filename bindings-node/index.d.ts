@@ -23,8 +23,21 @@ export type QueryInit =
   | URLSearchParams
   | ReadonlyArray<readonly [string, QueryValue]>
 
-/** A request body: JSON values are sent as JSON; a string, `Buffer`, typed array or `ArrayBuffer` as is. */
-export type Body = object | string | number | boolean | null | Buffer | Uint8Array | ArrayBuffer
+/**
+ * A request body: JSON values are sent as JSON; a string, `Buffer`, typed array or `ArrayBuffer`
+ * as is; a `Readable`, web `ReadableStream` or async iterable of bytes as it comes (such a call
+ * is sent once and never retried).
+ */
+export type Body =
+  | object
+  | string
+  | number
+  | boolean
+  | null
+  | Buffer
+  | Uint8Array
+  | ArrayBuffer
+  | AsyncIterable<Buffer | Uint8Array | string>
 
 export interface ParagonOptions {
   /** Or `PARAGON_PROJECT_ID`. */

@@ -9,7 +9,7 @@
  */
 
 const { Readable } = require('node:stream')
-const { NativeClient, NativeStream, CancelToken, signUserToken: nativeSignUserToken } = require('./native.js')
+const { NativeClient, NativeStream, BodyWriter, CancelToken, signUserToken: nativeSignUserToken } = require('./native.js')
 const { version } = require('./package.json')
 
 class ParagonError extends Error {
@@ -136,8 +136,27 @@ function wellFormed(text, argument) {
   return text
 }
 
+/** A body read as it comes: a Node `Readable`, a web `ReadableStream` or any async iterable. */
+function isStreamed(body) {
+  return typeof body === 'object' && body !== null && typeof body[Symbol.asyncIterator] === 'function' && !ArrayBuffer.isView(body)
+}
+
+/** Feeds a streamed body to the native writer, chunk by chunk, as the request takes them. */
+async function pump(source, writer) {
+  try {
+    for await (const chunk of source) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : ArrayBuffer.isView(chunk) ? toBuffer(chunk) : null
+      if (bytes === null) throw new TypeError(`the body stream gave ${describe(chunk)}, not bytes or a string`)
+      if (!(await writer.write(bytes))) return // the request stopped reading
+    }
+    writer.end()
+  } catch (error) {
+    writer.fail(`the body stream failed: ${error?.message ?? error}`)
+  }
+}
+
 function bodyOptions(body) {
-  if (body === undefined || body === null) return {}
+  if (body === undefined || body === null || isStreamed(body)) return {}
   if (typeof body === 'string') return { text: wellFormed(body, 'body') }
   if (Buffer.isBuffer(body)) return { bytes: body }
   if (ArrayBuffer.isView(body)) return { bytes: Buffer.from(body.buffer, body.byteOffset, body.byteLength) }
@@ -374,19 +393,13 @@ class Paragon {
     }
     const context = await this.#context()
     if (signal?.aborted) throw abortError(signal)
-    let cancel
-    let onAbort
-    if (signal) {
-      cancel = new CancelToken()
-      onAbort = () => cancel.cancel()
-      signal.addEventListener('abort', onAbort, { once: true })
-    }
-    try {
-      const [kind, payload] = await this.#native.request(integrationType, path, call, context, cancel)
-      return settle(kind, payload, signal)
-    } finally {
-      if (signal) signal.removeEventListener('abort', onAbort)
-    }
+    const writer = isStreamed(body) ? new BodyWriter() : undefined
+    const [kind, payload] = await this.#cancellable(signal, (cancel) => {
+      const answer = this.#native.request(integrationType, path, call, context, cancel, writer)
+      if (writer) pump(body, writer)
+      return answer
+    })
+    return settle(kind, payload, signal)
   }
 
   /** The call settings of `stream()` and `download()` (raw, no body decoding). */

@@ -9,6 +9,21 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A request body the wrapper writes chunk by chunk from a Node stream or async iterable. A
+ * small channel between the two gives backpressure: `write` resolves when the request has
+ * room for the chunk.
+ */
+export declare class BodyWriter {
+  constructor()
+  /** Resolves to `true` once the chunk is taken, `false` when the request no longer reads. */
+  write(chunk: Buffer): Promise<boolean>
+  /** The body is complete. */
+  end(): void
+  /** The source failed: the request fails with `reason`. */
+  fail(reason: string): void
+}
+
 /** Cancels the calls it was passed to (the JS wrapper ties it to an `AbortSignal`). */
 export declare class CancelToken {
   constructor()
@@ -26,7 +41,7 @@ export declare class NativeClient {
   describe(): string
   /** Checks that a `user(id)` client can be made (a user-token client cannot). */
   checkUser(user: string): NativeError | null
-  request(integrationType: string, path: string, options: CallOptions, context: CallContext, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  request(integrationType: string, path: string, options: CallOptions, context: CallContext, cancel?: CancelToken | undefined | null, upload?: BodyWriter | undefined | null): Promise<[string, unknown]>
   /**
    * One call of the user-scoped API (`getUser`, `triggerWorkflow`, ...); `args` is the JSON
    * text of its argument list.

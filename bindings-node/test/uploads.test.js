@@ -109,3 +109,29 @@ test('upload arguments are checked before sending', () =>
     await assert.rejects(paragon.request('echo', '/x', { method: 'POST', multipart: { x: 3 } }), /multipart\["x"\] must be/)
     assert.deepStrictEqual(await sandbox.requests(), [])
   }))
+
+test('a Readable body is streamed once with backpressure and never retried', () =>
+  withSandbox(async (sandbox) => {
+    const { Readable } = require('node:stream')
+    const paragon = new Paragon(await sandbox.settings())
+    let produced = 0
+    const source = Readable.from((async function* () {
+      for (let i = 0; i < 40; i++) {
+        produced++
+        yield Buffer.alloc(10_000, i)
+      }
+      yield 'tail'
+    })())
+    const answer = await paragon.request('googledrive', '/upload/files', { method: 'PUT', body: source })
+    assert.equal(answer.size, 400_004)
+    assert.equal(produced, 40)
+
+    await sandbox.pushReply({ status: 503 })
+    await assert.rejects(
+      paragon.request('googledrive', '/upload/files', { method: 'PUT', body: Readable.from([Buffer.from('once')]) }),
+      (error) => error instanceof pc.InternalServerError && error.attempts === 1,
+    )
+    // A failing source fails the call; it is never sent as if complete.
+    const failing = (async function* () { yield Buffer.from('part'); throw new Error('disk gone') })()
+    await assert.rejects(paragon.request('googledrive', '/upload/files', { method: 'PUT', body: failing }), /disk gone/)
+  }))
