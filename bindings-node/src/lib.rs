@@ -334,6 +334,7 @@ impl NativeClient {
     }
 
     #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    #[allow(clippy::too_many_arguments)]
     pub fn request<'env>(
         &self,
         env: &'env Env,
