@@ -322,6 +322,18 @@ impl NativeClient {
         })
     }
 
+    /// The client and options of a call, or why it cannot be made.
+    fn prepare_call(
+        &self,
+        context: CallContext,
+        options: std::result::Result<RequestOptions, InvalidRequestError>,
+    ) -> std::result::Result<(Client, RequestOptions), Box<NativeError>> {
+        let client = self.client_for(context)?;
+        let options =
+            options.map_err(|error| Box::new(NativeError::from_core(error.into(), false)))?;
+        Ok((client, options))
+    }
+
     /// Checks that a `user(id)` client can be made (a user-token client cannot).
     #[napi]
     pub fn check_user(&self, user: String) -> Option<NativeError> {
@@ -353,14 +365,7 @@ impl NativeClient {
             }
             options
         });
-        let prepared = match (self.client_for(context), options) {
-            (Ok(client), Ok(options)) => Ok((client, options)),
-            (Err(error), _) => Err(error),
-            (_, Err(error)) => Err(Box::new(NativeError::from_core(
-                error.into(),
-                exact_integers,
-            ))),
-        };
+        let prepared = self.prepare_call(context, options);
         let cancelled = cancel
             .map(|cancel| cancel.token.clone())
             .unwrap_or_default();
@@ -566,11 +571,7 @@ impl NativeClient {
         body: &NativeStream,
         cancel: Option<&CancelToken>,
     ) -> Result<PromiseRaw<'env, Outcome>> {
-        let prepared = match (self.client_for(context), call_options(options)) {
-            (Ok(client), Ok(options)) => Ok((client, options)),
-            (Err(error), _) => Err(error),
-            (_, Err(error)) => Err(Box::new(NativeError::from_core(error.into(), false))),
-        };
+        let prepared = self.prepare_call(context, call_options(options));
         let target = body.body.clone();
         let cancelled = cancel
             .map(|cancel| cancel.token.clone())
@@ -623,11 +624,7 @@ impl NativeClient {
         on_progress: Option<ProgressFunction<'_>>,
         cancel: Option<&CancelToken>,
     ) -> Result<PromiseRaw<'env, Outcome>> {
-        let prepared = match (self.client_for(context), call_options(options)) {
-            (Ok(client), Ok(options)) => Ok((client, options)),
-            (Err(error), _) => Err(error),
-            (_, Err(error)) => Err(Box::new(NativeError::from_core(error.into(), false))),
-        };
+        let prepared = self.prepare_call(context, call_options(options));
         let progress = match on_progress {
             Some(function) => Some(
                 function
