@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The benchmark: builds everything in release mode, installs the peers (bench/.venv, npm), starts
+# paragon-bench-server, runs the Rust ceiling, the Python and the Node clients against it in one
+# run, then prints the table and draws bench/results.png. Stops every process it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+root=$PWD
+
+step "bench: release builds"
+cargo build --quiet --release --locked -p paragon-sandbox --bin paragon-bench-server
+cargo build --quiet --release --locked -p paragon-connect --example bench_ceiling
+[ -x bench/.venv/bin/python ] || python3 -m venv bench/.venv
+bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+VIRTUAL_ENV="$root/bench/.venv" bench/.venv/bin/maturin develop --quiet --release --locked --manifest-path bindings-python/Cargo.toml
+(cd bindings-node && npm ci --no-audit --no-fund --loglevel=error && npx napi build --platform --release --js native.js --dts native.d.ts)
+(cd bench && npm install --no-audit --no-fund --loglevel=error)
+
+work=$(mktemp -d)
+mkfifo "$work/in"
+target/release/paragon-bench-server < "$work/in" > "$work/ready" &
+server=$!
+exec 8> "$work/in"
+trap 'exec 8>&-; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [ -s "$work/ready" ] && break; sleep 0.1; done
+export BENCH_URL=$(bench/.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['url'])" "$work/ready")
+
+results=bench/results.jsonl
+: > "$results"
+step "bench: Rust ceiling"
+target/release/examples/bench_ceiling | tee -a "$results"
+step "bench: Python"
+bench/.venv/bin/python bench/python_bench.py | tee -a "$results"
+step "bench: Node"
+node bench/node_bench.mjs | tee -a "$results"
+step "bench: report"
+bench/.venv/bin/python bench/report.py "$results" bench/results.png
