@@ -130,9 +130,13 @@ function checkJson(value, path, ancestors) {
   ancestors.pop()
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 /** Refuses a string with a lone surrogate, which UTF-8 cannot carry (it would become U+FFFD). */
 function wellFormed(text, argument) {
-  if (!text.isWellFormed()) throw new TypeError(`${argument} contains a lone surrogate, which UTF-8 cannot represent`)
+  // String.prototype.isWellFormed is Node 20+; the package supports Node 18.
+  const ok = typeof text.isWellFormed === 'function' ? text.isWellFormed() : !LONE_SURROGATE.test(text)
+  if (!ok) throw new TypeError(`${argument} contains a lone surrogate, which UTF-8 cannot represent`)
   return text
 }
 
