@@ -374,23 +374,34 @@ impl NativeClient {
                 Ok(prepared) => prepared,
                 Err(error) => return Ok(Outcome::Error(error)),
             };
-            // The call runs as its own task, so a panic in it becomes an error here.
-            let call = tokio::spawn(async move {
-                tokio::select! {
-                    result = client.request(&integration_type, &path, options) => Some(result),
-                    () = cancelled.cancelled() => None,
-                }
-            });
-            Ok(match call.await {
+            let call = async move { client.request(&integration_type, &path, options).await };
+            Ok(match cancellable(cancelled, call).await {
                 Ok(Some(result)) => Outcome::from_core(result, exact_integers),
                 Ok(None) => Outcome::Aborted,
-                Err(error) => Outcome::Error(Box::new(NativeError::bare(
-                    "ParagonError",
-                    format!("the request task failed: {error}"),
-                ))),
+                Err(error) => Outcome::Error(error),
             })
         })
     }
+}
+
+/// Runs `call` as its own task, so a panic in it becomes an error instead of a crash, and stops
+/// it when `cancelled` fires (`Ok(None)`).
+async fn cancellable<T: Send + 'static>(
+    cancelled: CancellationToken,
+    call: impl Future<Output = T> + Send + 'static,
+) -> std::result::Result<Option<T>, Box<NativeError>> {
+    let task = tokio::spawn(async move {
+        tokio::select! {
+            result = call => Some(result),
+            () = cancelled.cancelled() => None,
+        }
+    });
+    task.await.map_err(|error| {
+        Box::new(NativeError::bare(
+            "ParagonError",
+            format!("the call's task failed: {error}"),
+        ))
+    })
 }
 
 /// `onProgress(bytesSoFar, total)`.
@@ -417,21 +428,20 @@ impl NativeStream {
     pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Outcome>> {
         let body = self.body.clone();
         env.spawn_future(async move {
-            let read = tokio::spawn(async move {
+            let read = async move {
                 let mut body = body.lock().await;
                 match body.as_mut() {
                     Some(stream) => stream.next_chunk().await,
                     None => Ok(None),
                 }
-            });
-            Ok(match read.await {
-                Ok(Ok(Some(chunk))) => Outcome::Chunk(chunk),
-                Ok(Ok(None)) => Outcome::Empty,
-                Ok(Err(error)) => Outcome::Error(Box::new(NativeError::from_core(error, false))),
-                Err(error) => Outcome::Error(Box::new(NativeError::bare(
-                    "ParagonError",
-                    format!("the read task failed: {error}"),
-                ))),
+            };
+            Ok(match cancellable(CancellationToken::new(), read).await {
+                Ok(Some(Ok(Some(chunk)))) => Outcome::Chunk(chunk),
+                Ok(Some(Ok(None))) | Ok(None) => Outcome::Empty,
+                Ok(Some(Err(error))) => {
+                    Outcome::Error(Box::new(NativeError::from_core(error, false)))
+                }
+                Err(error) => Outcome::Error(error),
             })
         })
     }
@@ -543,13 +553,11 @@ impl NativeClient {
                 Ok(prepared) => prepared,
                 Err(error) => return Ok(Outcome::Error(error)),
             };
-            let call = tokio::spawn(async move { user_api(client, &name, args).await });
-            Ok(match call.await {
-                Ok(result) => Outcome::from_core(result.map(Response::Json), exact_integers),
-                Err(error) => Outcome::Error(Box::new(NativeError::bare(
-                    "ParagonError",
-                    format!("the request task failed: {error}"),
-                ))),
+            let call = async move { user_api(client, &name, args).await };
+            Ok(match cancellable(CancellationToken::new(), call).await {
+                Ok(Some(result)) => Outcome::from_core(result.map(Response::Json), exact_integers),
+                Ok(None) => Outcome::Aborted,
+                Err(error) => Outcome::Error(error),
             })
         })
     }
@@ -581,13 +589,8 @@ impl NativeClient {
                 Ok(prepared) => prepared,
                 Err(error) => return Ok(Outcome::Error(error)),
             };
-            let call = tokio::spawn(async move {
-                tokio::select! {
-                    result = client.stream(&integration_type, &path, options) => Some(result),
-                    () = cancelled.cancelled() => None,
-                }
-            });
-            Ok(match call.await {
+            let call = async move { client.stream(&integration_type, &path, options).await };
+            Ok(match cancellable(cancelled, call).await {
                 Ok(Some(Ok(stream))) => {
                     let head = NativeHead {
                         status: u32::from(stream.status.as_u16()),
@@ -601,10 +604,7 @@ impl NativeClient {
                     Outcome::Error(Box::new(NativeError::from_core(error, false)))
                 }
                 Ok(None) => Outcome::Aborted,
-                Err(error) => Outcome::Error(Box::new(NativeError::bare(
-                    "ParagonError",
-                    format!("the request task failed: {error}"),
-                ))),
+                Err(error) => Outcome::Error(error),
             })
         })
     }
@@ -642,7 +642,7 @@ impl NativeClient {
                 Ok(prepared) => prepared,
                 Err(error) => return Ok(Outcome::Error(error)),
             };
-            let call = tokio::spawn(async move {
+            let call = async move {
                 let report = progress.map(|tsfn| {
                     move |done: u64, total: Option<u64>| {
                         let args = FnArgs {
@@ -652,24 +652,23 @@ impl NativeClient {
                     }
                 });
                 let report = report.as_ref().map(|f| f as paragon_connect::Progress<'_>);
-                tokio::select! {
-                    result = client.download(&integration_type, &path, options, std::path::Path::new(&to), report) => Some(result),
-                    () = cancelled.cancelled() => None,
-                }
-            });
-            Ok(match call.await {
+                let to = std::path::Path::new(&to);
+                client
+                    .download(&integration_type, &path, options, to, report)
+                    .await
+            };
+            Ok(match cancellable(cancelled, call).await {
                 Ok(Some(Ok(done))) => Outcome::Downloaded(NativeDownload {
                     status: u32::from(done.status.as_u16()),
                     headers: outcome::header_pairs(&done.headers),
                     path: done.path.to_string_lossy().into_owned(),
                     size: done.bytes as f64,
                 }),
-                Ok(Some(Err(error))) => Outcome::Error(Box::new(NativeError::from_core(error, false))),
+                Ok(Some(Err(error))) => {
+                    Outcome::Error(Box::new(NativeError::from_core(error, false)))
+                }
                 Ok(None) => Outcome::Aborted,
-                Err(error) => Outcome::Error(Box::new(NativeError::bare(
-                    "ParagonError",
-                    format!("the download task failed: {error}"),
-                ))),
+                Err(error) => Outcome::Error(error),
             })
         })
     }
