@@ -15,6 +15,7 @@ use crate::convert::{
 };
 use crate::errors::to_py_err;
 use crate::event_loop::EVENT_LOOP;
+use crate::pending::{PendingCall, pending};
 use crate::runtime::{Spawned, wait};
 use crate::settings::{Settings, json_object};
 use crate::stream::{AsyncStreamResponse, StreamResponse};
@@ -102,20 +103,6 @@ fn blocking<T: Send + 'static>(
         Ok(value) => into_python(py, value),
         Err(error) => Err(to_py_err(py, error)),
     }
-}
-
-/// Awaits a core call running as its own task (aborted if the awaiting asyncio task is
-/// cancelled), with the caller's event loop at hand for async token functions.
-async fn awaited<T: Send + 'static>(
-    event_loop: Py<PyAny>,
-    call: impl Future<Output = paragon_connect::Result<T>> + Send + 'static,
-    into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let outcome = Spawned::new(EVENT_LOOP.scope(event_loop, call))?.await?;
-    Python::attach(|py| match outcome {
-        Ok(value) => into_python(py, value),
-        Err(error) => Err(to_py_err(py, error)),
-    })
 }
 
 fn running_loop(py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -603,14 +590,8 @@ pub struct AsyncParagon {
 }
 
 impl AsyncParagon {
-    /// The client for a call, and the running event loop (for async token functions).
-    fn start(&self) -> PyResult<(Client, Py<PyAny>)> {
-        Python::attach(|py| {
-            Ok((
-                self.shared.get(py, self.user.as_deref())?,
-                running_loop(py)?,
-            ))
-        })
+    fn client(&self, py: Python<'_>) -> PyResult<Client> {
+        self.shared.get(py, self.user.as_deref())
     }
 }
 
@@ -680,47 +661,44 @@ impl AsyncParagon {
 
     #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None, deadline=None, max_retries=None, idempotent=None, form=None, multipart=None))]
     #[allow(clippy::too_many_arguments)]
-    async fn request(
+    fn request(
         &self,
+        py: Python<'_>,
         integration_type: String,
         path: String,
         method: Option<String>,
-        body: Option<Py<PyAny>>,
-        headers: Option<Py<PyAny>>,
-        query: Option<Py<PyAny>>,
+        body: Option<Bound<'_, PyAny>>,
+        headers: Option<Bound<'_, PyAny>>,
+        query: Option<Bound<'_, PyAny>>,
         selected_credential_id: Option<String>,
         raw: bool,
         timeout: Option<f64>,
         deadline: Option<f64>,
         max_retries: Option<u32>,
         idempotent: Option<bool>,
-        form: Option<Py<PyAny>>,
-        multipart: Option<Py<PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        let options = Python::attach(|py| {
-            CallArguments {
+        form: Option<Bound<'_, PyAny>>,
+        multipart: Option<Bound<'_, PyAny>>,
+    ) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let options = CallArguments {
                 method,
-                body: body.map(|body| body.into_bound(py)),
-                headers: headers.map(|headers| headers.into_bound(py)),
-                query: query.map(|query| query.into_bound(py)),
+                body,
+                headers,
+                query,
                 selected_credential_id,
                 raw,
                 timeout,
                 deadline,
                 max_retries,
                 idempotent,
-                form: form.map(|form| form.into_bound(py)),
-                multipart: multipart.map(|multipart| multipart.into_bound(py)),
+                form,
+                multipart,
             }
-            .into_options(py)
-        })?;
-        let (client, event_loop) = self.start()?;
-        awaited(
-            event_loop,
-            async move { client.request(&integration_type, &path, options).await },
-            response_into_python,
-        )
-        .await
+            .into_options(py)?;
+            let client = self.client(py)?;
+            Ok(async move { client.request(&integration_type, &path, options).await })
+        })();
+        pending("AsyncParagon.request", call, response_into_python)
     }
 
     /// `async with paragon.stream(...) as response:` calls `path` and gives the answer as soon as
@@ -768,26 +746,27 @@ impl AsyncParagon {
     /// failure); `progress(bytes_so_far, total_or_None)` is called after each chunk.
     #[pyo3(signature = (integration_type, path, *, to, method=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, progress=None))]
     #[allow(clippy::too_many_arguments)]
-    async fn download(
+    fn download(
         &self,
+        py: Python<'_>,
         integration_type: String,
         path: String,
         to: std::path::PathBuf,
         method: Option<String>,
-        headers: Option<Py<PyAny>>,
-        query: Option<Py<PyAny>>,
+        headers: Option<Bound<'_, PyAny>>,
+        query: Option<Bound<'_, PyAny>>,
         selected_credential_id: Option<String>,
         timeout: Option<f64>,
         deadline: Option<f64>,
         max_retries: Option<u32>,
-        progress: Option<Py<PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        let options = Python::attach(|py| {
-            CallArguments {
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let options = CallArguments {
                 method,
                 body: None,
-                headers: headers.map(|headers| headers.into_bound(py)),
-                query: query.map(|query| query.into_bound(py)),
+                headers,
+                query,
                 selected_credential_id,
                 raw: true,
                 timeout,
@@ -797,150 +776,135 @@ impl AsyncParagon {
                 form: None,
                 multipart: None,
             }
-            .into_options(py)
-        })?;
-        let (client, event_loop) = self.start()?;
-        let progress = progress_function(progress);
-        awaited(
-            event_loop,
-            async move {
+            .into_options(py)?;
+            let client = self.client(py)?;
+            let progress = progress_function(progress.map(Bound::unbind));
+            Ok(async move {
                 let progress = progress
                     .as_ref()
                     .map(|f| f as paragon_connect::Progress<'_>);
                 client
                     .download(&integration_type, &path, options, &to, progress)
                     .await
-            },
-            download_to_python,
-        )
-        .await
+            })
+        })();
+        pending("AsyncParagon.download", call, download_to_python)
     }
 
-    async fn get_user(&self) -> PyResult<Py<PyAny>> {
-        let (client, event_loop) = self.start()?;
-        awaited(
-            event_loop,
-            async move { client.get_user().await },
-            json_to_python,
-        )
-        .await
+    fn get_user(&self, py: Python<'_>) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let client = self.client(py)?;
+            Ok(async move { client.get_user().await })
+        })();
+        pending("AsyncParagon.get_user", call, json_to_python)
     }
 
-    async fn set_user_metadata(&self, meta: Py<PyAny>) -> PyResult<Py<PyAny>> {
-        let meta = Python::attach(|py| json_object("meta", meta.bind(py)))?;
-        let (client, event_loop) = self.start()?;
-        awaited(
-            event_loop,
-            async move { client.set_user_metadata(Value::Object(meta)).await },
-            json_to_python,
-        )
-        .await
+    fn set_user_metadata(&self, py: Python<'_>, meta: Bound<'_, PyAny>) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let meta = json_object("meta", &meta)?;
+            let client = self.client(py)?;
+            Ok(async move { client.set_user_metadata(Value::Object(meta)).await })
+        })();
+        pending("AsyncParagon.set_user_metadata", call, json_to_python)
     }
 
-    async fn list_integrations(&self) -> PyResult<Py<PyAny>> {
-        let (client, event_loop) = self.start()?;
-        awaited(
-            event_loop,
-            async move { client.list_integrations().await },
-            json_to_python,
-        )
-        .await
+    fn list_integrations(&self, py: Python<'_>) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let client = self.client(py)?;
+            Ok(async move { client.list_integrations().await })
+        })();
+        pending("AsyncParagon.list_integrations", call, json_to_python)
     }
 
     /// The id of an integration type (`custom.tasklab` -> its UUID), from the cached list.
-    async fn integration_id(&self, integration_type: String) -> PyResult<Py<PyAny>> {
-        let (client, event_loop) = self.start()?;
-        awaited(
-            event_loop,
-            async move {
+    fn integration_id(&self, py: Python<'_>, integration_type: String) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let client = self.client(py)?;
+            Ok(async move {
                 client
                     .integration_id(&integration_type)
                     .await
                     .map(Value::String)
-            },
-            json_to_python,
-        )
-        .await
+            })
+        })();
+        pending("AsyncParagon.integration_id", call, json_to_python)
     }
 
     #[pyo3(signature = (integration_type, *, include_account_auth=false))]
-    async fn get_account(
+    fn get_account(
         &self,
+        py: Python<'_>,
         integration_type: String,
         include_account_auth: bool,
-    ) -> PyResult<Py<PyAny>> {
-        let (client, event_loop) = self.start()?;
-        awaited(
-            event_loop,
-            async move {
+    ) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let client = self.client(py)?;
+            Ok(async move {
                 client
                     .get_account(&integration_type, include_account_auth)
                     .await
-            },
-            json_to_python,
-        )
-        .await
+            })
+        })();
+        pending("AsyncParagon.get_account", call, json_to_python)
     }
 
     #[pyo3(signature = (integration_type, *, selected_credential_id=None))]
-    async fn uninstall_integration(
+    fn uninstall_integration(
         &self,
+        py: Python<'_>,
         integration_type: String,
         selected_credential_id: Option<String>,
-    ) -> PyResult<Py<PyAny>> {
-        let (client, event_loop) = self.start()?;
-        awaited(
-            event_loop,
-            async move {
+    ) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let client = self.client(py)?;
+            Ok(async move {
                 client
                     .uninstall_integration(&integration_type, selected_credential_id.as_deref())
                     .await
-            },
-            json_to_python,
-        )
-        .await
+            })
+        })();
+        pending("AsyncParagon.uninstall_integration", call, json_to_python)
     }
 
     #[pyo3(signature = (workflow_id, *, body=None, query=None, headers=None, selected_credential_id=None, selected_configuration_id=None))]
     #[allow(clippy::too_many_arguments)]
-    async fn trigger_workflow(
+    fn trigger_workflow(
         &self,
+        py: Python<'_>,
         workflow_id: String,
-        body: Option<Py<PyAny>>,
-        query: Option<Py<PyAny>>,
-        headers: Option<Py<PyAny>>,
+        body: Option<Bound<'_, PyAny>>,
+        query: Option<Bound<'_, PyAny>>,
+        headers: Option<Bound<'_, PyAny>>,
         selected_credential_id: Option<String>,
         selected_configuration_id: Option<String>,
-    ) -> PyResult<Py<PyAny>> {
-        let options = Python::attach(|py| {
-            trigger_options(
-                body.as_ref().map(|body| body.bind(py)),
-                query.as_ref().map(|query| query.bind(py)),
-                headers.as_ref().map(|headers| headers.bind(py)),
+    ) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let options = trigger_options(
+                body.as_ref(),
+                query.as_ref(),
+                headers.as_ref(),
                 selected_credential_id,
                 selected_configuration_id,
-            )
-        })?;
-        let (client, event_loop) = self.start()?;
-        awaited(
-            event_loop,
-            async move { client.trigger_workflow(&workflow_id, options).await },
-            json_to_python,
-        )
-        .await
+            )?;
+            let client = self.client(py)?;
+            Ok(async move { client.trigger_workflow(&workflow_id, options).await })
+        })();
+        pending("AsyncParagon.trigger_workflow", call, json_to_python)
     }
 
     #[pyo3(signature = (name, payload=None))]
-    async fn send_event(&self, name: String, payload: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
-        let payload =
-            Python::attach(|py| payload_json(payload.as_ref().map(|payload| payload.bind(py))))?;
-        let (client, event_loop) = self.start()?;
-        awaited(
-            event_loop,
-            async move { client.send_event(&name, payload).await },
-            json_to_python,
-        )
-        .await
+    fn send_event(
+        &self,
+        py: Python<'_>,
+        name: String,
+        payload: Option<Bound<'_, PyAny>>,
+    ) -> PendingCall {
+        let call = (|| -> PyResult<_> {
+            let payload = payload_json(payload.as_ref())?;
+            let client = self.client(py)?;
+            Ok(async move { client.send_event(&name, payload).await })
+        })();
+        pending("AsyncParagon.send_event", call, json_to_python)
     }
 
     #[getter]

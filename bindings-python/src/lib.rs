@@ -4,6 +4,7 @@ mod client;
 mod convert;
 mod errors;
 mod event_loop;
+mod pending;
 mod runtime;
 mod settings;
 mod stream;

@@ -156,6 +156,75 @@ def test_many_concurrent_calls_on_one_client(sandbox: Sandbox, run: Runner[Any])
     assert [answer["message"]["text"] for answer in answers] == [str(i) for i in range(300)]
 
 
+def test_calls_are_coroutines_that_start_when_awaited(sandbox: Sandbox, run: Runner[Any]) -> None:
+    async def body(paragon: AsyncParagon) -> list[Any]:
+        call = paragon.request(
+            "slack", "/chat.postMessage", method="POST", body={"channel": "C0", "text": "a"}
+        )
+        assert asyncio.iscoroutine(call)
+        await asyncio.sleep(0.2)
+        assert sandbox.requests() == []  # created, not awaited: nothing sent
+        first = await asyncio.create_task(call)
+        with pytest.raises(RuntimeError, match="already awaited"):
+            await call
+        async with asyncio.TaskGroup() as group:
+            second = group.create_task(
+                paragon.request(
+                    "slack", "/chat.postMessage", method="POST", body={"channel": "C0", "text": "b"}
+                )
+            )
+        return [first["message"]["text"], second.result()["message"]["text"]]
+
+    assert run(with_client(sandbox, body)) == ["a", "b"]
+    assert len(sandbox.requests()) == 2
+
+
+def test_an_unawaited_call_is_dropped_without_sending(sandbox: Sandbox, run: Runner[Any]) -> None:
+    async def body(paragon: AsyncParagon) -> Any:
+        paragon.request(
+            "slack", "/chat.postMessage", method="POST", body={"channel": "C0", "text": "never"}
+        )
+        return await paragon.request("slack", "conversations.list")
+
+    assert run(with_client(sandbox, body))["ok"] is True
+    assert [request["target"].rsplit("/", 1)[-1] for request in sandbox.requests()] == [
+        "conversations.list"
+    ]
+
+
+def test_event_loops_in_several_threads_share_one_client(sandbox: Sandbox) -> None:
+    import threading
+
+    paragon = AsyncParagon(**sandbox.settings())
+    answers: dict[int, list[str]] = {}
+
+    async def calls(worker: int) -> list[str]:
+        sent = await asyncio.gather(
+            *(
+                paragon.request(
+                    "slack",
+                    "/chat.postMessage",
+                    method="POST",
+                    body={"channel": "C0", "text": f"{worker}-{i}"},
+                )
+                for i in range(50)
+            )
+        )
+        return [answer["message"]["text"] for answer in sent]
+
+    def worker(index: int) -> None:
+        # A new loop per round too: each one gets its own wake-up channel.
+        answers[index] = asyncio.run(calls(index)) + asyncio.run(calls(index))
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index in range(4):
+        assert answers[index] == [f"{index}-{i}" for i in range(50)] * 2
+
+
 def test_calls_overlap(sandbox: Sandbox, run: Runner[Any]) -> None:
     for _ in range(8):
         sandbox.push_reply({"delay_ms": 300, "body": {"json": {"output": "slow"}}})
