@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use crate::errors::internal_error;
+use crate::errors::{internal_error, to_py_err};
 
 static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 
@@ -33,11 +33,8 @@ pub fn runtime() -> PyResult<&'static Runtime> {
     {
         return Ok(runtime);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("paragon-connect")
-        .build()
-        .map_err(|error| internal_error(format!("could not start the I/O runtime: {error}")))?;
+    let runtime = paragon_connect::io_runtime()
+        .map_err(|error| Python::attach(|py| to_py_err(py, error.into())))?;
     let runtime: &'static Runtime = Box::leak(Box::new(runtime));
     *slot = Some((pid, runtime));
     Ok(runtime)

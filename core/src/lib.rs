@@ -35,6 +35,7 @@ mod proxy_url;
 mod request;
 mod response;
 mod retry;
+mod runtime;
 mod secret;
 mod stream;
 mod user_api;
@@ -56,6 +57,7 @@ pub use error::{
 pub use request::{Body, OneShotStream, Part, PartData, RequestOptions};
 pub use response::{RawResponse, Response};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
+pub use runtime::{IO_THREADS_VARIABLE, io_runtime, io_threads};
 pub use secret::Secret;
 pub use stream::{Download, Progress, ResponseStream};
 pub use user_api::{TriggerOptions, integration_id};
