@@ -268,6 +268,8 @@ function settle(kind, payload, signal) {
   switch (kind) {
     case 'value':
       return payload
+    case 'json':
+      return JSON.parse(payload)
     case 'empty':
       return undefined
     case 'raw':

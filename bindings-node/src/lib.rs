@@ -4,6 +4,7 @@
 
 mod json;
 mod outcome;
+mod settle;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,6 +24,7 @@ use paragon_connect::{
 use tokio_util::sync::CancellationToken;
 
 use crate::outcome::{NativeDownload, NativeError, NativeHead, Outcome};
+use crate::settle::settle_later;
 
 /// Client settings (timeouts in milliseconds).
 #[napi(object)]
@@ -147,11 +149,11 @@ impl BodyWriter {
     pub fn write<'env>(&self, env: &'env Env, chunk: Buffer) -> Result<PromiseRaw<'env, bool>> {
         let sender = self.sender();
         let chunk = bytes::Bytes::from(chunk.to_vec());
-        env.spawn_future(async move {
-            Ok(match sender {
+        settle_later(env, async move {
+            match sender {
                 Some(sender) => sender.send(Ok(chunk)).await.is_ok(),
                 None => false,
-            })
+            }
         })
     }
 
@@ -270,6 +272,9 @@ impl NativeClient {
 
     #[napi]
     pub fn config_error(&self) -> Option<NativeError> {
+        if let Some(problem) = RUNTIME_PROBLEM.get() {
+            return Some(NativeError::from_core(problem.clone().into(), false));
+        }
         match &self.client {
             Ok(_) => None,
             Err(paragon_connect::Error::Config(error)) => {
@@ -369,39 +374,26 @@ impl NativeClient {
         let cancelled = cancel
             .map(|cancel| cancel.token.clone())
             .unwrap_or_default();
-        env.spawn_future(async move {
+        settle_later(env, async move {
             let (client, options) = match prepared {
                 Ok(prepared) => prepared,
-                Err(error) => return Ok(Outcome::Error(error)),
+                Err(error) => return Outcome::Error(error),
             };
             let call = async move { client.request(&integration_type, &path, options).await };
-            Ok(match cancellable(cancelled, call).await {
-                Ok(Some(result)) => Outcome::from_core(result, exact_integers),
-                Ok(None) => Outcome::Aborted,
-                Err(error) => Outcome::Error(error),
-            })
+            match cancellable(cancelled, call).await {
+                Some(result) => Outcome::from_core(result, exact_integers),
+                None => Outcome::Aborted,
+            }
         })
     }
 }
 
-/// Runs `call` as its own task, so a panic in it becomes an error instead of a crash, and stops
-/// it when `cancelled` fires (`Ok(None)`).
-async fn cancellable<T: Send + 'static>(
-    cancelled: CancellationToken,
-    call: impl Future<Output = T> + Send + 'static,
-) -> std::result::Result<Option<T>, Box<NativeError>> {
-    let task = tokio::spawn(async move {
-        tokio::select! {
-            result = call => Some(result),
-            () = cancelled.cancelled() => None,
-        }
-    });
-    task.await.map_err(|error| {
-        Box::new(NativeError::bare(
-            "ParagonError",
-            format!("the call's task failed: {error}"),
-        ))
-    })
+/// Runs `call` until it ends, or until `cancelled` fires (`None`).
+async fn cancellable<T>(cancelled: CancellationToken, call: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        result = call => Some(result),
+        () = cancelled.cancelled() => None,
+    }
 }
 
 /// `onProgress(bytesSoFar, total)`.
@@ -427,22 +419,17 @@ impl NativeStream {
     #[napi(ts_return_type = "Promise<[string, unknown]>")]
     pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Outcome>> {
         let body = self.body.clone();
-        env.spawn_future(async move {
-            let read = async move {
-                let mut body = body.lock().await;
-                match body.as_mut() {
-                    Some(stream) => stream.next_chunk().await,
-                    None => Ok(None),
-                }
+        settle_later(env, async move {
+            let mut body = body.lock().await;
+            let read = match body.as_mut() {
+                Some(stream) => stream.next_chunk().await,
+                None => Ok(None),
             };
-            Ok(match cancellable(CancellationToken::new(), read).await {
-                Ok(Some(Ok(Some(chunk)))) => Outcome::Chunk(chunk),
-                Ok(Some(Ok(None))) | Ok(None) => Outcome::Empty,
-                Ok(Some(Err(error))) => {
-                    Outcome::Error(Box::new(NativeError::from_core(error, false)))
-                }
-                Err(error) => Outcome::Error(error),
-            })
+            match read {
+                Ok(Some(chunk)) => Outcome::Chunk(chunk),
+                Ok(None) => Outcome::Empty,
+                Err(error) => Outcome::Error(Box::new(NativeError::from_core(error, false))),
+            }
         })
     }
 
@@ -548,17 +535,13 @@ impl NativeClient {
                     ))
                 })
         });
-        env.spawn_future(async move {
+        settle_later(env, async move {
             let (client, args) = match prepared {
                 Ok(prepared) => prepared,
-                Err(error) => return Ok(Outcome::Error(error)),
+                Err(error) => return Outcome::Error(error),
             };
-            let call = async move { user_api(client, &name, args).await };
-            Ok(match cancellable(CancellationToken::new(), call).await {
-                Ok(Some(result)) => Outcome::from_core(result.map(Response::Json), exact_integers),
-                Ok(None) => Outcome::Aborted,
-                Err(error) => Outcome::Error(error),
-            })
+            let result = user_api(client, &name, args).await;
+            Outcome::from_core(result.map(Response::Json), exact_integers)
         })
     }
 }
@@ -584,14 +567,14 @@ impl NativeClient {
         let cancelled = cancel
             .map(|cancel| cancel.token.clone())
             .unwrap_or_default();
-        env.spawn_future(async move {
+        settle_later(env, async move {
             let (client, options) = match prepared {
                 Ok(prepared) => prepared,
-                Err(error) => return Ok(Outcome::Error(error)),
+                Err(error) => return Outcome::Error(error),
             };
             let call = async move { client.stream(&integration_type, &path, options).await };
-            Ok(match cancellable(cancelled, call).await {
-                Ok(Some(Ok(stream))) => {
+            match cancellable(cancelled, call).await {
+                Some(Ok(stream)) => {
                     let head = NativeHead {
                         status: u32::from(stream.status.as_u16()),
                         headers: outcome::header_pairs(&stream.headers),
@@ -600,12 +583,9 @@ impl NativeClient {
                     *target.lock().await = Some(stream);
                     Outcome::Head(head)
                 }
-                Ok(Some(Err(error))) => {
-                    Outcome::Error(Box::new(NativeError::from_core(error, false)))
-                }
-                Ok(None) => Outcome::Aborted,
-                Err(error) => Outcome::Error(error),
-            })
+                Some(Err(error)) => Outcome::Error(Box::new(NativeError::from_core(error, false))),
+                None => Outcome::Aborted,
+            }
         })
     }
 
@@ -637,10 +617,10 @@ impl NativeClient {
         let cancelled = cancel
             .map(|cancel| cancel.token.clone())
             .unwrap_or_default();
-        env.spawn_future(async move {
+        settle_later(env, async move {
             let (client, options) = match prepared {
                 Ok(prepared) => prepared,
-                Err(error) => return Ok(Outcome::Error(error)),
+                Err(error) => return Outcome::Error(error),
             };
             let call = async move {
                 let report = progress.map(|tsfn| {
@@ -657,19 +637,16 @@ impl NativeClient {
                     .download(&integration_type, &path, options, to, report)
                     .await
             };
-            Ok(match cancellable(cancelled, call).await {
-                Ok(Some(Ok(done))) => Outcome::Downloaded(NativeDownload {
+            match cancellable(cancelled, call).await {
+                Some(Ok(done)) => Outcome::Downloaded(NativeDownload {
                     status: u32::from(done.status.as_u16()),
                     headers: outcome::header_pairs(&done.headers),
                     path: done.path.to_string_lossy().into_owned(),
                     size: done.bytes as f64,
                 }),
-                Ok(Some(Err(error))) => {
-                    Outcome::Error(Box::new(NativeError::from_core(error, false)))
-                }
-                Ok(None) => Outcome::Aborted,
-                Err(error) => Outcome::Error(error),
-            })
+                Some(Err(error)) => Outcome::Error(Box::new(NativeError::from_core(error, false))),
+                None => Outcome::Aborted,
+            }
         })
     }
 }
@@ -846,4 +823,20 @@ fn call_options(options: CallOptions) -> std::result::Result<RequestOptions, Inv
         max_retries: options.max_retries,
         idempotent: options.idempotent,
     })
+}
+
+/// Why the I/O runtime could not be set up as asked (a bad `PARAGON_IO_THREADS`), reported by
+/// every client's constructor.
+static RUNTIME_PROBLEM: std::sync::OnceLock<paragon_connect::ConfigError> =
+    std::sync::OnceLock::new();
+
+/// Gives napi-rs the process's I/O runtime, sized by the core's rule.
+#[napi_derive::module_init]
+fn init_runtime() {
+    match paragon_connect::io_runtime() {
+        Ok(runtime) => napi::bindgen_prelude::create_custom_tokio_runtime(runtime),
+        Err(problem) => {
+            let _ = RUNTIME_PROBLEM.set(problem);
+        }
+    }
 }
