@@ -1,59 +1,148 @@
 // Node clients side by side against paragon-bench-server (BENCH_URL): the same POST with a small
-// JSON body and a Bearer token, the answer parsed and `output` unwrapped. Prints one JSON line per
-// (client, case) with the median requests per second of three rounds.
+// JSON body and a Bearer token, the answer parsed and `output` unwrapped; a 1 MB JSON and a 10 MB
+// binary answer. Clients take turns round by round (so a slow spell of the machine hits them
+// all), and each prints the median of its rounds as one JSON line:
+// `{language, client, case, value, unit}`. `node_bench.mjs child <what>` runs the measurements
+// that need a fresh process (import time, memory).
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
-const { Paragon, InvalidRequestError } = require('../bindings-node')
-const { request: undiciRequest, Agent } = require('./node_modules/undici')
-const axios = require('./node_modules/axios')
-
+const here = fileURLToPath(import.meta.url)
 const URL = process.env.BENCH_URL
 const N = Number(process.env.BENCH_REQUESTS ?? 3000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const PATH = '/projects/p/sdk/proxy/slack/chat.postMessage'
 const BODY = { channel: 'C0', text: 'hi' }
-const HEADERS = { authorization: 'Bearer bench-token-not-checked', 'content-type': 'application/json' }
+const TOKEN = 'bench-token-not-checked'
+const HEADERS = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
+const SIGNING_KEY = readFileSync(new globalThis.URL('../tests/keys/sandbox-signing-key.pem', import.meta.url), 'utf8')
 
-const paragon = new Paragon({ projectId: 'p', userToken: 'bench-token-not-checked', proxyBaseUrl: URL })
-const agent = new Agent({ connections: 256 })
-const http = require('node:http')
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 })
-
-const calls = {
-  'paragon-connect': () => paragon.request('slack', '/chat.postMessage', { method: 'POST', body: BODY }),
-  'undici.request': async () => {
-    const { body } = await undiciRequest(URL + PATH, { method: 'POST', headers: HEADERS, body: JSON.stringify(BODY), dispatcher: agent })
-    return (await body.json()).output
-  },
-  fetch: async () => (await (await fetch(URL + PATH, { method: 'POST', headers: HEADERS, body: JSON.stringify(BODY) })).json()).output,
-  axios: async () => (await axios.post(URL + PATH, BODY, { headers: HEADERS, httpAgent: keepAlive })).data.output,
+function report(client, caseName, value, unit = 'req/s') {
+  console.log(JSON.stringify({ language: 'node', client, case: caseName, value, unit }))
 }
 
-async function rounds(call, concurrency) {
-  const worker = async (count) => { for (let i = 0; i < count; i++) await call() }
-  await Promise.all(Array.from({ length: concurrency }, () => worker(Math.ceil(200 / concurrency))))
-  const results = []
-  for (let round = 0; round < 3; round++) {
-    const perWorker = Math.floor(N / concurrency)
-    const started = process.hrtime.bigint()
-    await Promise.all(Array.from({ length: concurrency }, () => worker(perWorker)))
-    results.push((perWorker * concurrency) / (Number(process.hrtime.bigint() - started) / 1e9))
-  }
-  return results.sort((a, b) => a - b)[1]
-}
+const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-{
-  const count = 20000
+async function rate(call, count, concurrency) {
+  const perWorker = Math.max(1, Math.floor(count / concurrency))
+  const worker = async () => { for (let i = 0; i < perWorker; i++) await call() }
   const started = process.hrtime.bigint()
-  for (let i = 0; i < count; i++) {
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  return (perWorker * concurrency) / (Number(process.hrtime.bigint() - started) / 1e9)
+}
+
+async function interleaved(caseName, calls, count, concurrency) {
+  for (const call of Object.values(calls)) await rate(call, Math.max(concurrency, count / 10), concurrency)
+  const rates = Object.fromEntries(Object.keys(calls).map((name) => [name, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, call] of Object.entries(calls)) rates[name].push(await rate(call, count, concurrency))
+  }
+  for (const [name, values] of Object.entries(rates)) report(name, caseName, median(values))
+}
+
+function microseconds(fn, count = 20000) {
+  for (let i = 0; i < count / 10; i++) fn()
+  const started = process.hrtime.bigint()
+  for (let i = 0; i < count; i++) fn()
+  return Number(process.hrtime.bigint() - started) / 1e3 / count
+}
+
+async function asyncMicroseconds(fn, count = 20000) {
+  for (let i = 0; i < count / 10; i++) await fn()
+  const started = process.hrtime.bigint()
+  for (let i = 0; i < count; i++) await fn()
+  return Number(process.hrtime.bigint() - started) / 1e3 / count
+}
+
+async function main() {
+  const { Paragon, InvalidRequestError, signUserToken } = require('../bindings-node')
+  const { request: undiciRequest, Agent } = require('./node_modules/undici')
+  const axios = require('./node_modules/axios')
+  const http = require('node:http')
+  const paragon = new Paragon({ projectId: 'p', userToken: TOKEN, proxyBaseUrl: URL })
+  const signing = new Paragon({ projectId: 'p', signingKey: SIGNING_KEY, proxyBaseUrl: URL })
+  const signed = signing.user('user-1')
+  const agent = new Agent({ connections: 256 })
+  const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 })
+
+  // A native method that reaches the core and returns a new client: no I/O, no error.
+  report('paragon-connect', 'no-op crossing', microseconds(() => signing.user('u')), 'µs')
+  const refused = async () => {
     try { await paragon.request('slack', '/../x') } catch (error) { if (!(error instanceof InvalidRequestError)) throw error }
   }
-  console.log(JSON.stringify({ language: 'node', client: 'paragon-connect', case: 'crossing-us', rps: Number(process.hrtime.bigint() - started) / 1e3 / count }))
-}
-for (const [name, call] of Object.entries(calls)) {
-  for (const [caseName, concurrency] of [['sequential', 1], ['concurrent-32', 32], ['concurrent-256', 256]]) {
-    console.log(JSON.stringify({ language: 'node', client: name, case: caseName, rps: await rounds(call, concurrency) }))
+  report('paragon-connect', 'refused call (throws)', await asyncMicroseconds(refused), 'µs')
+  report('paragon-connect', 'sign a user token (uncached)', microseconds(() => signUserToken(SIGNING_KEY, 'p', 'u'), 500), 'µs')
+
+  const small = {
+    'paragon-connect': () => paragon.request('slack', '/chat.postMessage', { method: 'POST', body: BODY }),
+    'paragon-connect (signing key)': () => signed.request('slack', '/chat.postMessage', { method: 'POST', body: BODY }),
+    'undici.request': async () => {
+      const { body } = await undiciRequest(URL + PATH, { method: 'POST', headers: HEADERS, body: JSON.stringify(BODY), dispatcher: agent })
+      return (await body.json()).output
+    },
+    fetch: async () => (await (await fetch(URL + PATH, { method: 'POST', headers: HEADERS, body: JSON.stringify(BODY) })).json()).output,
+    axios: async () => (await axios.post(URL + PATH, BODY, { headers: HEADERS, httpAgent: keepAlive })).data.output,
   }
+  for (const [caseName, concurrency] of [['sequential', 1], ['concurrent-32', 32], ['concurrent-256', 256]]) {
+    await interleaved(caseName, small, N, concurrency)
+  }
+
+  const big = (path, raw) => {
+    const url = URL + PATH.replace('/chat.postMessage', path)
+    return raw
+      ? {
+          'paragon-connect': async () => (await paragon.request('slack', path, { raw: true })).body,
+          'undici.request': async () => Buffer.from(await (await undiciRequest(url, { headers: HEADERS, dispatcher: agent })).body.arrayBuffer()),
+          fetch: async () => Buffer.from(await (await fetch(url, { headers: HEADERS })).arrayBuffer()),
+          axios: async () => (await axios.get(url, { headers: HEADERS, httpAgent: keepAlive, responseType: 'arraybuffer' })).data,
+        }
+      : {
+          'paragon-connect': () => paragon.request('slack', path),
+          'undici.request': async () => (await (await undiciRequest(url, { headers: HEADERS, dispatcher: agent })).body.json()).output,
+          fetch: async () => (await (await fetch(url, { headers: HEADERS })).json()).output,
+          axios: async () => (await axios.get(url, { headers: HEADERS, httpAgent: keepAlive })).data.output,
+        }
+  }
+  await interleaved('1mb-json', big('/big-json', false), Math.max(20, N / 50), 1)
+  await interleaved('10mb-binary', big('/binary', true), Math.max(10, N / 200), 1)
+  await agent.close()
+  keepAlive.destroy()
+
+  const startup = JSON.parse(execFileSync(process.execPath, [here, 'child', 'startup'], { env: process.env }))
+  report('paragon-connect', 'import', startup.importMs, 'ms')
+  report('paragon-connect', 'first call', startup.firstCallMs, 'ms')
+  const memory = JSON.parse(execFileSync(process.execPath, ['--expose-gc', here, 'child', 'memory'], { env: process.env }))
+  report('paragon-connect', 'RSS after 1,000 calls', memory.after1kMb, 'MB')
+  report('paragon-connect', 'RSS growth 1,000 -> 100,000 calls', memory.growthMb, 'MB')
+  report('paragon-connect', 'RSS growth 100,000 -> 200,000 calls', memory.laterGrowthMb, 'MB')
 }
-await agent.close()
-keepAlive.destroy()
+
+async function child(what) {
+  if (what === 'startup') {
+    const started = process.hrtime.bigint()
+    const { Paragon } = require('../bindings-node')
+    const imported = process.hrtime.bigint()
+    const paragon = new Paragon({ projectId: 'p', userToken: TOKEN, proxyBaseUrl: URL })
+    await paragon.request('slack', '/chat.postMessage', { method: 'POST', body: BODY })
+    const called = process.hrtime.bigint()
+    console.log(JSON.stringify({ importMs: Number(imported - started) / 1e6, firstCallMs: Number(called - imported) / 1e6 }))
+    return
+  }
+  const { Paragon } = require('../bindings-node')
+  const paragon = new Paragon({ projectId: 'p', userToken: TOKEN, proxyBaseUrl: URL })
+  const calls = (count) => rate(() => paragon.request('slack', '/chat.postMessage', { method: 'POST', body: BODY }), count, 32)
+  // RSS counts garbage V8 has not collected yet: collect before each reading.
+  const rssMb = () => { globalThis.gc(); return process.memoryUsage().rss / 2 ** 20 }
+  await calls(1024)
+  const after1kMb = rssMb()
+  await calls(99_008)
+  const after100kMb = rssMb()
+  await calls(100_000)
+  console.log(JSON.stringify({ after1kMb, growthMb: after100kMb - after1kMb, laterGrowthMb: rssMb() - after100kMb }))
+}
+
+if (process.argv[2] === 'child') await child(process.argv[3])
+else await main()

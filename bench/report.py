@@ -1,8 +1,11 @@
-"""The benchmark's table (requests per second and ratios to each goal's peers) and chart."""
+"""The benchmark's tables (rates, costs, goals with their ratios) as Markdown, and its chart.
+
+Usage: report.py results.jsonl chart.png > report.md"""
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections import defaultdict
 
@@ -11,53 +14,115 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-rps: dict[tuple[str, str, str], float] = {(r["language"], r["client"], r["case"]): r["rps"] for r in rows}
+with open(sys.argv[1]) as results:
+    rows = [json.loads(line) for line in results if line.strip()]
+values = {(r["language"], r["client"], r["case"]): r["value"] for r in rows}
+units = {(r["language"], r["client"], r["case"]): r["unit"] for r in rows}
+OURS = "paragon-connect"
+CEILING = ("rust", "paragon-connect (core)")
 
 
 def get(language: str, client: str, case: str) -> float:
-    return rps.get((language, client, case), float("nan"))
+    return values.get((language, client, case), math.nan)
 
 
-print(f"\n{'language':8} {'case':18} {'client':28} {'req/s':>10}")
-for (language, client, case), value in sorted(rps.items()):
-    unit = "µs" if case == "crossing-us" else ""
-    print(f"{language:8} {case:18} {client:28} {value:10.1f}{unit}")
+def ratio(language: str, case: str, peer: str, peer_case: str | None = None) -> float:
+    peer_language = "rust" if peer == CEILING[1] else language
+    return get(language, OURS, case) / get(peer_language, peer, peer_case or case)
 
-ours_py, ours_node = "paragon-connect", "paragon-connect"
+
+rate_cases: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+for (language, client, case), value in values.items():
+    if units[(language, client, case)] == "req/s":
+        rate_cases[(language, case)][client] = value
+
+print("| language | case | client | req/s | vs paragon-connect |")
+print("|---|---|---|---:|---:|")
+for (language, case), clients in sorted(rate_cases.items()):
+    ours = clients.get(OURS, math.nan)
+    for client, value in sorted(clients.items(), key=lambda item: -item[1]):
+        relative = "" if client == OURS or math.isnan(ours) else f"{ours / value:.2f}x"
+        print(f"| {language} | {case} | {client} | {value:,.0f} | {relative} |")
+
+print("\n| language | measure | value |")
+print("|---|---|---:|")
+for (language, client, case), value in sorted(values.items()):
+    unit = units[(language, client, case)]
+    if unit != "req/s":
+        print(f"| {language} | {case} | {value:,.2f} {unit} |")
+
 goals = [
-    ("Python async 32 vs aiohttp", get("python", ours_py, "async-32") / get("python", "aiohttp", "async-32"), 1.5),
-    ("Python async 32 vs httpx.AsyncClient", get("python", ours_py, "async-32") / get("python", "httpx.AsyncClient", "async-32"), 10),
-    ("Python async sequential vs aiohttp", get("python", ours_py, "async-sequential") / get("python", "aiohttp", "async-sequential"), 1.2),
-    ("Python sync sequential vs requests", get("python", ours_py, "sync-sequential") / get("python", "requests.Session", "sync-sequential"), 4),
-    ("Python sync sequential vs httpx", get("python", ours_py, "sync-sequential") / get("python", "httpx.Client", "sync-sequential"), 2.5),
-    ("Python sync 8 threads vs requests", get("python", ours_py, "sync-8-threads") / get("python", "requests.Session", "sync-8-threads"), 3),
-    ("Node sequential vs undici", get("node", ours_node, "sequential") / get("node", "undici.request", "sequential"), 1.3),
-    ("Node 32 vs undici", get("node", ours_node, "concurrent-32") / get("node", "undici.request", "concurrent-32"), 1.3),
-    ("Node sequential vs fetch", get("node", ours_node, "sequential") / get("node", "fetch", "sequential"), 4),
-    ("Node 32 vs fetch", get("node", ours_node, "concurrent-32") / get("node", "fetch", "concurrent-32"), 4),
-    ("Node 32 vs Rust ceiling", get("node", ours_node, "concurrent-32") / get("rust", "paragon-connect (core)", "concurrent-32"), 0.6),
-    ("Python 32 vs Rust ceiling", get("python", ours_py, "async-32") / get("rust", "paragon-connect (core)", "concurrent-32"), 0.4),
+    ("Python async 32 vs aiohttp", ratio("python", "async-32", "aiohttp"), 1.5),
+    (
+        "Python async 32 vs httpx.AsyncClient",
+        ratio("python", "async-32", "httpx.AsyncClient"),
+        10,
+    ),
+    ("Python async 32 vs pyreqwest", ratio("python", "async-32", "pyreqwest"), 1.0),
+    (
+        "Python async sequential vs aiohttp",
+        ratio("python", "async-sequential", "aiohttp"),
+        1.2,
+    ),
+    (
+        "Python sync sequential vs requests",
+        ratio("python", "sync-sequential", "requests.Session"),
+        4,
+    ),
+    (
+        "Python sync sequential vs httpx",
+        ratio("python", "sync-sequential", "httpx.Client"),
+        2.5,
+    ),
+    (
+        "Python sync 8 threads vs requests",
+        ratio("python", "sync-8-threads", "requests.Session"),
+        3,
+    ),
+    ("Node sequential vs undici", ratio("node", "sequential", "undici.request"), 1.3),
+    ("Node 32 vs undici", ratio("node", "concurrent-32", "undici.request"), 1.3),
+    ("Node sequential vs fetch", ratio("node", "sequential", "fetch"), 4),
+    ("Node 32 vs fetch", ratio("node", "concurrent-32", "fetch"), 4),
+    (
+        "Node 32 vs the Rust ceiling",
+        ratio("node", "concurrent-32", CEILING[1], "concurrent-32"),
+        0.6,
+    ),
+    (
+        "Python 32 vs the Rust ceiling",
+        ratio("python", "async-32", CEILING[1], "concurrent-32"),
+        0.4,
+    ),
 ]
-print(f"\n{'goal':40} {'ratio':>7} {'needed':>7}  met")
-for name, ratio, needed in goals:
-    print(f"{name:40} {ratio:7.2f} {needed:7.2f}  {'yes' if ratio >= needed else 'NO'}")
-for language, limit in (("python", 20), ("node", 15)):
-    value = get(language, "paragon-connect", "crossing-us")
-    print(f"{language} refused call crossing into Rust: {value:.1f} µs (goal <= {limit})")
+print("\n| goal | ratio | needed | met |")
+print("|---|---:|---:|---|")
+for name, value, needed in goals:
+    print(
+        f"| {name} | {value:.2f} | {needed} | {'yes' if value >= needed else '**no**'} |"
+    )
+for language, case, limit, unit in (
+    ("python", "no-op crossing", 20, "µs"),
+    ("node", "no-op crossing", 15, "µs"),
+    ("python", "RSS growth 1,000 -> 100,000 calls", 10, "MB"),
+    ("node", "RSS growth 1,000 -> 100,000 calls", 10, "MB"),
+):
+    value = get(language, OURS, case)
+    met = "yes" if value <= limit else "**no**"
+    print(f"| {language} {case} | {value:.2f} {unit} | <= {limit} {unit} | {met} |")
 
-cases = defaultdict(dict)
-for (language, client, case), value in rps.items():
-    if case != "crossing-us":
-        cases[f"{language} {case}"][client] = value
-figure, axes = plt.subplots(len(cases), 1, figsize=(9, 2.2 * len(cases)))
-for axis, (case, clients) in zip(axes, sorted(cases.items())):
+figure, axes = plt.subplots(len(rate_cases), 1, figsize=(9, 1.9 * len(rate_cases)))
+for axis, ((language, case), clients) in zip(axes, sorted(rate_cases.items())):
     names = sorted(clients, key=clients.get)
-    axis.barh(names, [clients[name] for name in names],
-              color=["#d9534f" if name.startswith("paragon") else "#8c8c8c" for name in names])
-    axis.set_title(case, fontsize=9)
+    axis.barh(
+        names,
+        [clients[name] for name in names],
+        color=[
+            "#d9534f" if name.startswith("paragon") else "#8c8c8c" for name in names
+        ],
+    )
+    axis.set_title(f"{language} {case}", fontsize=9)
     axis.tick_params(labelsize=8)
 axes[-1].set_xlabel("requests per second (higher is better)")
 figure.tight_layout()
-figure.savefig(sys.argv[2], dpi=110)
-print(f"\nchart: {sys.argv[2]}")
+figure.savefig(sys.argv[2], dpi=100)
+print(f"\nChart: `{sys.argv[2]}`.", file=sys.stderr)

@@ -34,4 +34,4 @@ bench/.venv/bin/python bench/python_bench.py | tee -a "$results"
 step "bench: Node"
 node bench/node_bench.mjs | tee -a "$results"
 step "bench: report"
-bench/.venv/bin/python bench/report.py "$results" bench/results.png
+bench/.venv/bin/python bench/report.py "$results" bench/results.png | tee bench/results.md
