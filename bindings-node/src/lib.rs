@@ -822,6 +822,8 @@ fn call_options(options: CallOptions) -> std::result::Result<RequestOptions, Inv
             .map_err(|reason| InvalidRequestError::new("deadline", reason))?,
         max_retries: options.max_retries,
         idempotent: options.idempotent,
+        // JSON.parse builds the value; exact integers need the value built here (BigInt).
+        json_as_text: !options.exact_integers.unwrap_or(false),
     })
 }
 

@@ -180,6 +180,7 @@ impl Outcome {
                 exact_integers,
             }),
             Ok(Response::Json(value)) => Outcome::JsonText(value.to_string()),
+            Ok(Response::JsonText(text)) => Outcome::JsonText(text),
             Ok(Response::Text(text)) => Outcome::Text(text),
             Ok(Response::Raw(RawResponse {
                 status,

@@ -57,13 +57,13 @@ async fn main() {
         ("concurrent-256", 256),
     ] {
         let mut rounds: Vec<f64> = Vec::new();
-        for _ in 0..3 {
+        for _ in 0..5 {
             rounds.push(run(&client, requests, concurrency).await);
         }
         rounds.sort_by(f64::total_cmp);
         println!(
             "{}",
-            json!({"language": "rust", "client": "paragon-connect (core)", "case": case, "rps": rounds[1]})
+            json!({"language": "rust", "client": "paragon-connect (core)", "case": case, "value": rounds[2], "unit": "req/s"})
         );
     }
 }

@@ -21,7 +21,7 @@ use crate::error::{
 };
 use crate::proxy_url::proxy_url;
 use crate::request::{AttemptBody, Body, PreparedBody, RequestOptions};
-use crate::response::{RawResponse, Response, decode, decode_api};
+use crate::response::{RawResponse, Response, decode, decode_api, decode_as_text};
 use crate::retry::{RetryPolicy, delay_before_retry, is_idempotent};
 use crate::secret::Secret;
 use crate::stream::ResponseStream;
@@ -74,6 +74,8 @@ struct Inner {
 pub(crate) enum Decoding {
     /// The browser SDK's rules for proxy calls.
     Proxy,
+    /// The same, JSON left as text ([`Response::JsonText`]).
+    ProxyText,
     /// Status, headers and bytes untouched.
     Raw,
     /// Paragon's own endpoints: JSON or text, nothing unwrapped.
@@ -314,6 +316,8 @@ impl Client {
             body,
             decoding: if options.raw {
                 Decoding::Raw
+            } else if options.json_as_text {
+                Decoding::ProxyText
             } else {
                 Decoding::Proxy
             },
@@ -475,6 +479,7 @@ impl Client {
             .and_then(|value| value.to_str().ok());
         Ok(Answer::Whole(match prepared.decoding {
             Decoding::Proxy => decode(content_type, &body),
+            Decoding::ProxyText => decode_as_text(content_type, &body),
             Decoding::Api => decode_api(content_type, &body),
             Decoding::Raw | Decoding::Stream => Response::Raw(RawResponse {
                 status,

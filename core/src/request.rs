@@ -340,6 +340,10 @@ pub struct RequestOptions {
     /// only a call that may be sent twice is retried after a timeout, a cut-short answer, or a
     /// 408, 502, 503 or 504.
     pub idempotent: Option<bool>,
+    /// Return a JSON answer as [`Response::JsonText`](crate::Response::JsonText): validated
+    /// text with the `output` wrapper taken off, for a caller whose own JSON parser is faster
+    /// than building a [`serde_json::Value`] (the Python and Node packages).
+    pub json_as_text: bool,
 }
 
 impl RequestOptions {
@@ -394,6 +398,11 @@ impl RequestOptions {
 
     pub fn idempotent(mut self, idempotent: bool) -> Self {
         self.idempotent = Some(idempotent);
+        self
+    }
+
+    pub fn json_as_text(mut self, json_as_text: bool) -> Self {
+        self.json_as_text = json_as_text;
         self
     }
 }

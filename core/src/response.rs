@@ -3,7 +3,12 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The result of a successful (2xx) call.
 #[derive(Debug, Clone, PartialEq)]
@@ -12,6 +17,9 @@ pub enum Response {
     Empty,
     /// A JSON body, with Paragon's `{"output": ...}` wrapper taken off.
     Json(Value),
+    /// The same as text, validated but not parsed, when the call asked for it
+    /// ([`RequestOptions::json_as_text`](crate::RequestOptions::json_as_text)).
+    JsonText(String),
     /// Any other body as text (also JSON that does not parse, as the browser SDK does).
     Text(String),
     /// Status, headers and bytes untouched: the answer to a `raw` call.
@@ -66,6 +74,55 @@ pub(crate) fn decode(content_type: Option<&str>, body: &[u8]) -> Response {
     }
 }
 
+/// [`decode`], with JSON validated and its `output` found without building any value: the text
+/// goes to the caller's own parser.
+pub(crate) fn decode_as_text(content_type: Option<&str>, body: &[u8]) -> Response {
+    if body.is_empty() {
+        return Response::Empty;
+    }
+    let text = String::from_utf8_lossy(body);
+    let is_json =
+        content_type.is_some_and(|value| value.to_ascii_lowercase().contains("application/json"));
+    if !is_json || serde_json::from_str::<&RawValue>(&text).is_err() {
+        return Response::Text(text.into_owned());
+    }
+    match serde_json::from_str::<OutputField<'_>>(&text) {
+        Ok(OutputField(Some(output))) => Response::JsonText(output.get().to_owned()),
+        // Not an object, or no `output` key: the whole value.
+        _ => Response::JsonText(text.into_owned()),
+    }
+}
+
+/// The raw text of a JSON object's `output` key (the last one, as `JSON.parse` keeps), every
+/// other member skipped unparsed.
+struct OutputField<'a>(Option<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for OutputField<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = OutputField<'de>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Self::Value, A::Error> {
+                let mut output = None;
+                while let Some(key) = members.next_key::<Cow<'de, str>>()? {
+                    if key == "output" {
+                        output = Some(members.next_value::<&'de RawValue>()?);
+                    } else {
+                        members.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(OutputField(output))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
 /// Paragon's own endpoints: empty -> nothing, JSON parsed (kept whole), anything else text.
 pub(crate) fn decode_api(content_type: Option<&str>, body: &[u8]) -> Response {
     if body.is_empty() {
@@ -85,6 +142,36 @@ mod tests {
     use serde_json::json;
 
     const JSON: Option<&str> = Some("application/json; charset=utf-8");
+
+    /// The text decoding gives what the value decoding gives, as text.
+    #[test]
+    fn json_as_text_agrees_with_the_parsed_value() {
+        let cases: [(Option<&str>, &[u8]); 12] = [
+            (JSON, br#"{"output":{"ok":true,"n":[1,2.5,-0,1e400]}}"#),
+            (JSON, br#" {"a":1, "output" : null } "#),
+            (JSON, br#"{"output":1,"output":2}"#),
+            (JSON, br#"{"outp\u0075t":"escaped key"}"#),
+            (JSON, br#"{"other":{"output":1}}"#),
+            (JSON, br#"[{"output":1}]"#),
+            (JSON, br#""text""#),
+            (JSON, br#"123456789012345678901234567890"#),
+            (JSON, br#"{"output":1"#),
+            (JSON, b"{\"output\":\"\xff\"}"),
+            (None, br#"{"output":1}"#),
+            (JSON, b""),
+        ];
+        for (content_type, body) in cases {
+            let expected = decode(content_type, body);
+            let got = decode_as_text(content_type, body);
+            match (&expected, &got) {
+                (Response::Json(value), Response::JsonText(text)) => {
+                    let reparsed: Value = serde_json::from_str(text).unwrap();
+                    assert_eq!(&reparsed, value, "{}", String::from_utf8_lossy(body));
+                }
+                _ => assert_eq!(expected, got, "{}", String::from_utf8_lossy(body)),
+            }
+        }
+    }
 
     #[test]
     fn empty_bodies_are_empty_whatever_the_type() {

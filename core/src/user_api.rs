@@ -33,6 +33,8 @@ fn value(response: Response) -> Value {
         Response::Empty => Value::Null,
         Response::Json(value) => value,
         Response::Text(text) => Value::String(text),
+        // Not asked for by these calls; parsed had it come.
+        Response::JsonText(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
         Response::Raw(raw) => Value::String(String::from_utf8_lossy(&raw.body).into_owned()),
     }
 }
