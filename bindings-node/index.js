@@ -93,50 +93,66 @@ function describe(value) {
  * (JSON.stringify would throw on it, or silently drop or change it).
  */
 function checkJson(value, path, ancestors) {
+  walkJson(value, path, ancestors)
+}
+
+/**
+ * `trail` is where `value` sits: the argument's name, or `{ parent, key }`. It is spelled out
+ * (`body.items[2].name`) only for an error, so a valid body costs no string building.
+ */
+function walkJson(value, trail, ancestors) {
   switch (typeof value) {
     case 'string':
-      wellFormed(value, path)
+      if (!isWellFormed(value)) throw new TypeError(`${pathOf(trail)} contains a lone surrogate, which UTF-8 cannot represent`)
       return
     case 'boolean':
     case 'undefined': // dropped from objects by JSON.stringify, as the browser SDK sends them
       return
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`${path} is ${value}, which JSON cannot represent`)
+      if (!Number.isFinite(value)) throw new TypeError(`${pathOf(trail)} is ${value}, which JSON cannot represent`)
       return
     case 'bigint':
-      throw new TypeError(`${path} is a BigInt, which JSON cannot represent: convert it to a string or a number`)
+      throw new TypeError(`${pathOf(trail)} is a BigInt, which JSON cannot represent: convert it to a string or a number`)
     case 'function':
     case 'symbol':
-      throw new TypeError(`${path} is a ${typeof value}, which is not JSON`)
+      throw new TypeError(`${pathOf(trail)} is a ${typeof value}, which is not JSON`)
   }
   if (value === null) return
   if (typeof value.toJSON === 'function') {
-    checkJson(value.toJSON(), path, ancestors)
+    walkJson(value.toJSON(), trail, ancestors)
     return
   }
   if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
-    throw new TypeError(`${path} is ${describe(value)}, which JSON.stringify would send as {}`)
+    throw new TypeError(`${pathOf(trail)} is ${describe(value)}, which JSON.stringify would send as {}`)
   }
-  if (ancestors.includes(value)) throw new TypeError(`${path} refers to itself (a circular structure)`)
+  if (ancestors.includes(value)) throw new TypeError(`${pathOf(trail)} refers to itself (a circular structure)`)
   ancestors.push(value)
   if (Array.isArray(value)) {
-    value.forEach((item, index) => checkJson(item, `${path}[${index}]`, ancestors))
+    for (let index = 0; index < value.length; index++) walkJson(value[index], { parent: trail, key: index }, ancestors)
   } else {
-    for (const key of Object.keys(value)) {
-      const child = /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
-      checkJson(value[key], child, ancestors)
-    }
+    for (const key of Object.keys(value)) walkJson(value[key], { parent: trail, key }, ancestors)
   }
   ancestors.pop()
 }
 
+function pathOf(trail) {
+  if (typeof trail === 'string') return trail
+  const { parent, key } = trail
+  if (typeof key === 'number') return `${pathOf(parent)}[${key}]`
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${pathOf(parent)}.${key}` : `${pathOf(parent)}[${JSON.stringify(key)}]`
+}
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
-/** Refuses a string with a lone surrogate, which UTF-8 cannot carry (it would become U+FFFD). */
-function wellFormed(text, argument) {
+/** Whether UTF-8 can carry `text`: no lone surrogate (it would become U+FFFD). */
+function isWellFormed(text) {
   // String.prototype.isWellFormed is Node 20+; the package supports Node 18.
-  const ok = typeof text.isWellFormed === 'function' ? text.isWellFormed() : !LONE_SURROGATE.test(text)
-  if (!ok) throw new TypeError(`${argument} contains a lone surrogate, which UTF-8 cannot represent`)
+  return typeof text.isWellFormed === 'function' ? text.isWellFormed() : !LONE_SURROGATE.test(text)
+}
+
+/** Refuses a string with a lone surrogate, which UTF-8 cannot carry. */
+function wellFormed(text, argument) {
+  if (!isWellFormed(text)) throw new TypeError(`${argument} contains a lone surrogate, which UTF-8 cannot represent`)
   return text
 }
 
@@ -361,9 +377,16 @@ class Paragon {
     })
   }
 
-  /** The user and token of a call: the token from the user's token function, if any. */
-  async #context() {
+  /**
+   * The user and token of a call: the token from the user's token function, if any. Without one
+   * it is not a promise, so a call does not wait a turn of the event loop for it.
+   */
+  #context() {
     if (!this.#tokenFunction) return { user: this.#user }
+    return this.#contextFromFunction()
+  }
+
+  async #contextFromFunction() {
     const token = await (this.#user === undefined ? this.#tokenFunction() : this.#tokenFunction(this.#user))
     if (typeof token !== 'string') throw new TypeError(`the userToken function returned ${describe(token)}, not a string`)
     return { user: this.#user, token }
@@ -397,7 +420,8 @@ class Paragon {
       idempotent,
       exactIntegers: exactIntegers ?? this.#exactIntegers,
     }
-    const context = await this.#context()
+    let context = this.#context()
+    if (context instanceof Promise) context = await context
     if (signal?.aborted) throw abortError(signal)
     const writer = isStreamed(body) ? new BodyWriter() : undefined
     const [kind, payload] = await this.#cancellable(signal, (cancel) => {
@@ -427,19 +451,20 @@ class Paragon {
   }
 
   /** Runs a native call that honours `signal`. */
-  async #cancellable(signal, run) {
-    if (signal?.aborted) throw abortError(signal)
-    let cancel
-    let onAbort
-    if (signal) {
-      cancel = new CancelToken()
-      onAbort = () => cancel.cancel()
-      signal.addEventListener('abort', onAbort, { once: true })
-    }
+  #cancellable(signal, run) {
+    if (!signal) return run(undefined)
+    return this.#cancellableBy(signal, run)
+  }
+
+  async #cancellableBy(signal, run) {
+    if (signal.aborted) throw abortError(signal)
+    const cancel = new CancelToken()
+    const onAbort = () => cancel.cancel()
+    signal.addEventListener('abort', onAbort, { once: true })
     try {
       return await run(cancel)
     } finally {
-      if (signal) signal.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
     }
   }
 
