@@ -4,19 +4,52 @@
 
 use std::ptr;
 
-use napi::bindgen_prelude::{Buffer, ToNapiValue, Undefined};
+use napi::ValueType;
+use napi::bindgen_prelude::{ToNapiValue, TypeName, Undefined};
 use napi::{check_status, sys};
 use paragon_connect::http::HeaderMap;
 use paragon_connect::{Error, RawResponse, Response};
 
 use crate::json::JsJson;
 
+/// Bytes that become a `Buffer` copied into memory V8 allocates and accounts for (so the
+/// garbage collector keeps pace with large answers), with no copy on the Rust side first.
+pub struct CopiedBuffer(pub bytes::Bytes);
+
+impl TypeName for CopiedBuffer {
+    fn type_name() -> &'static str {
+        "Buffer"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for CopiedBuffer {
+    unsafe fn to_napi_value(env: sys::napi_env, bytes: Self) -> napi::Result<sys::napi_value> {
+        let (mut data, mut buffer) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: `bytes` outlives the call, which copies `len` bytes from it.
+        check_status!(unsafe {
+            sys::napi_create_buffer_copy(
+                env,
+                bytes.0.len(),
+                bytes.0.as_ptr().cast(),
+                &mut data,
+                &mut buffer,
+            )
+        })?;
+        Ok(buffer)
+    }
+}
+
 /// A raw response: status, headers as `[name, value]` pairs (repeated names kept), body bytes.
 #[napi_derive::napi(object, object_from_js = false)]
 pub struct NativeRaw {
     pub status: u32,
     pub headers: Vec<Vec<String>>,
-    pub body: Buffer,
+    #[napi(ts_type = "Buffer")]
+    pub body: CopiedBuffer,
 }
 
 /// An error, with the class the JS wrapper throws and that class's attributes.
@@ -35,7 +68,8 @@ pub struct NativeError {
     pub error_message: Option<String>,
     #[napi(ts_type = "unknown")]
     pub body: Option<JsJson>,
-    pub content: Option<Buffer>,
+    #[napi(ts_type = "Buffer")]
+    pub content: Option<CopiedBuffer>,
     pub headers: Option<Vec<Vec<String>>>,
     pub request_id: Option<String>,
     /// Seconds the server asked to wait.
@@ -110,7 +144,7 @@ impl NativeError {
                         exact_integers,
                     }),
                 };
-                native.content = Some(Buffer::from(status.body.to_vec()));
+                native.content = Some(CopiedBuffer(status.body.clone()));
                 native.headers = Some(header_pairs(&status.headers));
                 native.request_id = status.request_id;
                 native.retry_after = status.retry_after.map(|after| after.as_secs_f64());
@@ -189,7 +223,7 @@ impl Outcome {
             })) => Outcome::Raw(NativeRaw {
                 status: u32::from(status.as_u16()),
                 headers: header_pairs(&headers),
-                body: Buffer::from(body.to_vec()),
+                body: CopiedBuffer(body),
             }),
             Err(error) => Outcome::Error(Box::new(NativeError::from_core(error, exact_integers))),
         }
@@ -202,20 +236,10 @@ impl ToNapiValue for Outcome {
             let (kind, payload) = match outcome {
                 Outcome::Empty => ("empty", Undefined::to_napi_value(env, ())?),
                 Outcome::Head(head) => ("head", NativeHead::to_napi_value(env, head)?),
-                Outcome::Chunk(chunk) => {
-                    // Copied into memory V8 allocates and accounts for, so the garbage
-                    // collector keeps pace with a fast download.
-                    let mut data = ptr::null_mut();
-                    let mut buffer = ptr::null_mut();
-                    check_status!(sys::napi_create_buffer_copy(
-                        env,
-                        chunk.len(),
-                        chunk.as_ptr().cast(),
-                        &mut data,
-                        &mut buffer
-                    ))?;
-                    ("chunk", buffer)
-                }
+                Outcome::Chunk(chunk) => (
+                    "chunk",
+                    CopiedBuffer::to_napi_value(env, CopiedBuffer(chunk))?,
+                ),
                 Outcome::Downloaded(done) => {
                     ("downloaded", NativeDownload::to_napi_value(env, done)?)
                 }

@@ -122,6 +122,7 @@ async fn show(
                 Response::Empty => println!("   <- (empty)"),
                 Response::Json(value) => println!("   <- {value}"),
                 Response::Text(text) => println!("   <- text: {text}"),
+                Response::JsonText(text) => println!("   <- {text}"),
                 Response::Raw(raw) => {
                     println!("   <- {} raw, {} bytes", raw.status, raw.body.len());
                     print_headers("      ", &raw.headers);

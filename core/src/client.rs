@@ -512,16 +512,29 @@ impl Client {
         {
             return Err(too_large(call));
         }
+        // The announced length, once under the limit, sizes the buffer: one allocation, no
+        // regrowth copies. A body arriving in one chunk is kept as it is, not copied at all.
+        let expected = response.content_length().unwrap_or(0) as usize;
+        let mut first: Option<Bytes> = None;
         let mut body = BytesMut::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    if body.len() as u64 + chunk.len() as u64 > limit {
+                    let so_far = first.as_ref().map_or(body.len(), Bytes::len);
+                    if so_far as u64 + chunk.len() as u64 > limit {
                         return Err(too_large(call));
+                    }
+                    if body.is_empty() && first.is_none() {
+                        first = Some(chunk);
+                        continue;
+                    }
+                    if let Some(first) = first.take() {
+                        body.reserve(expected.max(first.len() + chunk.len()));
+                        body.extend_from_slice(&first);
                     }
                     body.extend_from_slice(&chunk);
                 }
-                Ok(None) => return Ok(body.freeze()),
+                Ok(None) => return Ok(first.unwrap_or_else(|| body.freeze())),
                 Err(error) if error.is_timeout() => {
                     return Err(Error::Timeout(Box::new(TimeoutError {
                         call: call.clone(),
