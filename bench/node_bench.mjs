@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 const require = createRequire(import.meta.url)
 const here = fileURLToPath(import.meta.url)
 const URL = process.env.BENCH_URL
+if (!URL) throw new Error('BENCH_URL is not set: run bench/run.sh')
 const N = Number(process.env.BENCH_REQUESTS ?? 3000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const PATH = '/projects/p/sdk/proxy/slack/chat.postMessage'

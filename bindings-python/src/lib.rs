@@ -65,3 +65,8 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", paragon_connect::VERSION)?;
     Ok(())
 }
+
+/// The I/O thread frees what the Python thread allocated and the other way round; glibc's
+/// allocator serialises those frees on its arena locks, mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
