@@ -315,3 +315,17 @@ def test_repr_never_shows_the_token(sandbox: Sandbox) -> None:
     paragon = AsyncParagon(**sandbox.settings(user_token=token))
     assert token not in repr(paragon)
     assert repr(paragon).startswith("AsyncParagon(project_id=")
+
+
+def test_event_loops_that_end_leave_no_descriptors_behind(sandbox: Sandbox) -> None:
+    # Each loop gets a wake-up socket pair on first use; it must go with the loop.
+    paragon = AsyncParagon(**sandbox.settings())
+
+    async def call() -> Any:
+        return await paragon.request("slack", "conversations.list")
+
+    asyncio.run(call())
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(50):
+        asyncio.run(call())
+    assert len(os.listdir("/proc/self/fd")) == before
