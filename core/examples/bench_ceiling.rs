@@ -36,8 +36,19 @@ async fn run(client: &Client, total: usize, concurrency: usize) -> f64 {
     (per_worker * concurrency) as f64 / started.elapsed().as_secs_f64()
 }
 
-#[tokio::main]
-async fn main() {
+/// The allocator and the runtime the Python and Node packages use, so that this is their ceiling.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    paragon_connect::io_runtime()
+        .expect("the I/O runtime")
+        .block_on(async {
+            tokio::spawn(measure()).await.expect("the measurements");
+        });
+}
+
+async fn measure() {
     let url = std::env::var("BENCH_URL").expect("BENCH_URL");
     let requests: usize = std::env::var("BENCH_REQUESTS")
         .ok()
