@@ -63,6 +63,9 @@ pub fn settle_later<'env, T: ToNapiValue + Send + 'static>(
     work: impl Future<Output = T> + Send + 'static,
 ) -> Result<PromiseRaw<'env, T>> {
     let raw_env = env.raw();
+    // A call's future is kilobytes: boxed once here, it is not copied again on its way into the
+    // runtime's task.
+    let work = Box::pin(work);
     let promise = LOCAL.with_borrow_mut(|local| -> Result<sys::napi_value> {
         let usable = local
             .as_ref()

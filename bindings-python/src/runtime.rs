@@ -46,7 +46,8 @@ pub struct Spawned<T>(JoinHandle<T>);
 
 impl<T: Send + 'static> Spawned<T> {
     pub fn new(future: impl Future<Output = T> + Send + 'static) -> PyResult<Self> {
-        Ok(Spawned(runtime()?.spawn(future)))
+        // A call's future is kilobytes: boxed once, it is not copied again into the task.
+        Ok(Spawned(runtime()?.spawn(Box::pin(future))))
     }
 }
 
