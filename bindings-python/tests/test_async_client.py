@@ -328,4 +328,5 @@ def test_event_loops_that_end_leave_no_descriptors_behind(sandbox: Sandbox) -> N
     before = len(os.listdir("/proc/self/fd"))
     for _ in range(50):
         asyncio.run(call())
-    assert len(os.listdir("/proc/self/fd")) == before
+    # Other tests' connections may close meanwhile; 50 leaked pairs would be 100 more.
+    assert len(os.listdir("/proc/self/fd")) <= before + 4
