@@ -414,7 +414,6 @@ impl Client {
                 .map_err(|reason| InvalidRequestError::new("user_token", reason))?;
             headers.insert(AUTHORIZATION, authorization);
         }
-        let origin = prepared.url.origin().ascii_serialization();
         let streamed = prepared.decoding == Decoding::Stream;
         let mut request = self
             .inner
@@ -450,7 +449,7 @@ impl Client {
         };
         let mut response = match sent {
             Ok(response) => response,
-            Err(error) => return Err(self.transport_error(call, origin, error, timeout)),
+            Err(error) => return Err(self.transport_error(call, &prepared.url, error, timeout)),
         };
         let status = response.status();
         crate::log::answered(prepared, status, started.elapsed(), retries_done + 1);
@@ -652,7 +651,7 @@ impl Client {
     fn transport_error(
         &self,
         call: CallSite,
-        origin: String,
+        url: &Url,
         error: reqwest::Error,
         timeout: Duration,
     ) -> Error {
@@ -666,8 +665,8 @@ impl Client {
         }
         Error::Connection(Box::new(ConnectionError {
             call,
-            origin,
             // The URL's query string may carry the caller's data; the origin is named instead.
+            origin: url.origin().ascii_serialization(),
             source: error.without_url(),
         }))
     }
