@@ -10,9 +10,11 @@
 
 use std::future::Future;
 use std::io::{Read, Write};
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use futures_util::FutureExt;
 use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyStopIteration};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -29,9 +31,8 @@ type Outcome = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 type Call = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
 /// Returns an awaitable for `call`; nothing is sent until it is awaited. `name` is its
-/// `__qualname__` (shown in asyncio's task reprs).
-/// An error preparing the call (`call` is `Err`) is raised when it is awaited, as a coroutine's
-/// would be.
+/// `__qualname__` (shown in asyncio's task reprs). An error preparing the call (`call` is `Err`)
+/// is raised when it is awaited, as a coroutine's would be.
 pub fn pending<T: Send + 'static>(
     name: &'static str,
     call: PyResult<impl Future<Output = paragon_connect::Result<T>> + Send + 'static>,
@@ -106,7 +107,15 @@ impl PendingCall {
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
                     let scoped = EVENT_LOOP.scope(event_loop.unbind(), call);
                     runtime()?.spawn(async move {
-                        let outcome = scoped.await;
+                        // A panic must still wake the awaiting task, with an exception.
+                        let outcome = AssertUnwindSafe(scoped)
+                            .catch_unwind()
+                            .await
+                            .unwrap_or_else(|_| {
+                                Box::new(|_: Python<'_>| {
+                                    Err(internal_error("the request task failed".to_owned()))
+                                })
+                            });
                         *lock(&finished.0) = Some(outcome);
                         waker.finished(future);
                     })
@@ -127,10 +136,6 @@ impl PendingCall {
                 let outcome = lock(&finished.0).take();
                 match outcome {
                     Some(outcome) => Err(PyStopIteration::new_err((outcome(py)?,))),
-                    None if task.is_finished() => {
-                        // Only a panic ends the task without an outcome.
-                        Err(internal_error("the request task failed".to_owned()))
-                    }
                     None => {
                         // Woken early (a stray send): keep waiting on the same future.
                         let bound = future.bind(py);
