@@ -6,11 +6,13 @@
 //! dropping it would try to join threads that do not exist in the child).
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
@@ -68,20 +70,25 @@ impl<T> Future for Spawned<T> {
     }
 }
 
-/// Runs `future` on the runtime and waits for it with the GIL released, waking every
-/// [`SIGNAL_CHECK_INTERVAL`] to let Python handle signals (Ctrl-C aborts the request).
+/// Runs `future` to completion on this thread with the GIL released (the runtime's I/O thread
+/// drives its sockets), waking every [`SIGNAL_CHECK_INTERVAL`] to let Python handle signals: an
+/// exception from a handler (Ctrl-C) drops the future, which stops the request. Run here rather
+/// than spawned, the call starts without waking another thread first.
 pub fn wait<T: Send + 'static>(
     py: Python<'_>,
     future: impl Future<Output = T> + Send + 'static,
 ) -> PyResult<T> {
     let runtime = runtime()?;
-    let mut task = Spawned::new(future)?;
+    let mut call = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
     loop {
         let waited = py.detach(|| {
-            runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task).await })
+            runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut call).await })
         });
         match waited {
-            Ok(result) => return result,
+            Ok(Ok(result)) => return Ok(result),
+            Ok(Err(_panic)) => {
+                return Err(internal_error("the request failed (a panic)".to_owned()));
+            }
             Err(_still_running) => py.check_signals()?,
         }
     }
