@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url)
 const here = fileURLToPath(import.meta.url)
 const URL = process.env.BENCH_URL
 if (!URL) throw new Error('BENCH_URL is not set: run bench/run.sh')
-const N = Number(process.env.BENCH_REQUESTS ?? 3000)
+const N = Number(process.env.BENCH_REQUESTS ?? 5000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const PATH = '/projects/p/sdk/proxy/slack/chat.postMessage'
 const BODY = { channel: 'C0', text: 'hi' }

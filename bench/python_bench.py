@@ -8,6 +8,7 @@ measurements that need a fresh process (import time, memory)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 URL = os.environ["BENCH_URL"]
-N = int(os.environ.get("BENCH_REQUESTS", "3000"))
+N = int(os.environ.get("BENCH_REQUESTS", "5000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 PATH = "/projects/p/sdk/proxy/slack/chat.postMessage"
 BODY = {"channel": "C0", "text": "hi"}
@@ -80,6 +81,7 @@ def sync_case(
     rates: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(ROUNDS):
         for name, call in calls.items():
+            gc.collect()  # each client starts its round without the previous one's garbage
             rates[name].append(sync_rate(call, count, threads))
     for name, values in rates.items():
         report(name, case, statistics.median(values))
@@ -99,6 +101,7 @@ async def async_case(
     rates: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(ROUNDS):
         for name, call in calls.items():
+            gc.collect()
             rates[name].append(await async_rate(call, counts[name], concurrency))
     for name, values in rates.items():
         report(name, case, statistics.median(values))
