@@ -330,3 +330,24 @@ def test_event_loops_that_end_leave_no_descriptors_behind(sandbox: Sandbox) -> N
         asyncio.run(call())
     # Other tests' connections may close meanwhile; 50 leaked pairs would be 100 more.
     assert len(os.listdir("/proc/self/fd")) <= before + 4
+
+
+def test_a_loop_without_add_reader_is_woken_another_way(sandbox: Sandbox) -> None:
+    # Windows' proactor loop has no add_reader: the calls must still finish.
+    class NoReaderLoop(asyncio.SelectorEventLoop):
+        def add_reader(self, *args: Any) -> None:
+            raise NotImplementedError
+
+    paragon = AsyncParagon(**sandbox.settings())
+
+    async def calls() -> list[Any]:
+        return await asyncio.gather(
+            *(paragon.request("slack", "conversations.list") for _ in range(20))
+        )
+
+    loop = NoReaderLoop()
+    try:
+        answers = loop.run_until_complete(asyncio.wait_for(calls(), 10))
+    finally:
+        loop.close()
+    assert [answer["ok"] for answer in answers] == [True] * 20
