@@ -1,5 +1,6 @@
-//! One tokio runtime per process, and the two ways Python waits on it: blocking with the GIL
-//! released (sync client) or awaiting a spawned task (async client).
+//! One tokio runtime per process, and two ways Python waits on it: running a call on the calling
+//! thread with the GIL released (sync client), or awaiting a spawned task (the async streaming
+//! methods; async calls go through `pending.rs`).
 //!
 //! A forked child inherits the parent's runtime without its threads: waiting on it would hang.
 //! So the runtime is keyed by process id and a child makes its own (the parent's is leaked, as
@@ -42,8 +43,8 @@ pub fn runtime() -> PyResult<&'static Runtime> {
     Ok(runtime)
 }
 
-/// A task on the runtime that is aborted when dropped: a cancelled asyncio task or an
-/// interrupted sync call stops its request instead of leaving it running.
+/// A task on the runtime that is aborted when dropped: a cancelled asyncio task stops its
+/// request instead of leaving it running.
 pub struct Spawned<T>(JoinHandle<T>);
 
 impl<T: Send + 'static> Spawned<T> {
