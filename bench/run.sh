@@ -13,7 +13,7 @@ cargo build --quiet --release --locked -p paragon-connect --example bench_ceilin
 [ -x bench/.venv/bin/python ] || python3 -m venv bench/.venv
 bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 VIRTUAL_ENV="$root/bench/.venv" bench/.venv/bin/maturin develop --quiet --release --locked --manifest-path bindings-python/Cargo.toml
-(cd bindings-node && npm ci --no-audit --no-fund --loglevel=error && npx napi build --platform --release --js native.js --dts native.d.ts)
+(cd bindings-node && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 (cd bench && npm install --no-audit --no-fund --loglevel=error)
 
 work=$(mktemp -d)

@@ -6,5 +6,5 @@ step "Node: npm ci and napi build (bindings-node)"
 (
   cd bindings-node
   npm ci --no-audit --no-fund --loglevel=error
-  npx napi build --platform --js native.js --dts native.d.ts
+  npm run --silent build:debug
 )
