@@ -57,6 +57,12 @@ const errorClasses = {
 function headersFromPairs(pairs) {
   const headers = new Headers()
   for (const [name, value] of pairs) headers.append(name, value)
+  // Some Node 18 builds (Debian 12's, on undici 5.15) lack Headers#getSetCookie, and Set-Cookie
+  // values cannot be split again once joined: give every Node the standard method.
+  if (typeof headers.getSetCookie !== 'function') {
+    const cookies = pairs.filter(([name]) => name.toLowerCase() === 'set-cookie').map(([, value]) => value)
+    Object.defineProperty(headers, 'getSetCookie', { value: () => [...cookies] })
+  }
   return headers
 }
 
