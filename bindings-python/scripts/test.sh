@@ -10,8 +10,9 @@ step "Python: building the sandbox"
 cargo build --quiet --locked -p paragon-sandbox
 
 step "Python: ruff"
-.venv/bin/ruff check bindings-python/python bindings-python/tests bindings-python/examples
-.venv/bin/ruff format --check bindings-python/python bindings-python/tests bindings-python/examples
+python_sources=(bindings-python/python bindings-python/tests bindings-python/examples bindings-python/build_backend)
+.venv/bin/ruff check "${python_sources[@]}"
+.venv/bin/ruff format --check "${python_sources[@]}"
 
 step "Python: pytest"
 cd bindings-python
