@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Release artefacts in dist/: the Python abi3 wheel (manylinux2014, glibc 2.17) and sdist, and
-# the npm tarball with a prebuilt linux-x64-gnu binary that loads on glibc 2.17. zig (from the
-# PyPI package ziglang) links both against the old glibc.
+# Release artefacts in dist/ for the Linux targets (all four unless some are named): per target an
+# abi3 wheel (manylinux2014 or musllinux_1_2) and an npm platform package; then the sdist and the
+# main npm package, whose optional dependencies name every platform package. zig links the glibc
+# binaries against glibc 2.17 and the musl ones against musl, from this x86_64 machine.
+#   bash scripts/dist.sh                              # the four Linux targets
+#   bash scripts/dist.sh aarch64-unknown-linux-gnu    # only the ones named
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -15,27 +18,23 @@ if [ "$version" != "$npm_version" ]; then
   exit 1
 fi
 
-VENV="$PWD/.venv"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check maturin==1.16.0 ziglang==0.17.1
-# cargo-zigbuild finds zig through `python3 -m ziglang`: the venv's python3 first on PATH.
-export PATH="$VENV/bin:$PATH"
-command -v cargo-zigbuild >/dev/null || cargo install --locked cargo-zigbuild --version 0.21.8
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+fi
 
 rm -rf dist && mkdir -p dist
+for target in "${targets[@]}"; do
+  bash scripts/build-wheel.sh "$target"
+  bash scripts/build-node.sh "$target"
+done
 
-step "Python: abi3 wheel for manylinux2014 (maturin --zig) and sdist"
-maturin build --release --locked --zig --compatibility manylinux2014 \
-  --target x86_64-unknown-linux-gnu --manifest-path bindings-python/Cargo.toml --out dist
+step "Python: sdist"
+source scripts/release-tools.sh
 maturin sdist --manifest-path bindings-python/Cargo.toml --out dist
 
-step "Node: the native module for glibc 2.17 (cargo zigbuild) and npm pack"
-cargo zigbuild --release --locked -p paragon-connect-node --target x86_64-unknown-linux-gnu.2.17
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-cp bindings-node/{package.json,index.js,index.mjs,index.d.ts,native.js,native.d.ts,README.md} "$stage/"
-cp target/x86_64-unknown-linux-gnu/release/libparagon_connect_node.so "$stage/paragon-connect.linux-x64-gnu.node"
-(cd "$stage" && npm pack --silent --pack-destination "$OLDPWD/dist" >/dev/null)
+step "Node: platform packages and the main package (npm pack)"
+node bindings-node/scripts/pack.js dist/node dist
 
 step "dist/ (version $version)"
 ls -l dist
