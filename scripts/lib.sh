@@ -14,3 +14,17 @@ require() {
 }
 
 require cargo "install Rust from https://rustup.rs"
+
+# The Python that runs the build tools: python3, or python where only that exists (Windows).
+PYTHON=${PYTHON:-$(command -v python3 || command -v python || echo python3)}
+
+# The PATH without the directories that hold cargo or rustc: for proving that installing and
+# running a release artefact needs no Rust.
+path_without_rust() {
+  local dir kept=
+  local IFS=:
+  for dir in $PATH; do
+    [ -e "$dir/cargo" ] || [ -e "$dir/cargo.exe" ] || [ -e "$dir/rustc" ] || [ -e "$dir/rustc.exe" ] || kept="$kept:$dir"
+  done
+  echo "${kept#:}"
+}
