@@ -19,6 +19,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust: cargo doc -D warnings (the core's documentation)"
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --locked --no-deps -p paragon-connect
 
+step "GitHub workflows: actionlint"
+bash scripts/lint-workflows.sh
+
 step "Rust: cargo test (unit, conformance and client suites against the sandbox)"
 cargo test --workspace --locked
 
