@@ -49,7 +49,7 @@ musl_libs() {
   local libs="$PWD/target/musl-libs"
   if [ ! -d "$libs" ]; then
     bash scripts/arm64-sysroot.sh >/dev/null # makes apt know arm64 packages
-    (mkdir -p "$work/debs" && cd "$work/debs" && apt-get download -qq musl:amd64 musl:arm64)
+    (mkdir -p "$work/debs" && cd "$work/debs" && apt-get download -qq -o APT::Sandbox::User=root musl:amd64 musl:arm64)
     for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$work/musl"; done
     mv "$work/musl/lib" "$libs"
   fi
