@@ -15,8 +15,12 @@ require() {
 
 require cargo "install Rust from https://rustup.rs"
 
-# The Python that runs the build tools: python3, or python where only that exists (Windows).
-PYTHON=${PYTHON:-$(command -v python3 || command -v python || echo python3)}
+# The Python that runs the build tools: python3, or on Windows python (`python3` there may be the
+# Microsoft Store's stub).
+case "$(uname -s)" in
+  MINGW* | MSYS* | CYGWIN*) PYTHON=${PYTHON:-python} ;;
+  *) PYTHON=${PYTHON:-$(command -v python3 || command -v python || echo python3)} ;;
+esac
 
 # The PATH without the directories that hold cargo or rustc: for proving that installing and
 # running a release artefact needs no Rust.

@@ -19,7 +19,10 @@ sandbox_field() { node -p "JSON.parse(require('fs').readFileSync(process.argv[1]
 PARAGON_PROXY_BASE_URL=$(sandbox_field url)
 PARAGON_PROJECT_ID=$(sandbox_field project_id)
 PARAGON_USER_TOKEN=$(curl -fsS "$PARAGON_PROXY_BASE_URL/_sandbox/token?sub=dist-check")
-export PARAGON_PROJECT_ID PARAGON_USER_TOKEN PARAGON_PROXY_BASE_URL PARAGON_SANDBOX_BIN="$sandbox_bin"
+# The suites start sandboxes of their own from this path; Windows programs need it in their form.
+PARAGON_SANDBOX_BIN=$sandbox_bin
+command -v cygpath >/dev/null && PARAGON_SANDBOX_BIN=$(cygpath -w "$sandbox_bin")
+export PARAGON_PROJECT_ID PARAGON_USER_TOKEN PARAGON_PROXY_BASE_URL PARAGON_SANDBOX_BIN
 
 stop_sandbox() {
   kill "$sandbox_pid" 2>/dev/null || true
