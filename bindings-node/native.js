@@ -80,8 +80,9 @@ function load() {
   throw noNativeModule(
     `${packageName}'s native module for ${described} is in the package ${platformPackage}, which is not installed. ` +
       'npm installs it with paragon-connect unless optional dependencies are omitted (--omit=optional, --no-optional), ' +
-      'or unless node_modules was installed on another platform and copied here (from a Mac into a Linux ' +
-      'container, say): run `npm install` on this platform, or add the package yourself.',
+      'node_modules was installed on another platform and copied here (from a Mac into a Linux container, say), ' +
+      'or a package-lock.json written on another platform made npm skip it (npm/cli#4828): run `npm install` ' +
+      'on this platform (after deleting node_modules and package-lock.json in the last case), or add the package yourself.',
     platform.name,
     causes,
   )

@@ -79,6 +79,7 @@ test('a supported platform whose package is missing names the package and the us
   assert.match(error.message, /for linux arm64 \(musl\) is in the package paragon-connect-linux-arm64-musl, which is not installed/)
   assert.match(error.message, /--omit=optional/)
   assert.match(error.message, /installed on another platform and copied/)
+  assert.match(error.message, /package-lock\.json written on another platform/)
   assert.equal(requireAs(folder, 'darwin-arm64').platform, 'darwin-arm64')
   assert.equal(requireAs(folder, 'win32-x64').platform, 'win32-x64-msvc')
 })
