@@ -8,11 +8,6 @@ cd "$(dirname "$0")/.."
 root="$PWD/target/sysroot-aarch64-debian12"
 packages=(python3.11 python3.11-venv nodejs ca-certificates)
 
-if [ -f "$root/.complete" ]; then
-  echo "$root"
-  exit 0
-fi
-
 {
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     dpkg --add-architecture arm64
@@ -23,6 +18,13 @@ fi
   if ! command -v qemu-aarch64-static >/dev/null; then
     apt-get install -y -qq --no-install-recommends qemu-user-static >/dev/null
   fi
+} >&2
+if [ -f "$root/.complete" ]; then
+  echo "$root"
+  exit 0
+fi
+
+{
   downloads="$PWD/target/sysroot-aarch64-debs"
   rm -rf "$root" "$downloads"
   mkdir -p "$downloads/partial" "$root"
