@@ -27,9 +27,15 @@ const FROM_SOURCE =
   '(or set NAPI_RS_NATIVE_LIBRARY_PATH to the .node file it built).'
 
 function load() {
-  const override = process.env.NAPI_RS_NATIVE_LIBRARY_PATH
-  if (override) return require(path.resolve(override))
   const platform = currentPlatform()
+  const override = process.env.NAPI_RS_NATIVE_LIBRARY_PATH
+  if (override) {
+    try {
+      return require(path.resolve(override))
+    } catch (error) {
+      throw noNativeModule(`NAPI_RS_NATIVE_LIBRARY_PATH names ${override}, which did not load: ${error.message}`, platform.name, [error])
+    }
+  }
   const described = `${platform.os} ${platform.cpu}${platform.libc ? ` (${platform.libc})` : ''}`
   const causes = []
   const localFile = path.join(__dirname, `${napi.binaryName}.${platform.name}.node`)

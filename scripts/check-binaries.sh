@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+shopt -s nullglob # a dist/ with some targets only
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0

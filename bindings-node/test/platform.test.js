@@ -111,6 +111,11 @@ test('a binary that is present but cannot load is reported with its loader error
 test('NAPI_RS_NATIVE_LIBRARY_PATH points the loader at a binary built elsewhere', (t) => {
   const { folder } = installedCopy(t)
   const env = { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: path.join(PACKAGE, `${napi.binaryName}.${here.name}.node`) }
-  const run = spawnSync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(folder)}).Paragon)`], { env, encoding: 'utf8' })
+  const script = `try { console.log(typeof require(${JSON.stringify(folder)}).Paragon) } catch (error) { console.log(error.code, error.message) }`
+  const run = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8' })
   assert.equal(run.stdout.trim(), 'function', run.stderr)
+
+  const missing = path.join(os.tmpdir(), 'no-such-paragon-connect.node')
+  const failed = spawnSync(process.execPath, ['-e', script], { env: { ...env, NAPI_RS_NATIVE_LIBRARY_PATH: missing }, encoding: 'utf8' })
+  assert.match(failed.stdout, new RegExp(`^PARAGON_CONNECT_NO_NATIVE_MODULE NAPI_RS_NATIVE_LIBRARY_PATH names ${missing.replace(/[.\\/]/g, '\\$&')}, which did not load: Cannot find module`))
 })
