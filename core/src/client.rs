@@ -667,7 +667,8 @@ impl Client {
             call,
             // The URL's query string may carry the caller's data; the origin is named instead.
             origin: url.origin().ascii_serialization(),
-            source: error.without_url(),
+            while_connecting: error.is_connect(),
+            source: Box::new(error.without_url()),
         }))
     }
 }

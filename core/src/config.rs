@@ -35,13 +35,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A number of seconds, as the bindings take timeouts, or why it is not a valid timeout: it must
 /// be finite and greater than zero.
 pub fn duration_from_seconds(seconds: f64) -> Result<Duration, String> {
-    if seconds.is_finite() && seconds > 0.0 && seconds <= 1e9 {
-        Ok(Duration::from_secs_f64(seconds))
-    } else {
-        Err(format!(
-            "must be a positive number of seconds, not {seconds}"
-        ))
-    }
+    crate::arguments::TimeUnit::Seconds.duration(seconds)
 }
 
 /// Settings for a [`Client`](crate::Client). Anything not given is read from the environment

@@ -214,13 +214,16 @@ impl InvalidRequestError {
 
 /// The request could not be delivered, or the connection broke before a response arrived.
 #[derive(Debug, thiserror::Error)]
-#[error("{call}: could not reach {origin}: {}", chain(source))]
+#[error("{call}: could not reach {origin}: {}", chain(source.as_ref()))]
 pub struct ConnectionError {
     pub call: CallSite,
     /// Scheme, host and port of the service that could not be reached.
     pub origin: String,
+    /// True when the connection could not be made, so nothing was sent.
+    pub while_connecting: bool,
+    /// The transport's own error (boxed: the HTTP library is not part of this crate's API).
     #[source]
-    pub source: reqwest::Error,
+    pub source: Box<dyn StdError + Send + Sync>,
 }
 
 /// What a timeout interrupted.

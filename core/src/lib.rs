@@ -26,10 +26,13 @@
 //! decoded result), so code ported from the browser gets the same answers. This crate is also the
 //! engine of the `paragon-connect` Python and Node packages: every rule lives here once.
 
+mod arguments;
 mod auth;
 mod client;
+mod client_settings;
 mod config;
 mod error;
+mod error_description;
 mod log;
 mod proxy_url;
 mod request;
@@ -40,11 +43,15 @@ mod secret;
 mod stream;
 mod user_api;
 
+pub use arguments::{
+    CallArguments, FieldValue, MOST_RETRIES, TimeUnit, field_pairs, one_body, whole_number,
+};
 pub use auth::{
     DEFAULT_TOKEN_LIFETIME, PERMISSIONS_CLAIM, SigningKey, TokenOptions, TokenProvider,
     sign_user_token,
 };
 pub use client::{Client, PreparedRequest};
+pub use client_settings::ClientSettings;
 pub use config::{
     CLOUD_HERMES_BASE_URL, CLOUD_PROXY_BASE_URL, CLOUD_ZEUS_BASE_URL, ClientBuilder,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, VERSION,
@@ -54,8 +61,11 @@ pub use error::{
     CallSite, ConfigError, ConnectionError, DecodeError, Error, ErrorKind, InvalidRequestError,
     Result, StatusClass, StatusError, TimeoutError, TimeoutPhase,
 };
+pub use error_description::{
+    Attribute, AttributeValue, ERROR_CLASSES, ErrorClass, class_attributes, error_class,
+};
 pub use request::{Body, OneShotStream, Part, PartData, RequestOptions};
-pub use response::{RawResponse, Response};
+pub use response::{RawResponse, Response, decode_text};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
 pub use runtime::{IO_THREADS_VARIABLE, io_runtime, io_threads};
 pub use secret::Secret;

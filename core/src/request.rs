@@ -69,7 +69,8 @@ impl PartialEq for OneShotStream {
 pub struct Part {
     pub name: String,
     pub data: PartData,
-    /// The file name the receiver sees (defaults to a file part's own name).
+    /// The file name the receiver sees (defaults to a file's own name, and to the field's name
+    /// for bytes).
     pub filename: Option<String>,
     /// Defaults to none for text, `application/octet-stream` for bytes and files.
     pub content_type: Option<String>,
@@ -229,6 +230,8 @@ impl PreparedBody {
                         PartData::Text(text) => {
                             (reqwest::multipart::Part::text(text.clone()), None)
                         }
+                        // Bytes are a file to the receiver: named after their field unless
+                        // the caller named them.
                         PartData::Bytes(bytes) => (
                             reqwest::multipart::Part::stream_with_length(
                                 bytes.clone(),
@@ -236,7 +239,7 @@ impl PreparedBody {
                             )
                             .mime_str("application/octet-stream")
                             .expect("a valid type"),
-                            None,
+                            Some(part.name.clone()),
                         ),
                         PartData::File(path) => {
                             let file = tokio::fs::File::open(path).await?;

@@ -53,6 +53,34 @@ pub struct RawResponse {
     pub body: Bytes,
 }
 
+impl RawResponse {
+    /// The body as text, decoded with the charset `Content-Type` names (UTF-8 when it names none
+    /// or one this crate does not know); bytes that do not decode become U+FFFD.
+    pub fn text(&self) -> Cow<'_, str> {
+        let content_type = self
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        decode_text(&self.body, content_type)
+    }
+}
+
+/// `body` decoded with the charset of `content_type` (UTF-8 by default), as [`RawResponse::text`].
+pub fn decode_text<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, str> {
+    let charset = content_type.and_then(|content_type| {
+        content_type.split(';').skip(1).find_map(|parameter| {
+            let (key, value) = parameter.split_once('=')?;
+            key.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| value.trim().trim_matches('"'))
+        })
+    });
+    let encoding = charset
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    encoding.decode_without_bom_handling(body).0
+}
+
 /// The browser SDK's rules: empty -> nothing; `application/json` parsed (a parse failure keeps the
 /// text); anything else as text; an object with an `output` key gives that key's value.
 pub(crate) fn decode(content_type: Option<&str>, body: &[u8]) -> Response {

@@ -44,7 +44,7 @@ pub(crate) fn delay_before_retry(
     let retryable = match error {
         Error::Config(_) | Error::InvalidRequest(_) => false,
         // Nothing was sent when the connection could not be made.
-        Error::Connection(error) => error.source.is_connect() || may_repeat,
+        Error::Connection(error) => error.while_connecting || may_repeat,
         Error::Timeout(error) => error.phase == TimeoutPhase::Connect || may_repeat,
         // The answer was cut short: the request did arrive.
         Error::Decode(_) => may_repeat,
