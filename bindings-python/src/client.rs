@@ -1,23 +1,24 @@
 //! `Paragon` and `AsyncParagon`: each method takes the arguments, calls one core function, and
-//! maps the result or error. The two classes are twins; the sync one waits with the GIL
-//! released, the async one awaits a task on the shared runtime.
+//! maps the result or error. Both classes come from one definition (`client_class!`), which
+//! differs only in how a call is waited for: with the GIL released (`Blocking`), or as an
+//! awaitable task on the shared runtime (`Awaiting`).
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use paragon_connect::serde_json::Value;
-use paragon_connect::{Client, Response, TriggerOptions};
+use paragon_connect::{Client, Response};
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyTuple};
 
-use crate::convert::{
-    CallArguments, from_json, header_text, response_to_python, to_body, to_json, to_pairs,
+use crate::arguments::{
+    CallInput, Place, SettingsInput, json, json_object, required_text, text, trigger_options,
 };
+use crate::convert::{from_json, response_to_python};
 use crate::errors::to_py_err;
 use crate::event_loop::EVENT_LOOP;
 use crate::pending::{PendingCall, pending};
 use crate::runtime::{Spawned, wait};
-use crate::settings::{Settings, json_object};
 use crate::stream::{AsyncStreamResponse, StreamResponse};
 
 /// The core client of one Python client object (and the user-bound ones made from it), renewed
@@ -112,35 +113,6 @@ fn running_loop(py: Python<'_>) -> PyResult<Py<PyAny>> {
         .unbind())
 }
 
-fn trigger_options(
-    body: Option<&Bound<'_, PyAny>>,
-    query: Option<&Bound<'_, PyAny>>,
-    headers: Option<&Bound<'_, PyAny>>,
-    selected_credential_id: Option<String>,
-    selected_configuration_id: Option<String>,
-) -> PyResult<TriggerOptions> {
-    Ok(TriggerOptions {
-        body: body.map(to_body).transpose()?,
-        query: query
-            .map(|query| to_pairs("query", query, crate::convert::query_text))
-            .transpose()?
-            .unwrap_or_default(),
-        headers: headers
-            .map(|headers| to_pairs("headers", headers, header_text))
-            .transpose()?
-            .unwrap_or_default(),
-        selected_credential_id,
-        selected_configuration_id,
-    })
-}
-
-fn payload_json(payload: Option<&Bound<'_, PyAny>>) -> PyResult<Value> {
-    match payload {
-        None => Ok(Value::Object(Default::default())),
-        Some(payload) => to_json(payload, &mut "payload".to_owned(), 0),
-    }
-}
-
 /// A `download()` result as the package's `Download`.
 fn download_to_python(py: Python<'_>, download: paragon_connect::Download) -> PyResult<Py<PyAny>> {
     static DOWNLOAD: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
@@ -221,161 +193,45 @@ impl AsyncStreamContext {
     }
 }
 
-/// A Paragon Connect client, for threads and plain (non-async) code.
-#[pyclass(module = "paragon_connect", name = "Paragon", frozen)]
-pub struct Paragon {
-    shared: Arc<SharedClient>,
-    user: Option<String>,
-}
+/// How a client's calls are waited for.
+trait Waiting {
+    type Output;
+    /// What `stream()` returns.
+    type Stream;
 
-impl Paragon {
-    fn client(&self, py: Python<'_>) -> PyResult<Client> {
-        self.shared.get(py, self.user.as_deref())
-    }
-}
-
-#[pymethods]
-impl Paragon {
-    #[new]
-    #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=true, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=false))]
-    #[allow(clippy::too_many_arguments)]
-    fn new<'py>(
-        py: Python<'py>,
-        project_id: Option<String>,
-        user_token: Option<Bound<'py, PyAny>>,
-        signing_key: Option<String>,
-        host: Option<String>,
-        proxy_base_url: Option<String>,
-        zeus_base_url: Option<String>,
-        hermes_base_url: Option<String>,
-        default_headers: Option<Bound<'py, PyAny>>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
-        token_lifetime: Option<f64>,
-        token_audience: bool,
-        token_claims: Option<Bound<'py, PyAny>>,
-        permissions: Option<Bound<'py, PyAny>>,
-        max_retries: Option<u32>,
-        max_retry_after: Option<f64>,
-        deadline: Option<f64>,
-        max_response_bytes: Option<u64>,
-        allow_insecure_http: bool,
-    ) -> PyResult<Self> {
-        let client = Settings {
-            project_id,
-            user_token,
-            signing_key,
-            host,
-            proxy_base_url,
-            zeus_base_url,
-            hermes_base_url,
-            default_headers,
-            timeout,
-            connect_timeout,
-            token_lifetime,
-            token_audience,
-            token_claims,
-            permissions,
-            max_retries,
-            max_retry_after,
-            deadline,
-            max_response_bytes,
-            allow_insecure_http,
-        }
-        .build(py)?;
-        Ok(Paragon {
-            shared: SharedClient::new(client),
-            user: None,
-        })
-    }
-
-    /// A client acting for `user_id`, sharing this one's settings and connections.
-    fn user(&self, py: Python<'_>, user_id: String) -> PyResult<Paragon> {
-        self.shared.get(py, Some(&user_id))?;
-        Ok(Paragon {
-            shared: self.shared.clone(),
-            user: Some(user_id),
-        })
-    }
-
-    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None, deadline=None, max_retries=None, idempotent=None, form=None, multipart=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn request(
-        &self,
+    /// `stream()`: the answer's head (or, for `async with`, a context that awaits it).
+    fn open_stream(
         py: Python<'_>,
+        client: Client,
         integration_type: String,
         path: String,
-        method: Option<String>,
-        body: Option<Bound<'_, PyAny>>,
-        headers: Option<Bound<'_, PyAny>>,
-        query: Option<Bound<'_, PyAny>>,
-        selected_credential_id: Option<String>,
-        raw: bool,
-        timeout: Option<f64>,
-        deadline: Option<f64>,
-        max_retries: Option<u32>,
-        idempotent: Option<bool>,
-        form: Option<Bound<'_, PyAny>>,
-        multipart: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        let options = CallArguments {
-            method,
-            body,
-            headers,
-            query,
-            selected_credential_id,
-            raw,
-            timeout,
-            deadline,
-            max_retries,
-            idempotent,
-            form,
-            multipart,
-        }
-        .into_options(py)?;
-        let client = self.client(py)?;
-        blocking(
-            py,
-            async move { client.request(&integration_type, &path, options).await },
-            response_into_python,
-        )
-    }
+        options: paragon_connect::RequestOptions,
+    ) -> PyResult<Self::Stream>;
 
-    /// Calls `path` and returns as soon as the answer's head arrives; read the body with
-    /// `iter_bytes()` or `read()`, in a `with` block.
-    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, idempotent=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn stream(
-        &self,
+    /// Runs `call` (or raises the error preparing it) and converts its value with
+    /// `into_python`; `name` is the method's qualified name.
+    fn run<T: Send + 'static>(
         py: Python<'_>,
+        name: &'static str,
+        call: PyResult<impl Future<Output = paragon_connect::Result<T>> + Send + 'static>,
+        into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    ) -> Self::Output;
+}
+
+/// `Paragon`: the calling thread waits with the GIL released.
+struct Blocking;
+
+impl Waiting for Blocking {
+    type Output = PyResult<Py<PyAny>>;
+    type Stream = StreamResponse;
+
+    fn open_stream(
+        py: Python<'_>,
+        client: Client,
         integration_type: String,
         path: String,
-        method: Option<String>,
-        body: Option<Bound<'_, PyAny>>,
-        headers: Option<Bound<'_, PyAny>>,
-        query: Option<Bound<'_, PyAny>>,
-        selected_credential_id: Option<String>,
-        timeout: Option<f64>,
-        deadline: Option<f64>,
-        max_retries: Option<u32>,
-        idempotent: Option<bool>,
+        options: paragon_connect::RequestOptions,
     ) -> PyResult<StreamResponse> {
-        let options = CallArguments {
-            method,
-            body,
-            headers,
-            query,
-            selected_credential_id,
-            raw: true,
-            timeout,
-            deadline,
-            max_retries,
-            idempotent,
-            form: None,
-            multipart: None,
-        }
-        .into_options(py)?;
-        let client = self.client(py)?;
         let stream = wait(py, async move {
             client.stream(&integration_type, &path, options).await
         })?
@@ -383,186 +239,454 @@ impl Paragon {
         StreamResponse::new(py, stream)
     }
 
-    /// Downloads `path` into the file `to`, atomically (nothing half-written is left on
-    /// failure); `progress(bytes_so_far, total_or_None)` is called after each chunk.
-    #[pyo3(signature = (integration_type, path, *, to, method=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, progress=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn download(
-        &self,
+    fn run<T: Send + 'static>(
         py: Python<'_>,
+        _name: &'static str,
+        call: PyResult<impl Future<Output = paragon_connect::Result<T>> + Send + 'static>,
+        into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    ) -> Self::Output {
+        blocking(py, call?, into_python)
+    }
+}
+
+/// `AsyncParagon`: an awaitable that runs the call as a task.
+struct Awaiting;
+
+impl Waiting for Awaiting {
+    type Output = PendingCall;
+    type Stream = AsyncStreamContext;
+
+    fn open_stream(
+        _py: Python<'_>,
+        client: Client,
         integration_type: String,
         path: String,
-        to: std::path::PathBuf,
-        method: Option<String>,
-        headers: Option<Bound<'_, PyAny>>,
-        query: Option<Bound<'_, PyAny>>,
-        selected_credential_id: Option<String>,
-        timeout: Option<f64>,
-        deadline: Option<f64>,
-        max_retries: Option<u32>,
-        progress: Option<Py<PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        let options = CallArguments {
-            method,
-            body: None,
-            headers,
-            query,
-            selected_credential_id,
-            raw: true,
-            timeout,
-            deadline,
-            max_retries,
-            idempotent: None,
-            form: None,
-            multipart: None,
+        options: paragon_connect::RequestOptions,
+    ) -> PyResult<AsyncStreamContext> {
+        Ok(AsyncStreamContext {
+            call: std::sync::Mutex::new(Some((client, integration_type, path, options))),
+            response: std::sync::Mutex::new(None),
+        })
+    }
+
+    fn run<T: Send + 'static>(
+        _py: Python<'_>,
+        name: &'static str,
+        call: PyResult<impl Future<Output = paragon_connect::Result<T>> + Send + 'static>,
+        into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    ) -> Self::Output {
+        pending(name, call, into_python)
+    }
+}
+
+/// The shared definition of `Paragon` and `AsyncParagon`: the struct, the constructor, `user()`,
+/// every call method and the accessors. `$waiting` says how calls are waited for; `$own` holds
+/// the methods that differ (`close()` and the context manager protocol).
+macro_rules! client_class {
+    ($(#[$doc:meta])* $class:ident, $name:literal, $waiting:ty, { $($own:tt)* }) => {
+        $(#[$doc])*
+        #[pyclass(module = "paragon_connect", name = $name, frozen)]
+        pub struct $class {
+            shared: Arc<SharedClient>,
+            user: Option<String>,
         }
-        .into_options(py)?;
-        let client = self.client(py)?;
-        let progress = progress_function(progress);
-        blocking(
-            py,
-            async move {
-                let progress = progress
-                    .as_ref()
-                    .map(|f| f as paragon_connect::Progress<'_>);
-                client
-                    .download(&integration_type, &path, options, &to, progress)
-                    .await
-            },
-            download_to_python,
-        )
-    }
 
-    fn get_user(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let client = self.client(py)?;
-        blocking(py, async move { client.get_user().await }, json_to_python)
-    }
+        impl $class {
+            fn client(&self, py: Python<'_>) -> PyResult<Client> {
+                self.shared.get(py, self.user.as_deref())
+            }
+        }
 
-    fn set_user_metadata(&self, py: Python<'_>, meta: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let meta = Value::Object(json_object("meta", &meta)?);
-        let client = self.client(py)?;
-        blocking(
-            py,
-            async move { client.set_user_metadata(meta).await },
-            json_to_python,
-        )
-    }
+        #[pymethods]
+        impl $class {
+            #[new]
+            #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=None, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn new<'py>(
+                py: Python<'py>,
+                project_id: Option<Bound<'py, PyAny>>,
+                user_token: Option<Bound<'py, PyAny>>,
+                signing_key: Option<Bound<'py, PyAny>>,
+                host: Option<Bound<'py, PyAny>>,
+                proxy_base_url: Option<Bound<'py, PyAny>>,
+                zeus_base_url: Option<Bound<'py, PyAny>>,
+                hermes_base_url: Option<Bound<'py, PyAny>>,
+                default_headers: Option<Bound<'py, PyAny>>,
+                timeout: Option<Bound<'py, PyAny>>,
+                connect_timeout: Option<Bound<'py, PyAny>>,
+                token_lifetime: Option<Bound<'py, PyAny>>,
+                token_audience: Option<Bound<'py, PyAny>>,
+                token_claims: Option<Bound<'py, PyAny>>,
+                permissions: Option<Bound<'py, PyAny>>,
+                max_retries: Option<Bound<'py, PyAny>>,
+                max_retry_after: Option<Bound<'py, PyAny>>,
+                deadline: Option<Bound<'py, PyAny>>,
+                max_response_bytes: Option<Bound<'py, PyAny>>,
+                allow_insecure_http: Option<Bound<'py, PyAny>>,
+            ) -> PyResult<Self> {
+                let settings = SettingsInput {
+                    project_id: project_id.as_ref(),
+                    user_token: user_token.as_ref(),
+                    signing_key: signing_key.as_ref(),
+                    host: host.as_ref(),
+                    proxy_base_url: proxy_base_url.as_ref(),
+                    zeus_base_url: zeus_base_url.as_ref(),
+                    hermes_base_url: hermes_base_url.as_ref(),
+                    default_headers: default_headers.as_ref(),
+                    timeout: timeout.as_ref(),
+                    connect_timeout: connect_timeout.as_ref(),
+                    token_lifetime: token_lifetime.as_ref(),
+                    token_audience: token_audience.as_ref(),
+                    token_claims: token_claims.as_ref(),
+                    permissions: permissions.as_ref(),
+                    max_retries: max_retries.as_ref(),
+                    max_retry_after: max_retry_after.as_ref(),
+                    deadline: deadline.as_ref(),
+                    max_response_bytes: max_response_bytes.as_ref(),
+                    allow_insecure_http: allow_insecure_http.as_ref(),
+                }
+                .settings(py)?;
+                let client = settings.build().map_err(|error| to_py_err(py, error))?;
+                Ok($class {
+                    shared: SharedClient::new(client),
+                    user: None,
+                })
+            }
 
-    fn list_integrations(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let client = self.client(py)?;
-        blocking(
-            py,
-            async move { client.list_integrations().await },
-            json_to_python,
-        )
-    }
+            /// A client acting for `user_id`, sharing this one's settings and connections.
+            fn user(&self, py: Python<'_>, user_id: Bound<'_, PyAny>) -> PyResult<$class> {
+                let user_id = required_text(Place::Argument("user_id"), &user_id)?;
+                self.shared.get(py, Some(&user_id))?;
+                Ok($class {
+                    shared: self.shared.clone(),
+                    user: Some(user_id),
+                })
+            }
 
-    /// The id of an integration type (`custom.tasklab` -> its UUID), from the cached list.
-    fn integration_id(&self, py: Python<'_>, integration_type: String) -> PyResult<Py<PyAny>> {
-        let client = self.client(py)?;
-        blocking(
-            py,
-            async move {
-                client
-                    .integration_id(&integration_type)
-                    .await
-                    .map(Value::String)
-            },
-            json_to_python,
-        )
-    }
+            /// Calls `path` of the integration's API through Paragon's proxy, as the user, and
+            /// returns the answer decoded as the browser SDK decodes it (or a `RawResponse` with
+            /// `raw=True`).
+            #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=None, timeout=None, deadline=None, max_retries=None, idempotent=None, form=None, multipart=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn request(
+                &self,
+                py: Python<'_>,
+                integration_type: Bound<'_, PyAny>,
+                path: Bound<'_, PyAny>,
+                method: Option<Bound<'_, PyAny>>,
+                body: Option<Bound<'_, PyAny>>,
+                headers: Option<Bound<'_, PyAny>>,
+                query: Option<Bound<'_, PyAny>>,
+                selected_credential_id: Option<Bound<'_, PyAny>>,
+                raw: Option<Bound<'_, PyAny>>,
+                timeout: Option<Bound<'_, PyAny>>,
+                deadline: Option<Bound<'_, PyAny>>,
+                max_retries: Option<Bound<'_, PyAny>>,
+                idempotent: Option<Bound<'_, PyAny>>,
+                form: Option<Bound<'_, PyAny>>,
+                multipart: Option<Bound<'_, PyAny>>,
+            ) -> <$waiting as Waiting>::Output {
+                let call = (|| {
+                    let (integration_type, path) = call_target(&integration_type, &path)?;
+                    let options = CallInput {
+                        method: method.as_ref(),
+                        body: body.as_ref(),
+                        headers: headers.as_ref(),
+                        query: query.as_ref(),
+                        selected_credential_id: selected_credential_id.as_ref(),
+                        raw: raw.as_ref(),
+                        timeout: timeout.as_ref(),
+                        deadline: deadline.as_ref(),
+                        max_retries: max_retries.as_ref(),
+                        idempotent: idempotent.as_ref(),
+                        form: form.as_ref(),
+                        multipart: multipart.as_ref(),
+                    }
+                    .options()?;
+                    let client = self.client(py)?;
+                    Ok(async move { client.request(&integration_type, &path, options).await })
+                })();
+                <$waiting>::run(py, concat!($name, ".request"), call, response_into_python)
+            }
 
-    #[pyo3(signature = (integration_type, *, include_account_auth=false))]
-    fn get_account(
-        &self,
-        py: Python<'_>,
-        integration_type: String,
-        include_account_auth: bool,
-    ) -> PyResult<Py<PyAny>> {
-        let client = self.client(py)?;
-        blocking(
-            py,
-            async move {
-                client
-                    .get_account(&integration_type, include_account_auth)
-                    .await
-            },
-            json_to_python,
-        )
-    }
+            /// Calls `path` and gives the answer as soon as its head arrives, its body read as it
+            /// comes: `with paragon.stream(...) as response` (`iter_bytes()`, `read()`), or
+            /// `async with` for `AsyncParagon` (`aiter_bytes()`, `aread()`).
+            #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, idempotent=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn stream(
+                &self,
+                py: Python<'_>,
+                integration_type: Bound<'_, PyAny>,
+                path: Bound<'_, PyAny>,
+                method: Option<Bound<'_, PyAny>>,
+                body: Option<Bound<'_, PyAny>>,
+                headers: Option<Bound<'_, PyAny>>,
+                query: Option<Bound<'_, PyAny>>,
+                selected_credential_id: Option<Bound<'_, PyAny>>,
+                timeout: Option<Bound<'_, PyAny>>,
+                deadline: Option<Bound<'_, PyAny>>,
+                max_retries: Option<Bound<'_, PyAny>>,
+                idempotent: Option<Bound<'_, PyAny>>,
+            ) -> PyResult<<$waiting as Waiting>::Stream> {
+                let (integration_type, path) = call_target(&integration_type, &path)?;
+                let options = CallInput {
+                    method: method.as_ref(),
+                    body: body.as_ref(),
+                    headers: headers.as_ref(),
+                    query: query.as_ref(),
+                    selected_credential_id: selected_credential_id.as_ref(),
+                    timeout: timeout.as_ref(),
+                    deadline: deadline.as_ref(),
+                    max_retries: max_retries.as_ref(),
+                    idempotent: idempotent.as_ref(),
+                    ..CallInput::default()
+                }
+                .options()?;
+                <$waiting>::open_stream(py, self.client(py)?, integration_type, path, options)
+            }
 
-    #[pyo3(signature = (integration_type, *, selected_credential_id=None))]
-    fn uninstall_integration(
-        &self,
-        py: Python<'_>,
-        integration_type: String,
-        selected_credential_id: Option<String>,
-    ) -> PyResult<Py<PyAny>> {
-        let client = self.client(py)?;
-        blocking(
-            py,
-            async move {
-                client
-                    .uninstall_integration(&integration_type, selected_credential_id.as_deref())
-                    .await
-            },
-            json_to_python,
-        )
-    }
+            /// Downloads `path` into the file `to`, atomically (nothing half-written is left on
+            /// failure); `progress(bytes_so_far, total_or_None)` is called after each chunk.
+            #[pyo3(signature = (integration_type, path, *, to, method=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, progress=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn download(
+                &self,
+                py: Python<'_>,
+                integration_type: Bound<'_, PyAny>,
+                path: Bound<'_, PyAny>,
+                to: Bound<'_, PyAny>,
+                method: Option<Bound<'_, PyAny>>,
+                headers: Option<Bound<'_, PyAny>>,
+                query: Option<Bound<'_, PyAny>>,
+                selected_credential_id: Option<Bound<'_, PyAny>>,
+                timeout: Option<Bound<'_, PyAny>>,
+                deadline: Option<Bound<'_, PyAny>>,
+                max_retries: Option<Bound<'_, PyAny>>,
+                progress: Option<Bound<'_, PyAny>>,
+            ) -> <$waiting as Waiting>::Output {
+                let call = (|| {
+                    let (integration_type, path) = call_target(&integration_type, &path)?;
+                    let to = file_path(&to)?;
+                    let options = CallInput {
+                        method: method.as_ref(),
+                        headers: headers.as_ref(),
+                        query: query.as_ref(),
+                        selected_credential_id: selected_credential_id.as_ref(),
+                        timeout: timeout.as_ref(),
+                        deadline: deadline.as_ref(),
+                        max_retries: max_retries.as_ref(),
+                        ..CallInput::default()
+                    }
+                    .options()?;
+                    let client = self.client(py)?;
+                    let progress = progress_function(progress.map(Bound::unbind));
+                    Ok(async move {
+                        let progress = progress
+                            .as_ref()
+                            .map(|f| f as paragon_connect::Progress<'_>);
+                        client
+                            .download(&integration_type, &path, options, &to, progress)
+                            .await
+                    })
+                })();
+                <$waiting>::run(py, concat!($name, ".download"), call, download_to_python)
+            }
 
-    #[pyo3(signature = (workflow_id, *, body=None, query=None, headers=None, selected_credential_id=None, selected_configuration_id=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn trigger_workflow(
-        &self,
-        py: Python<'_>,
-        workflow_id: String,
-        body: Option<Bound<'_, PyAny>>,
-        query: Option<Bound<'_, PyAny>>,
-        headers: Option<Bound<'_, PyAny>>,
-        selected_credential_id: Option<String>,
-        selected_configuration_id: Option<String>,
-    ) -> PyResult<Py<PyAny>> {
-        let options = trigger_options(
-            body.as_ref(),
-            query.as_ref(),
-            headers.as_ref(),
-            selected_credential_id,
-            selected_configuration_id,
-        )?;
-        let client = self.client(py)?;
-        blocking(
-            py,
-            async move { client.trigger_workflow(&workflow_id, options).await },
-            json_to_python,
-        )
-    }
+            /// The user and their connected integrations.
+            fn get_user(&self, py: Python<'_>) -> <$waiting as Waiting>::Output {
+                let call = self
+                    .client(py)
+                    .map(|client| async move { client.get_user().await });
+                <$waiting>::run(py, concat!($name, ".get_user"), call, json_to_python)
+            }
 
-    #[pyo3(signature = (name, payload=None))]
-    fn send_event(
-        &self,
-        py: Python<'_>,
-        name: String,
-        payload: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        let payload = payload_json(payload.as_ref())?;
-        let client = self.client(py)?;
-        blocking(
-            py,
-            async move { client.send_event(&name, payload).await },
-            json_to_python,
-        )
-    }
+            /// Sets the user's metadata (`Name`, `Email`, ...); returns the user.
+            fn set_user_metadata(
+                &self,
+                py: Python<'_>,
+                meta: Bound<'_, PyAny>,
+            ) -> <$waiting as Waiting>::Output {
+                let call = (|| {
+                    let meta = json_object(Place::Argument("meta"), Some(&meta))?
+                        .ok_or_else(|| Place::Argument("meta").refuse("must be a dict, not None"))?;
+                    let client = self.client(py)?;
+                    Ok(async move { client.set_user_metadata(Value::Object(meta)).await })
+                })();
+                <$waiting>::run(py, concat!($name, ".set_user_metadata"), call, json_to_python)
+            }
 
-    #[getter]
-    fn project_id(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(self.client(py)?.project_id().to_owned())
-    }
+            /// The project's integrations (ids, types, custom names).
+            fn list_integrations(&self, py: Python<'_>) -> <$waiting as Waiting>::Output {
+                let call = self
+                    .client(py)
+                    .map(|client| async move { client.list_integrations().await });
+                <$waiting>::run(py, concat!($name, ".list_integrations"), call, json_to_python)
+            }
 
-    #[getter]
-    fn user_id(&self) -> Option<String> {
-        self.user.clone()
-    }
+            /// The id of an integration type (`custom.tasklab` -> its UUID), from the cached
+            /// list.
+            fn integration_id(
+                &self,
+                py: Python<'_>,
+                integration_type: Bound<'_, PyAny>,
+            ) -> <$waiting as Waiting>::Output {
+                let call = (|| {
+                    let integration_type =
+                        required_text(Place::Argument("integration_type"), &integration_type)?;
+                    let client = self.client(py)?;
+                    Ok(async move {
+                        client
+                            .integration_id(&integration_type)
+                            .await
+                            .map(Value::String)
+                    })
+                })();
+                <$waiting>::run(py, concat!($name, ".integration_id"), call, json_to_python)
+            }
 
+            /// The user's connected account for an integration.
+            #[pyo3(signature = (integration_type, *, include_account_auth=None))]
+            fn get_account(
+                &self,
+                py: Python<'_>,
+                integration_type: Bound<'_, PyAny>,
+                include_account_auth: Option<Bound<'_, PyAny>>,
+            ) -> <$waiting as Waiting>::Output {
+                let call = (|| {
+                    let integration_type =
+                        required_text(Place::Argument("integration_type"), &integration_type)?;
+                    let include = crate::arguments::flag(
+                        Place::Argument("include_account_auth"),
+                        include_account_auth.as_ref(),
+                    )?
+                    .unwrap_or_default();
+                    let client = self.client(py)?;
+                    Ok(async move { client.get_account(&integration_type, include).await })
+                })();
+                <$waiting>::run(py, concat!($name, ".get_account"), call, json_to_python)
+            }
+
+            /// Disconnects the user from an integration (or one of its accounts).
+            #[pyo3(signature = (integration_type, *, selected_credential_id=None))]
+            fn uninstall_integration(
+                &self,
+                py: Python<'_>,
+                integration_type: Bound<'_, PyAny>,
+                selected_credential_id: Option<Bound<'_, PyAny>>,
+            ) -> <$waiting as Waiting>::Output {
+                let call = (|| {
+                    let integration_type =
+                        required_text(Place::Argument("integration_type"), &integration_type)?;
+                    let credential = text(
+                        Place::Argument("selected_credential_id"),
+                        selected_credential_id.as_ref(),
+                    )?;
+                    let client = self.client(py)?;
+                    Ok(async move {
+                        client
+                            .uninstall_integration(&integration_type, credential.as_deref())
+                            .await
+                    })
+                })();
+                <$waiting>::run(py, concat!($name, ".uninstall_integration"), call, json_to_python)
+            }
+
+            /// Triggers a workflow that has a request trigger.
+            #[pyo3(signature = (workflow_id, *, body=None, query=None, headers=None, selected_credential_id=None, selected_configuration_id=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn trigger_workflow(
+                &self,
+                py: Python<'_>,
+                workflow_id: Bound<'_, PyAny>,
+                body: Option<Bound<'_, PyAny>>,
+                query: Option<Bound<'_, PyAny>>,
+                headers: Option<Bound<'_, PyAny>>,
+                selected_credential_id: Option<Bound<'_, PyAny>>,
+                selected_configuration_id: Option<Bound<'_, PyAny>>,
+            ) -> <$waiting as Waiting>::Output {
+                let call = (|| {
+                    let workflow_id = required_text(Place::Argument("workflow_id"), &workflow_id)?;
+                    let options = trigger_options(
+                        body.as_ref(),
+                        query.as_ref(),
+                        headers.as_ref(),
+                        selected_credential_id.as_ref(),
+                        selected_configuration_id.as_ref(),
+                    )?;
+                    let client = self.client(py)?;
+                    Ok(async move { client.trigger_workflow(&workflow_id, options).await })
+                })();
+                <$waiting>::run(py, concat!($name, ".trigger_workflow"), call, json_to_python)
+            }
+
+            /// Sends an App Event.
+            #[pyo3(signature = (name, payload=None))]
+            fn send_event(
+                &self,
+                py: Python<'_>,
+                name: Bound<'_, PyAny>,
+                payload: Option<Bound<'_, PyAny>>,
+            ) -> <$waiting as Waiting>::Output {
+                let call = (|| {
+                    let name = required_text(Place::Argument("name"), &name)?;
+                    let payload = match &payload {
+                        Some(payload) => json(Place::Argument("payload"), payload)?,
+                        None => Value::Object(Default::default()),
+                    };
+                    let client = self.client(py)?;
+                    Ok(async move { client.send_event(&name, payload).await })
+                })();
+                <$waiting>::run(py, concat!($name, ".send_event"), call, json_to_python)
+            }
+
+            #[getter]
+            fn project_id(&self, py: Python<'_>) -> PyResult<String> {
+                Ok(self.client(py)?.project_id().to_owned())
+            }
+
+            #[getter]
+            fn user_id(&self) -> Option<String> {
+                self.user.clone()
+            }
+
+            fn __repr__(&self) -> String {
+                self.shared.repr($name, self.user.as_deref())
+            }
+
+            $($own)*
+        }
+    };
+}
+
+/// The two positional arguments of a proxy call.
+fn call_target(
+    integration_type: &Bound<'_, PyAny>,
+    path: &Bound<'_, PyAny>,
+) -> PyResult<(String, String)> {
+    Ok((
+        required_text(Place::Argument("integration_type"), integration_type)?,
+        required_text(Place::Argument("path"), path)?,
+    ))
+}
+
+/// `to=` of `download()`: a `str` or `os.PathLike`.
+fn file_path(to: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
+    to.py()
+        .import("os")?
+        .call_method1("fspath", (to,))
+        .and_then(|path| path.extract())
+        .map_err(|_| {
+            Place::Argument("to").refuse(format!(
+                "must be a file path (str or os.PathLike), not {}",
+                crate::convert::type_name(to)
+            ))
+        })
+}
+
+client_class!(
+    /// A Paragon Connect client, for threads and plain (non-async) code.
+    Paragon, "Paragon", Blocking, {
     /// Releases pooled connections (the client opens new ones if used again).
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         self.shared.close(py)
@@ -576,355 +700,19 @@ impl Paragon {
     fn __exit__(&self, py: Python<'_>, _exc_info: &Bound<'_, PyTuple>) -> PyResult<()> {
         self.shared.close(py)
     }
+});
 
-    fn __repr__(&self) -> String {
-        self.shared.repr("Paragon", self.user.as_deref())
-    }
-}
-
-/// A Paragon Connect client, for asyncio (and uvloop) code.
-#[pyclass(module = "paragon_connect", name = "AsyncParagon", frozen)]
-pub struct AsyncParagon {
-    shared: Arc<SharedClient>,
-    user: Option<String>,
-}
-
-impl AsyncParagon {
-    fn client(&self, py: Python<'_>) -> PyResult<Client> {
-        self.shared.get(py, self.user.as_deref())
-    }
-}
-
-#[pymethods]
-impl AsyncParagon {
-    #[new]
-    #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=true, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=false))]
-    #[allow(clippy::too_many_arguments)]
-    fn new<'py>(
-        py: Python<'py>,
-        project_id: Option<String>,
-        user_token: Option<Bound<'py, PyAny>>,
-        signing_key: Option<String>,
-        host: Option<String>,
-        proxy_base_url: Option<String>,
-        zeus_base_url: Option<String>,
-        hermes_base_url: Option<String>,
-        default_headers: Option<Bound<'py, PyAny>>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
-        token_lifetime: Option<f64>,
-        token_audience: bool,
-        token_claims: Option<Bound<'py, PyAny>>,
-        permissions: Option<Bound<'py, PyAny>>,
-        max_retries: Option<u32>,
-        max_retry_after: Option<f64>,
-        deadline: Option<f64>,
-        max_response_bytes: Option<u64>,
-        allow_insecure_http: bool,
-    ) -> PyResult<Self> {
-        let client = Settings {
-            project_id,
-            user_token,
-            signing_key,
-            host,
-            proxy_base_url,
-            zeus_base_url,
-            hermes_base_url,
-            default_headers,
-            timeout,
-            connect_timeout,
-            token_lifetime,
-            token_audience,
-            token_claims,
-            permissions,
-            max_retries,
-            max_retry_after,
-            deadline,
-            max_response_bytes,
-            allow_insecure_http,
-        }
-        .build(py)?;
-        Ok(AsyncParagon {
-            shared: SharedClient::new(client),
-            user: None,
-        })
-    }
-
-    /// A client acting for `user_id`, sharing this one's settings and connections.
-    fn user(&self, py: Python<'_>, user_id: String) -> PyResult<AsyncParagon> {
-        self.shared.get(py, Some(&user_id))?;
-        Ok(AsyncParagon {
-            shared: self.shared.clone(),
-            user: Some(user_id),
-        })
-    }
-
-    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=false, timeout=None, deadline=None, max_retries=None, idempotent=None, form=None, multipart=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn request(
-        &self,
-        py: Python<'_>,
-        integration_type: String,
-        path: String,
-        method: Option<String>,
-        body: Option<Bound<'_, PyAny>>,
-        headers: Option<Bound<'_, PyAny>>,
-        query: Option<Bound<'_, PyAny>>,
-        selected_credential_id: Option<String>,
-        raw: bool,
-        timeout: Option<f64>,
-        deadline: Option<f64>,
-        max_retries: Option<u32>,
-        idempotent: Option<bool>,
-        form: Option<Bound<'_, PyAny>>,
-        multipart: Option<Bound<'_, PyAny>>,
-    ) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let options = CallArguments {
-                method,
-                body,
-                headers,
-                query,
-                selected_credential_id,
-                raw,
-                timeout,
-                deadline,
-                max_retries,
-                idempotent,
-                form,
-                multipart,
-            }
-            .into_options(py)?;
-            let client = self.client(py)?;
-            Ok(async move { client.request(&integration_type, &path, options).await })
-        })();
-        pending("AsyncParagon.request", call, response_into_python)
-    }
-
-    /// `async with paragon.stream(...) as response:` calls `path` and gives the answer as soon as
-    /// its head arrives; read the body with `aiter_bytes()` or `aread()`.
-    #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, idempotent=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn stream(
-        &self,
-        py: Python<'_>,
-        integration_type: String,
-        path: String,
-        method: Option<String>,
-        body: Option<Bound<'_, PyAny>>,
-        headers: Option<Bound<'_, PyAny>>,
-        query: Option<Bound<'_, PyAny>>,
-        selected_credential_id: Option<String>,
-        timeout: Option<f64>,
-        deadline: Option<f64>,
-        max_retries: Option<u32>,
-        idempotent: Option<bool>,
-    ) -> PyResult<AsyncStreamContext> {
-        let options = CallArguments {
-            method,
-            body,
-            headers,
-            query,
-            selected_credential_id,
-            raw: true,
-            timeout,
-            deadline,
-            max_retries,
-            idempotent,
-            form: None,
-            multipart: None,
-        }
-        .into_options(py)?;
-        let client = self.shared.get(py, self.user.as_deref())?;
-        Ok(AsyncStreamContext {
-            call: std::sync::Mutex::new(Some((client, integration_type, path, options))),
-            response: std::sync::Mutex::new(None),
-        })
-    }
-
-    /// Downloads `path` into the file `to`, atomically (nothing half-written is left on
-    /// failure); `progress(bytes_so_far, total_or_None)` is called after each chunk.
-    #[pyo3(signature = (integration_type, path, *, to, method=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, progress=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn download(
-        &self,
-        py: Python<'_>,
-        integration_type: String,
-        path: String,
-        to: std::path::PathBuf,
-        method: Option<String>,
-        headers: Option<Bound<'_, PyAny>>,
-        query: Option<Bound<'_, PyAny>>,
-        selected_credential_id: Option<String>,
-        timeout: Option<f64>,
-        deadline: Option<f64>,
-        max_retries: Option<u32>,
-        progress: Option<Bound<'_, PyAny>>,
-    ) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let options = CallArguments {
-                method,
-                body: None,
-                headers,
-                query,
-                selected_credential_id,
-                raw: true,
-                timeout,
-                deadline,
-                max_retries,
-                idempotent: None,
-                form: None,
-                multipart: None,
-            }
-            .into_options(py)?;
-            let client = self.client(py)?;
-            let progress = progress_function(progress.map(Bound::unbind));
-            Ok(async move {
-                let progress = progress
-                    .as_ref()
-                    .map(|f| f as paragon_connect::Progress<'_>);
-                client
-                    .download(&integration_type, &path, options, &to, progress)
-                    .await
-            })
-        })();
-        pending("AsyncParagon.download", call, download_to_python)
-    }
-
-    fn get_user(&self, py: Python<'_>) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let client = self.client(py)?;
-            Ok(async move { client.get_user().await })
-        })();
-        pending("AsyncParagon.get_user", call, json_to_python)
-    }
-
-    fn set_user_metadata(&self, py: Python<'_>, meta: Bound<'_, PyAny>) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let meta = json_object("meta", &meta)?;
-            let client = self.client(py)?;
-            Ok(async move { client.set_user_metadata(Value::Object(meta)).await })
-        })();
-        pending("AsyncParagon.set_user_metadata", call, json_to_python)
-    }
-
-    fn list_integrations(&self, py: Python<'_>) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let client = self.client(py)?;
-            Ok(async move { client.list_integrations().await })
-        })();
-        pending("AsyncParagon.list_integrations", call, json_to_python)
-    }
-
-    /// The id of an integration type (`custom.tasklab` -> its UUID), from the cached list.
-    fn integration_id(&self, py: Python<'_>, integration_type: String) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let client = self.client(py)?;
-            Ok(async move {
-                client
-                    .integration_id(&integration_type)
-                    .await
-                    .map(Value::String)
-            })
-        })();
-        pending("AsyncParagon.integration_id", call, json_to_python)
-    }
-
-    #[pyo3(signature = (integration_type, *, include_account_auth=false))]
-    fn get_account(
-        &self,
-        py: Python<'_>,
-        integration_type: String,
-        include_account_auth: bool,
-    ) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let client = self.client(py)?;
-            Ok(async move {
-                client
-                    .get_account(&integration_type, include_account_auth)
-                    .await
-            })
-        })();
-        pending("AsyncParagon.get_account", call, json_to_python)
-    }
-
-    #[pyo3(signature = (integration_type, *, selected_credential_id=None))]
-    fn uninstall_integration(
-        &self,
-        py: Python<'_>,
-        integration_type: String,
-        selected_credential_id: Option<String>,
-    ) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let client = self.client(py)?;
-            Ok(async move {
-                client
-                    .uninstall_integration(&integration_type, selected_credential_id.as_deref())
-                    .await
-            })
-        })();
-        pending("AsyncParagon.uninstall_integration", call, json_to_python)
-    }
-
-    #[pyo3(signature = (workflow_id, *, body=None, query=None, headers=None, selected_credential_id=None, selected_configuration_id=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn trigger_workflow(
-        &self,
-        py: Python<'_>,
-        workflow_id: String,
-        body: Option<Bound<'_, PyAny>>,
-        query: Option<Bound<'_, PyAny>>,
-        headers: Option<Bound<'_, PyAny>>,
-        selected_credential_id: Option<String>,
-        selected_configuration_id: Option<String>,
-    ) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let options = trigger_options(
-                body.as_ref(),
-                query.as_ref(),
-                headers.as_ref(),
-                selected_credential_id,
-                selected_configuration_id,
-            )?;
-            let client = self.client(py)?;
-            Ok(async move { client.trigger_workflow(&workflow_id, options).await })
-        })();
-        pending("AsyncParagon.trigger_workflow", call, json_to_python)
-    }
-
-    #[pyo3(signature = (name, payload=None))]
-    fn send_event(
-        &self,
-        py: Python<'_>,
-        name: String,
-        payload: Option<Bound<'_, PyAny>>,
-    ) -> PendingCall {
-        let call = (|| -> PyResult<_> {
-            let payload = payload_json(payload.as_ref())?;
-            let client = self.client(py)?;
-            Ok(async move { client.send_event(&name, payload).await })
-        })();
-        pending("AsyncParagon.send_event", call, json_to_python)
-    }
-
-    #[getter]
-    fn project_id(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(self.shared.get(py, None)?.project_id().to_owned())
-    }
-
-    #[getter]
-    fn user_id(&self) -> Option<String> {
-        self.user.clone()
-    }
-
+client_class!(
+    /// A Paragon Connect client, for asyncio (and uvloop) code.
+    AsyncParagon, "AsyncParagon", Awaiting, {
     /// Releases pooled connections (the client opens new ones if used again).
     async fn close(&self) -> PyResult<()> {
         Python::attach(|py| self.shared.close(py))
     }
 
     fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let ready = py
+        let ready = slf
+            .py()
             .import("asyncio")?
             .call_method0("get_running_loop")?
             .call_method0("create_future")?;
@@ -936,8 +724,4 @@ impl AsyncParagon {
     async fn __aexit__(&self, _exc_info: Py<PyTuple>) -> PyResult<()> {
         Python::attach(|py| self.shared.close(py))
     }
-
-    fn __repr__(&self) -> String {
-        self.shared.repr("AsyncParagon", self.user.as_deref())
-    }
-}
+});

@@ -1,7 +1,8 @@
 //! The core's errors as the exception classes of `paragon_connect.errors` (defined in Python so
-//! they form one tree, subclass the builtins they mean, and pickle).
+//! they form one tree, subclass the builtins they mean, and pickle). The class and its attributes
+//! come from the core's description; this file only turns each value into Python's type for it.
 
-use paragon_connect::Error;
+use paragon_connect::{AttributeValue, ERROR_CLASSES, Error, class_attributes};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyModule};
 
@@ -31,62 +32,36 @@ pub fn internal_error(message: String) -> PyErr {
 
 /// The exception for a core error, of the class the core names for it.
 pub fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
-    let message = error.to_string();
     let attributes = PyDict::new(py);
-    let filled = fill(py, &error, &attributes);
-    let class = error.class_name();
+    let filled = error.attributes().into_iter().try_for_each(|attribute| {
+        attributes.set_item(attribute.name, attribute_value(py, attribute.value)?)
+    });
     match filled {
-        Ok(()) => exception(py, class, message, attributes),
+        Ok(()) => exception(py, error.class_name(), error.to_string(), attributes),
         Err(conversion) => conversion,
     }
 }
 
-/// The attributes each class carries.
-fn fill(py: Python<'_>, error: &Error, attributes: &Bound<'_, PyDict>) -> PyResult<()> {
-    let call = match error {
-        Error::Config(config) => {
-            attributes.set_item("setting", config.setting)?;
-            return Ok(());
-        }
-        Error::InvalidRequest(invalid) => {
-            attributes.set_item("argument", invalid.argument)?;
-            return Ok(());
-        }
-        Error::Connection(connection) => &connection.call,
-        Error::Timeout(timeout) => {
-            attributes.set_item("timeout", timeout.after.as_secs_f64())?;
-            &timeout.call
-        }
-        Error::Decode(decode) => {
-            attributes.set_item("status", decode.status.as_u16())?;
-            &decode.call
-        }
-        Error::Status(status) => {
-            attributes.set_item("status", status.status.as_u16())?;
-            attributes.set_item("code", status.code.as_deref())?;
-            attributes.set_item("message", &status.message)?;
-            let body = match &status.body_json {
-                Some(json) => from_json(py, json)?,
-                None if status.body.is_empty() => py.None().into_bound(py),
-                None => String::from_utf8_lossy(&status.body)
-                    .into_pyobject(py)?
-                    .into_any(),
-            };
-            attributes.set_item("body", body)?;
-            attributes.set_item("content", PyBytes::new(py, &status.body))?;
-            attributes.set_item("headers", headers_to_python(py, &status.headers)?)?;
-            attributes.set_item("request_id", status.request_id.as_deref())?;
-            attributes.set_item(
-                "retry_after",
-                status.retry_after.map(|after| after.as_secs_f64()),
-            )?;
-            attributes.set_item("is_integration_error", status.is_integration_error)?;
-            &status.call
-        }
-    };
-    attributes.set_item("attempts", call.attempts())?;
-    attributes.set_item("method", call.method.as_str())?;
-    attributes.set_item("integration_type", &call.integration_type)?;
-    attributes.set_item("path", &call.path)?;
-    Ok(())
+/// One attribute value as Python's type for it: durations in seconds.
+fn attribute_value<'py>(py: Python<'py>, value: AttributeValue<'_>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        AttributeValue::Text(text) => text.into_pyobject(py)?.into_any(),
+        AttributeValue::Integer(number) => number.into_pyobject(py)?.into_any(),
+        AttributeValue::Bool(flag) => flag.into_pyobject(py)?.to_owned().into_any(),
+        AttributeValue::Duration(duration) => duration.as_secs_f64().into_pyobject(py)?.into_any(),
+        AttributeValue::Json(json) => from_json(py, json)?,
+        AttributeValue::Bytes(bytes) => PyBytes::new(py, bytes).into_any(),
+        AttributeValue::Headers(headers) => headers_to_python(py, headers)?,
+        AttributeValue::Missing => py.None().into_bound(py),
+    })
+}
+
+/// `(name, parent, attributes)` of every exception class, from the core's table (the tests check
+/// `errors.py` and the stubs against it).
+#[pyfunction]
+pub fn error_classes() -> Vec<(&'static str, Option<&'static str>, Vec<&'static str>)> {
+    ERROR_CLASSES
+        .iter()
+        .map(|class| (class.name, class.parent, class_attributes(class)))
+        .collect()
 }

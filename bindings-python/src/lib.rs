@@ -1,51 +1,48 @@
 //! The compiled part of the `paragon_connect` Python package: the clients, over the Rust core.
 
+mod arguments;
 mod client;
 mod convert;
 mod errors;
 mod event_loop;
 mod pending;
 mod runtime;
-mod settings;
 mod stream;
 mod token;
 
 use paragon_connect::{ConfigError, SigningKey, TokenOptions, duration_from_seconds};
 use pyo3::prelude::*;
 
+use crate::arguments::{Place, json_object};
 use crate::errors::to_py_err;
-use crate::settings::json_object;
 
 /// Signs a Paragon User Token for `user_id` with the project's signing key (PEM), for servers
 /// that hand tokens to their front end. `lifetime` is in seconds.
 #[pyfunction]
-#[pyo3(signature = (signing_key, project_id, user_id, *, lifetime=3600.0, audience=true, claims=None, permissions=None))]
+#[pyo3(signature = (signing_key, project_id, user_id, *, lifetime=None, audience=None, claims=None, permissions=None))]
 #[allow(clippy::too_many_arguments)]
 fn sign_user_token(
     py: Python<'_>,
     signing_key: &str,
     project_id: &str,
     user_id: &str,
-    lifetime: f64,
-    audience: bool,
+    lifetime: Option<f64>,
+    audience: Option<bool>,
     claims: Option<Bound<'_, PyAny>>,
     permissions: Option<Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let config_error = |error: ConfigError| to_py_err(py, error.into());
     let key = SigningKey::from_pem(signing_key).map_err(config_error)?;
+    let defaults = TokenOptions::default();
     let options = TokenOptions {
-        lifetime: duration_from_seconds(lifetime)
-            .map_err(|reason| config_error(ConfigError::new("lifetime", reason)))?,
-        audience,
-        permissions: permissions
-            .as_ref()
-            .map(|permissions| json_object("permissions", permissions))
-            .transpose()?,
-        extra_claims: claims
-            .as_ref()
-            .map(|claims| json_object("claims", claims))
-            .transpose()?
-            .unwrap_or_default(),
+        lifetime: match lifetime {
+            Some(seconds) => duration_from_seconds(seconds)
+                .map_err(|reason| config_error(ConfigError::new("lifetime", reason)))?,
+            None => defaults.lifetime,
+        },
+        audience: audience.unwrap_or(defaults.audience),
+        permissions: json_object(Place::Setting("permissions"), permissions.as_ref())?,
+        extra_claims: json_object(Place::Setting("claims"), claims.as_ref())?.unwrap_or_default(),
     };
     paragon_connect::sign_user_token(&key, project_id, user_id, &options)
         .map(|token| token.expose().to_owned())
@@ -62,6 +59,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<stream::ByteIterator>()?;
     module.add_class::<stream::AsyncByteIterator>()?;
     module.add_function(wrap_pyfunction!(sign_user_token, module)?)?;
+    module.add_function(wrap_pyfunction!(errors::error_classes, module)?)?;
     module.add("__version__", paragon_connect::VERSION)?;
     Ok(())
 }

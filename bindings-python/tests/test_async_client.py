@@ -107,12 +107,8 @@ def test_invalid_input_raises_at_await_and_sends_nothing(
         return raised
 
     raised = run(with_client(sandbox, body))
-    assert [type(error) for error in raised] == [
-        pc.InvalidRequestError,
-        TypeError,
-        pc.InvalidRequestError,
-        pc.InvalidRequestError,
-    ]
+    assert [type(error) for error in raised] == [pc.InvalidRequestError] * 4
+    assert [error.argument for error in raised] == ["path", "body", "headers", "timeout"]  # type: ignore[attr-defined]
     assert sandbox.requests() == []
 
 

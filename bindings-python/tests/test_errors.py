@@ -4,6 +4,7 @@ attributes, and every class pickles."""
 from __future__ import annotations
 
 import builtins
+import inspect
 import pickle
 import socket
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import paragon_connect as pc
 import pytest
 from conftest import Sandbox
-from paragon_connect import Paragon
+from paragon_connect import Paragon, _native
 
 ALL_CLASSES = [getattr(pc.errors, name) for name in pc.errors.__all__]
 
@@ -26,8 +27,8 @@ def test_every_class_is_exported_and_under_paragon_error() -> None:
     for cls in ALL_CLASSES:
         assert issubclass(cls, pc.ParagonError)
         assert getattr(pc, cls.__name__) is cls
-    assert issubclass(pc.InvalidRequestError, ValueError)
-    assert issubclass(pc.ConfigurationError, ValueError)
+    for refusal in (pc.InvalidRequestError, pc.ConfigurationError):
+        assert issubclass(refusal, ValueError) and issubclass(refusal, TypeError)
     assert issubclass(pc.TimeoutError, builtins.TimeoutError)
     assert issubclass(pc.ConnectionError, builtins.ConnectionError)
     for status_class in (
@@ -96,6 +97,32 @@ def test_each_kind_reaches_its_own_class(sandbox: Sandbox) -> None:
     assert rate_limited.headers["X-Request-Id"] == "req-429"
     assert type(seen[pc.APIStatusError]).__name__ == "APIStatusError"
     assert seen[pc.APIStatusError].status == 418  # type: ignore[attr-defined]
+
+
+def own_annotations(cls: type) -> set[str]:
+    return set(inspect.get_annotations(cls))
+
+
+def test_classes_and_attributes_are_the_cores_table() -> None:
+    """errors.py declares exactly the classes, parents and attributes of the core's table."""
+    table = _native.error_classes()
+    assert sorted(name for name, _, _ in table if not name.startswith("_")) == sorted(
+        pc.errors.__all__
+    )
+    for name, parent, attributes in table:
+        cls = getattr(pc.errors, name)
+        if parent is not None:
+            assert cls.__mro__[1] is getattr(pc.errors, parent), name
+        inherited = set().union(*(own_annotations(base) for base in cls.__mro__[1:]))
+        declared = own_annotations(cls) | inherited
+        # ParagonError.message is Python's message of every exception, not a core attribute.
+        assert declared - {"message"} == set(attributes) - {"message"}, name
+
+
+def test_each_error_carries_exactly_its_class_attributes(sandbox: Sandbox) -> None:
+    attributes = {name: set(names) for name, _, names in _native.error_classes()}
+    for cls, error in kinds_seen(sandbox).items():
+        assert set(vars(error)) == attributes[cls.__name__] | {"message"}, cls.__name__
 
 
 def test_every_error_pickles_with_its_attributes(sandbox: Sandbox) -> None:

@@ -170,18 +170,39 @@ def test_a_body_that_contains_itself_is_refused(client: Paragon, sandbox: Sandbo
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [
-        ({"headers": {"X-A": 1}}, r'headers\["X-A"\] must be str'),
-        ({"headers": "X-A: 1"}, "headers must be a dict"),
-        ({"query": {"a": None}}, r'query\["a"\] must be str, int'),
+        ({"headers": {"X-A": b"1"}}, r'headers\["X-A"\] must be a string, number, boolean'),
+        ({"headers": "X-A: 1"}, "headers: must be a dict"),
+        ({"query": {"a": None}}, r'query\["a"\] is None/null'),
         ({"query": {"a": float("nan")}}, "not a number"),
+        ({"query": {"a": [[1]]}}, "nests a list"),
+        ({"timeout": "5"}, "timeout: must be a number, not str"),
+        ({"method": 1}, "method: must be str, not int"),
     ],
 )
-def test_malformed_headers_and_query_are_refused(
+def test_malformed_arguments_are_invalid_requests(
     client: Paragon, sandbox: Sandbox, arguments: dict[str, Any], problem: str
 ) -> None:
-    with pytest.raises((TypeError, ValueError), match=problem):
+    with pytest.raises(pc.InvalidRequestError, match=problem) as caught:
         client.request("echo", "/x", **arguments)
+    # Also what Python's own argument checks raise, for code that catches those.
+    assert isinstance(caught.value, TypeError) and isinstance(caught.value, ValueError)
+    assert caught.value.argument == next(iter(arguments))
     assert sandbox.requests() == []
+
+
+def test_header_and_query_values_are_written_as_javascript_writes_them(
+    client: Paragon, sandbox: Sandbox
+) -> None:
+    client.request(
+        "echo",
+        "/x",
+        headers={"X-Int": 10**20, "X-Float": 2.0, "X-Flag": True},
+        query={"a": [1, 2.5, False], "b": 1e21},
+    )
+    sent = sandbox.requests()[0]
+    assert sent["target"].endswith("/echo/x?a=1&a=2.5&a=false&b=1e%2B21")
+    headers = {name.lower(): value for name, value in sent["headers"]}
+    assert (headers["x-int"], headers["x-float"], headers["x-flag"]) == (str(10**20), "2", "true")
 
 
 def test_exact_numbers_and_unicode_cross_both_ways(client: Paragon, sandbox: Sandbox) -> None:

@@ -129,9 +129,9 @@ def test_multipart_parts_read_back_identically(
 def test_upload_arguments_are_checked(client: Paragon, sandbox: Sandbox, tmp_path: Path) -> None:
     with pytest.raises(pc.InvalidRequestError, match=r"missing\.bin"):
         client.request("googledrive", "/upload/files", method="POST", body=tmp_path / "missing.bin")
-    with pytest.raises(TypeError, match="one of body, form and multipart"):
+    with pytest.raises(pc.InvalidRequestError, match="only one body, not body and form"):
         client.request("echo", "/x", method="POST", body="a", form={"b": "c"})
-    with pytest.raises(TypeError, match=r'multipart\["x"\]'):
+    with pytest.raises(pc.InvalidRequestError, match=r'multipart\["x"\]'):
         client.request("echo", "/x", method="POST", multipart={"x": 3})
     assert sandbox.requests() == []
 

@@ -1,9 +1,19 @@
 """Type stubs of the compiled module (checked against it by tests/test_stubs.py)."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from os import PathLike
 from types import TracebackType
-from typing import Any, Literal, TypeAlias, overload
+from typing import Any, Generic, Literal, TypeAlias, TypedDict, TypeVar, overload
+
+from typing_extensions import Self, Unpack
 
 from ._types import Download, Headers, RawResponse
 
@@ -40,16 +50,49 @@ MultipartArg: TypeAlias = Mapping[str, PartArg] | Sequence[tuple[str, PartArg]]
 #: Query parameters: a mapping, or ``(name, value)`` pairs; a list value repeats the name.
 QueryArg: TypeAlias = Mapping[str, QueryValue] | Sequence[tuple[str, QueryValue]]
 
-class Paragon:
-    """A Paragon Connect client for one user, for threads and plain (non-async) code.
+class _TargetOptions(TypedDict, total=False):
+    """The options of every proxy call (``request``, ``stream``, ``download``)."""
+
+    method: str | None
+    headers: HeadersArg | None
+    query: QueryArg | None
+    selected_credential_id: str | None
+    timeout: float | None
+    deadline: float | None
+    max_retries: int | None
+
+class _SendOptions(_TargetOptions, total=False):
+    """The options of a call that may send a body (``request``, ``stream``)."""
+
+    body: Body
+    idempotent: bool | None
+
+class _CallOptions(_SendOptions, total=False):
+    """The options of ``request`` besides ``raw``."""
+
+    form: FormArg | None
+    multipart: MultipartArg | None
+
+_Value = TypeVar("_Value")
+_Raw = TypeVar("_Raw")
+_Text = TypeVar("_Text")
+_Saved = TypeVar("_Saved")
+_Stream = TypeVar("_Stream")
+_Done = TypeVar("_Done")
+
+class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done]):
+    """What :class:`Paragon` and :class:`AsyncParagon` share: one definition, in which a call's
+    result type is a parameter (the value itself for ``Paragon``, a coroutine giving it for
+    ``AsyncParagon``).
 
     Every setting not given is read from the environment (``PARAGON_PROJECT_ID``,
     ``PARAGON_USER_TOKEN``, ``PARAGON_SIGNING_KEY``, ``PARAGON_HOST``, ``PARAGON_PROXY_BASE_URL``,
     ``PARAGON_ZEUS_BASE_URL``, ``PARAGON_HERMES_BASE_URL``). Times are in seconds: ``timeout`` for
     each attempt (60), ``connect_timeout`` (10), ``deadline`` for a call with its retries (none).
     Failed calls are retried ``max_retries`` times (2) when that cannot repeat a side effect; a
-    ``Retry-After`` longer than ``max_retry_after`` (60) fails at once. Safe to share between
-    threads; calls release the GIL while waiting.
+    ``Retry-After`` longer than ``max_retry_after`` (60) fails at once. A setting of the wrong
+    type or value raises :class:`ConfigurationError`, a call's argument
+    :class:`InvalidRequestError`, before anything is sent.
     """
 
     def __init__(
@@ -66,14 +109,14 @@ class Paragon:
         timeout: float | None = None,
         connect_timeout: float | None = None,
         token_lifetime: float | None = None,
-        token_audience: bool = True,
+        token_audience: bool | None = None,
         token_claims: Mapping[str, Any] | None = None,
         permissions: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
         max_retry_after: float | None = None,
         deadline: float | None = None,
         max_response_bytes: int | None = None,
-        allow_insecure_http: bool = False,
+        allow_insecure_http: bool | None = None,
     ) -> None: ...
     @overload
     def request(
@@ -81,86 +124,52 @@ class Paragon:
         integration_type: str,
         path: str,
         *,
-        method: str | None = None,
-        body: Body = None,
-        headers: HeadersArg | None = None,
-        query: QueryArg | None = None,
-        selected_credential_id: str | None = None,
-        raw: Literal[False] = False,
-        timeout: float | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        idempotent: bool | None = None,
-        form: FormArg | None = None,
-        multipart: MultipartArg | None = None,
-    ) -> Any: ...
+        raw: Literal[False] | None = None,
+        **options: Unpack[_CallOptions],
+    ) -> _Value:
+        """Calls ``path`` of the integration's API through Paragon's proxy, as the user, and
+        returns the answer decoded as the browser SDK decodes it."""
     @overload
     def request(
         self,
         integration_type: str,
         path: str,
         *,
-        method: str | None = None,
-        body: Body = None,
-        headers: HeadersArg | None = None,
-        query: QueryArg | None = None,
-        selected_credential_id: str | None = None,
         raw: Literal[True],
-        timeout: float | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        idempotent: bool | None = None,
-        form: FormArg | None = None,
-        multipart: MultipartArg | None = None,
-    ) -> RawResponse: ...
-    def stream(
-        self,
-        integration_type: str,
-        path: str,
-        *,
-        method: str | None = None,
-        body: Body = None,
-        headers: HeadersArg | None = None,
-        query: QueryArg | None = None,
-        selected_credential_id: str | None = None,
-        timeout: float | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        idempotent: bool | None = None,
-    ) -> StreamResponse:
-        """Calls ``path`` and returns once the answer's head arrives (use it in ``with``)."""
+        **options: Unpack[_CallOptions],
+    ) -> _Raw:
+        """With ``raw=True``: the answer's status, headers and bytes, untouched."""
+    def stream(self, integration_type: str, path: str, **options: Unpack[_SendOptions]) -> _Stream:
+        """Calls ``path`` and gives the answer once its head arrives (``with`` for ``Paragon``,
+        ``async with`` for ``AsyncParagon``)."""
     def download(
         self,
         integration_type: str,
         path: str,
         *,
         to: str | PathLike[str],
-        method: str | None = None,
-        headers: HeadersArg | None = None,
-        query: QueryArg | None = None,
-        selected_credential_id: str | None = None,
-        timeout: float | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
         progress: Callable[[int, int | None], object] | None = None,
-    ) -> Download:
+        **options: Unpack[_TargetOptions],
+    ) -> _Saved:
         """Downloads ``path`` into the file ``to`` atomically, reporting ``progress``."""
-    def user(self, user_id: str) -> Paragon:
+    def user(self, user_id: str) -> Self:
         """A client acting for ``user_id`` (tokens signed with the signing key), sharing this
         one's settings and connections."""
-    def get_user(self) -> Any:
+    def get_user(self) -> _Value:
         """The user and their connected integrations."""
-    def set_user_metadata(self, meta: Mapping[str, Any]) -> Any:
+    def set_user_metadata(self, meta: Mapping[str, Any]) -> _Value:
         """Sets the user's metadata (``Name``, ``Email``, ...); returns the user."""
-    def list_integrations(self) -> Any:
+    def list_integrations(self) -> _Value:
         """The project's integrations (ids, types, custom names)."""
-    def integration_id(self, integration_type: str) -> str:
+    def integration_id(self, integration_type: str) -> _Text:
         """The id of an integration type (``custom.tasklab`` -> its UUID), from the cached list."""
-    def get_account(self, integration_type: str, *, include_account_auth: bool = False) -> Any:
+    def get_account(
+        self, integration_type: str, *, include_account_auth: bool | None = None
+    ) -> _Value:
         """The user's connected account for an integration."""
     def uninstall_integration(
         self, integration_type: str, *, selected_credential_id: str | None = None
-    ) -> Any:
+    ) -> _Value:
         """Disconnects the user from an integration (or one of its accounts)."""
     def trigger_workflow(
         self,
@@ -171,16 +180,22 @@ class Paragon:
         headers: HeadersArg | None = None,
         selected_credential_id: str | None = None,
         selected_configuration_id: str | None = None,
-    ) -> Any:
+    ) -> _Value:
         """Triggers a workflow that has a request trigger."""
-    def send_event(self, name: str, payload: Mapping[str, Any] | None = None) -> Any:
+    def send_event(self, name: str, payload: Mapping[str, Any] | None = None) -> _Value:
         """Sends an App Event."""
     @property
     def user_id(self) -> str | None: ...
     @property
     def project_id(self) -> str: ...
-    def close(self) -> None: ...
-    def __enter__(self) -> Paragon: ...
+    def close(self) -> _Done:
+        """Releases pooled connections (the client opens new ones if used again)."""
+
+class Paragon(_Client[Any, RawResponse, str, Download, "StreamResponse", None]):
+    """A Paragon Connect client, for threads and plain (non-async) code. Safe to share between
+    threads; calls release the GIL while waiting."""
+
+    def __enter__(self) -> Self: ...
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -188,143 +203,21 @@ class Paragon:
         traceback: TracebackType | None,
     ) -> None: ...
 
-class AsyncParagon:
-    """A Paragon Connect client for one user, for asyncio (and uvloop) code.
+class AsyncParagon(
+    _Client[
+        Coroutine[Any, Any, Any],
+        Coroutine[Any, Any, RawResponse],
+        Coroutine[Any, Any, str],
+        Coroutine[Any, Any, Download],
+        "AsyncStreamContext",
+        Coroutine[Any, Any, None],
+    ]
+):
+    """A Paragon Connect client, for asyncio (and uvloop) code: the same settings and methods as
+    :class:`Paragon`, each call a coroutine. Cancelling the task awaiting a call stops the
+    request."""
 
-    The same settings as :class:`Paragon`. Cancelling the task awaiting a call stops the request.
-    """
-
-    def __init__(
-        self,
-        *,
-        project_id: str | None = None,
-        user_token: UserToken | None = None,
-        signing_key: str | None = None,
-        host: str | None = None,
-        proxy_base_url: str | None = None,
-        zeus_base_url: str | None = None,
-        hermes_base_url: str | None = None,
-        default_headers: HeadersArg | None = None,
-        timeout: float | None = None,
-        connect_timeout: float | None = None,
-        token_lifetime: float | None = None,
-        token_audience: bool = True,
-        token_claims: Mapping[str, Any] | None = None,
-        permissions: Mapping[str, Any] | None = None,
-        max_retries: int | None = None,
-        max_retry_after: float | None = None,
-        deadline: float | None = None,
-        max_response_bytes: int | None = None,
-        allow_insecure_http: bool = False,
-    ) -> None: ...
-    @overload
-    async def request(
-        self,
-        integration_type: str,
-        path: str,
-        *,
-        method: str | None = None,
-        body: Body = None,
-        headers: HeadersArg | None = None,
-        query: QueryArg | None = None,
-        selected_credential_id: str | None = None,
-        raw: Literal[False] = False,
-        timeout: float | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        idempotent: bool | None = None,
-        form: FormArg | None = None,
-        multipart: MultipartArg | None = None,
-    ) -> Any: ...
-    @overload
-    async def request(
-        self,
-        integration_type: str,
-        path: str,
-        *,
-        method: str | None = None,
-        body: Body = None,
-        headers: HeadersArg | None = None,
-        query: QueryArg | None = None,
-        selected_credential_id: str | None = None,
-        raw: Literal[True],
-        timeout: float | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        idempotent: bool | None = None,
-        form: FormArg | None = None,
-        multipart: MultipartArg | None = None,
-    ) -> RawResponse: ...
-    def stream(
-        self,
-        integration_type: str,
-        path: str,
-        *,
-        method: str | None = None,
-        body: Body = None,
-        headers: HeadersArg | None = None,
-        query: QueryArg | None = None,
-        selected_credential_id: str | None = None,
-        timeout: float | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        idempotent: bool | None = None,
-    ) -> AsyncStreamContext:
-        """``async with paragon.stream(...) as response`` gives the answer once its head arrives."""
-    async def download(
-        self,
-        integration_type: str,
-        path: str,
-        *,
-        to: str | PathLike[str],
-        method: str | None = None,
-        headers: HeadersArg | None = None,
-        query: QueryArg | None = None,
-        selected_credential_id: str | None = None,
-        timeout: float | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        progress: Callable[[int, int | None], object] | None = None,
-    ) -> Download:
-        """Downloads ``path`` into the file ``to`` atomically, reporting ``progress``."""
-    def user(self, user_id: str) -> AsyncParagon:
-        """A client acting for ``user_id`` (tokens signed with the signing key), sharing this
-        one's settings and connections."""
-    async def get_user(self) -> Any:
-        """The user and their connected integrations."""
-    async def set_user_metadata(self, meta: Mapping[str, Any]) -> Any:
-        """Sets the user's metadata (``Name``, ``Email``, ...); returns the user."""
-    async def list_integrations(self) -> Any:
-        """The project's integrations (ids, types, custom names)."""
-    async def integration_id(self, integration_type: str) -> str:
-        """The id of an integration type (``custom.tasklab`` -> its UUID), from the cached list."""
-    async def get_account(
-        self, integration_type: str, *, include_account_auth: bool = False
-    ) -> Any:
-        """The user's connected account for an integration."""
-    async def uninstall_integration(
-        self, integration_type: str, *, selected_credential_id: str | None = None
-    ) -> Any:
-        """Disconnects the user from an integration (or one of its accounts)."""
-    async def trigger_workflow(
-        self,
-        workflow_id: str,
-        *,
-        body: Body = None,
-        query: QueryArg | None = None,
-        headers: HeadersArg | None = None,
-        selected_credential_id: str | None = None,
-        selected_configuration_id: str | None = None,
-    ) -> Any:
-        """Triggers a workflow that has a request trigger."""
-    async def send_event(self, name: str, payload: Mapping[str, Any] | None = None) -> Any:
-        """Sends an App Event."""
-    @property
-    def user_id(self) -> str | None: ...
-    @property
-    def project_id(self) -> str: ...
-    async def close(self) -> None: ...
-    async def __aenter__(self) -> AsyncParagon: ...
+    async def __aenter__(self) -> Self: ...
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
@@ -337,12 +230,16 @@ def sign_user_token(
     project_id: str,
     user_id: str,
     *,
-    lifetime: float = 3600.0,
-    audience: bool = True,
+    lifetime: float | None = None,
+    audience: bool | None = None,
     claims: Mapping[str, Any] | None = None,
     permissions: Mapping[str, Any] | None = None,
 ) -> str:
-    """Signs a Paragon User Token (RS256) for ``user_id``, for a front end that needs one."""
+    """Signs a Paragon User Token (RS256) for ``user_id``, for a front end that needs one
+    (``lifetime`` in seconds, one hour unless given)."""
+
+def error_classes() -> list[tuple[str, str | None, list[str]]]:
+    """``(name, parent, attributes)`` of every exception class, from the core's table."""
 
 class StreamResponse:
     """A 2xx answer whose body is read as it arrives."""

@@ -55,15 +55,17 @@ class ParagonError(Exception):
         return (_restore, (type(self), str(self), dict(self.__dict__)))
 
 
-class ConfigurationError(ParagonError, ValueError):
-    """The client's settings are missing or malformed (nothing was sent)."""
+class ConfigurationError(ParagonError, ValueError, TypeError):
+    """The client's settings are missing, malformed or of the wrong type (nothing was sent)."""
 
     #: The setting at fault, e.g. ``"project_id"``.
     setting: str
 
 
-class InvalidRequestError(ParagonError, ValueError):
-    """A call's arguments cannot be sent as given (nothing was sent)."""
+class InvalidRequestError(ParagonError, ValueError, TypeError):
+    """A call's arguments cannot be sent as given: a bad value or a value of the wrong type
+    (nothing was sent). It is also a ``ValueError`` and a ``TypeError``, as Python's own argument
+    checks raise."""
 
     #: The argument at fault: ``"path"``, ``"integration_type"``, ``"headers"``, ...
     argument: str
@@ -101,6 +103,8 @@ class APIStatusError(_CallError):
     """Paragon or the upstream API answered with a status outside 2xx."""
 
     status: int
+    #: Paragon's message, as the browser SDK shows it (``str(error)`` says more).
+    message: str
     #: Paragon's error code (``"7210"``, ...), when the body carried one.
     code: str | None
     #: The body: parsed JSON, else text, else ``None`` when empty.
