@@ -49,6 +49,14 @@ fn sign_user_token(
         .map_err(config_error)
 }
 
+/// `content` decoded with the charset `content_type` names (UTF-8 by default), by the core's
+/// rule: what `RawResponse.text` gives.
+#[pyfunction]
+#[pyo3(signature = (content, content_type=None))]
+fn decode_text(content: &[u8], content_type: Option<&str>) -> String {
+    paragon_connect::decode_text(content, content_type).into_owned()
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Paragon>()?;
@@ -60,6 +68,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<stream::AsyncByteIterator>()?;
     module.add_function(wrap_pyfunction!(sign_user_token, module)?)?;
     module.add_function(wrap_pyfunction!(errors::error_classes, module)?)?;
+    module.add_function(wrap_pyfunction!(decode_text, module)?)?;
     module.add("__version__", paragon_connect::VERSION)?;
     Ok(())
 }

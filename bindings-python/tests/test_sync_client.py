@@ -64,6 +64,21 @@ def test_raw_response_text_json_and_repeated_headers(client: Paragon, sandbox: S
     assert pickle.loads(pickle.dumps(raw)).content == raw.content
 
 
+def test_raw_text_honours_the_charset(client: Paragon, sandbox: Sandbox) -> None:
+    latin = "Grüße".encode("latin-1")
+    for content_type, text in [
+        ('text/plain; charset="ISO-8859-1"', "Grüße"),
+        ("text/plain", "Gr\ufffd\ufffde"),
+    ]:
+        sandbox.push_reply(
+            {
+                "headers": [["content-type", content_type]],
+                "body": {"base64": base64.b64encode(latin).decode()},
+            }
+        )
+        assert client.request("echo", "/x", raw=True).text == text
+
+
 def test_a_404_is_caught_as_not_found(client: Paragon) -> None:
     with pytest.raises(pc.NotFoundError) as caught:
         client.request("googledrive", "/files/does-not-exist")

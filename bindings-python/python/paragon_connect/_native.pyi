@@ -238,6 +238,9 @@ def sign_user_token(
     """Signs a Paragon User Token (RS256) for ``user_id``, for a front end that needs one
     (``lifetime`` in seconds, one hour unless given)."""
 
+def decode_text(content: bytes, content_type: str | None = None) -> str:
+    """``content`` decoded with the charset ``content_type`` names (UTF-8 by default)."""
+
 def error_classes() -> list[tuple[str, str | None, list[str]]]:
     """``(name, parent, attributes)`` of every exception class, from the core's table."""
 

@@ -76,19 +76,15 @@ class RawResponse:
 
     @property
     def text(self) -> str:
-        """The body decoded with the charset of ``Content-Type`` (UTF-8 by default)."""
-        return self.content.decode(self._charset() or "utf-8", errors="replace")
+        """The body decoded with the charset of ``Content-Type`` (UTF-8 by default; bytes that
+        do not decode become U+FFFD)."""
+        from ._native import decode_text
+
+        return decode_text(self.content, self.headers.get("content-type"))
 
     def json(self) -> Any:
         """The body parsed as JSON."""
         return json.loads(self.content)
-
-    def _charset(self) -> str | None:
-        for part in self.headers.get("content-type", "").split(";")[1:]:
-            key, _, value = part.strip().partition("=")
-            if key.lower() == "charset" and value:
-                return value.strip('"')
-        return None
 
     def __repr__(self) -> str:
         return f"<RawResponse [{self.status}] {len(self.content)} bytes>"
