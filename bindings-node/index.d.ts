@@ -236,15 +236,18 @@ export declare function signUserToken(signingKey: string, projectId: string, use
 /** Base class of every error the SDK throws. */
 export declare class ParagonError extends Error {}
 
-/** The client's settings are missing or malformed. */
+/** The client's settings are missing, malformed or of the wrong type. */
 export declare class ConfigurationError extends ParagonError {
-  /** The setting at fault, e.g. `project_id`. */
+  /** The setting at fault, as the options name it: `projectId`, `timeout`, ... */
   setting: string
 }
 
-/** A call's arguments cannot be sent as given; nothing was sent. */
+/**
+ * A call's arguments cannot be sent as given (a bad value, or a value of the wrong type); nothing
+ * was sent.
+ */
 export declare class InvalidRequestError extends ParagonError {
-  /** The argument at fault: `path`, `integration_type`, `headers`, ... */
+  /** The argument at fault, as the call names it: `path`, `integrationType`, `headers`, `body`, ... */
   argument: string
 }
 
@@ -282,6 +285,8 @@ export declare class APIStatusError extends ParagonError {
   status: number
   /** Paragon's error code (`"7210"`, ...), when the body carried one. */
   code?: string
+  /** Paragon's message, as the browser SDK shows it (`description` says more). */
+  message: string
   /** The body: parsed JSON, else text, else undefined when empty. */
   body?: unknown
   /** The same as `body`, under the browser SDK's name. */
@@ -290,7 +295,7 @@ export declare class APIStatusError extends ParagonError {
   content: Buffer
   headers: Headers
   requestId?: string
-  /** Seconds the server asked to wait (`Retry-After`), when it said. */
+  /** Milliseconds the server asked to wait (`Retry-After`, `retry-after-ms`), when it said. */
   retryAfter?: number
   /** True when Paragon says the upstream API failed (`meta.isIntegrationError`). */
   isIntegrationError: boolean

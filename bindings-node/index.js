@@ -9,7 +9,8 @@
  */
 
 const { Readable } = require('node:stream')
-const { NativeClient, NativeStream, BodyWriter, CancelToken, signUserToken: nativeSignUserToken } = require('./native.js')
+const native = require('./native.js')
+const { NativeClient, NativeStream, BodyWriter, CancelToken } = native
 const { version } = require('./package.json')
 
 class ParagonError extends Error {
@@ -21,38 +22,20 @@ class ParagonError extends Error {
     }
   }
 }
-class ConfigurationError extends ParagonError {}
-class InvalidRequestError extends ParagonError {}
-class ConnectionError extends ParagonError {}
-class TimeoutError extends ParagonError {}
-class DecodeError extends ParagonError {}
-class APIStatusError extends ParagonError {}
-class BadRequestError extends APIStatusError {}
-class AuthenticationError extends APIStatusError {}
-class PermissionDeniedError extends APIStatusError {}
-class NotFoundError extends APIStatusError {}
-class ConflictError extends APIStatusError {}
-class UnprocessableEntityError extends APIStatusError {}
-class RateLimitError extends APIStatusError {}
-class InternalServerError extends APIStatusError {}
 
-const errorClasses = {
-  ParagonError,
-  ConfigurationError,
-  InvalidRequestError,
-  ConnectionError,
-  TimeoutError,
-  DecodeError,
-  APIStatusError,
-  BadRequestError,
-  AuthenticationError,
-  PermissionDeniedError,
-  NotFoundError,
-  ConflictError,
-  UnprocessableEntityError,
-  RateLimitError,
-  InternalServerError,
+/**
+ * Every error class, made from the core's table (name, parent): the same tree in Python and Node.
+ * `_CallError`, the parent of the errors of a call that was made, is not exported.
+ */
+const allErrorClasses = { ParagonError }
+for (const [name, parent] of native.errorClasses()) {
+  if (parent === null) continue
+  const cls = class extends allErrorClasses[parent] {}
+  Object.defineProperty(cls, 'name', { value: name })
+  allErrorClasses[name] = cls
 }
+const { APIStatusError, _CallError, ...exported } = allErrorClasses
+const errorClasses = { ...exported, APIStatusError }
 
 function headersFromPairs(pairs) {
   const headers = new Headers()
@@ -68,19 +51,32 @@ function headersFromPairs(pairs) {
 
 /** The native error description as an instance of its class. */
 function toError(native) {
-  const { className, message, errorMessage, headers, body, ...details } = native
-  const cls = errorClasses[className] ?? ParagonError
+  const { className, description, ...attributes } = native
+  const cls = allErrorClasses[className]
+  if (cls === undefined) {
+    // The core named a class this package does not know: a native module from another version.
+    throw new Error(`paragon-connect: the native module raised an unknown error class ${className} (is the installed native package of another version?): ${description}`)
+  }
   if (cls.prototype instanceof APIStatusError) {
     // As the browser SDK: `message` is Paragon's message and `response` the parsed body.
-    return new cls(errorMessage, {
-      ...details,
-      body,
-      response: body,
-      headers: headersFromPairs(headers ?? []),
-      description: message,
+    return new cls(attributes.message, {
+      ...attributes,
+      response: attributes.body,
+      headers: headersFromPairs(attributes.headers ?? []),
+      description,
     })
   }
-  return new cls(message, details)
+  return new cls(description, attributes)
+}
+
+/** Refuses a call's argument: an `InvalidRequestError` naming it, made by the core. */
+function refuse(argument, reason) {
+  return toError(native.refusal('argument', argument, reason))
+}
+
+/** Refuses a client setting: a `ConfigurationError` naming it, made by the core. */
+function refuseSetting(setting, reason) {
+  return toError(native.refusal('setting', setting, reason))
 }
 
 function abortError(signal) {
@@ -95,12 +91,19 @@ function describe(value) {
 }
 
 /**
- * Throws a TypeError naming the first value in `value` that JSON cannot carry faithfully
- * (JSON.stringify would throw on it, or silently drop or change it).
+ * Throws the refusal `refusing(argument, reason)` naming the first value in `value` that JSON
+ * cannot carry faithfully (JSON.stringify would throw on it, or silently drop or change it).
  */
-function checkJson(value, path, ancestors) {
-  walkJson(value, path, ancestors)
+function checkJson(value, argument, refusing = refuse) {
+  try {
+    walkJson(value, argument, [])
+  } catch (error) {
+    if (error instanceof JsonProblem) throw refusing(argument, error.message)
+    throw error
+  }
 }
+
+class JsonProblem extends Error {}
 
 /**
  * `trail` is where `value` sits: the argument's name, or `{ parent, key }`. It is spelled out
@@ -109,19 +112,19 @@ function checkJson(value, path, ancestors) {
 function walkJson(value, trail, ancestors) {
   switch (typeof value) {
     case 'string':
-      if (!isWellFormed(value)) throw new TypeError(`${pathOf(trail)} contains a lone surrogate, which UTF-8 cannot represent`)
+      if (!isWellFormed(value)) throw new JsonProblem(`${pathOf(trail)} contains a lone surrogate, which UTF-8 cannot represent`)
       return
     case 'boolean':
     case 'undefined': // dropped from objects by JSON.stringify, as the browser SDK sends them
       return
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`${pathOf(trail)} is ${value}, which JSON cannot represent`)
+      if (!Number.isFinite(value)) throw new JsonProblem(`${pathOf(trail)} is ${value}, which JSON cannot represent`)
       return
     case 'bigint':
-      throw new TypeError(`${pathOf(trail)} is a BigInt, which JSON cannot represent: convert it to a string or a number`)
+      throw new JsonProblem(`${pathOf(trail)} is a BigInt, which JSON cannot represent: convert it to a string or a number`)
     case 'function':
     case 'symbol':
-      throw new TypeError(`${pathOf(trail)} is a ${typeof value}, which is not JSON`)
+      throw new JsonProblem(`${pathOf(trail)} is a ${typeof value}, which is not JSON`)
   }
   if (value === null) return
   if (typeof value.toJSON === 'function') {
@@ -129,9 +132,9 @@ function walkJson(value, trail, ancestors) {
     return
   }
   if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
-    throw new TypeError(`${pathOf(trail)} is ${describe(value)}, which JSON.stringify would send as {}`)
+    throw new JsonProblem(`${pathOf(trail)} is ${describe(value)}, which JSON.stringify would send as {}`)
   }
-  if (ancestors.includes(value)) throw new TypeError(`${pathOf(trail)} refers to itself (a circular structure)`)
+  if (ancestors.includes(value)) throw new JsonProblem(`${pathOf(trail)} refers to itself (a circular structure)`)
   ancestors.push(value)
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) walkJson(value[index], { parent: trail, key: index }, ancestors)
@@ -158,8 +161,36 @@ function isWellFormed(text) {
 
 /** Refuses a string with a lone surrogate, which UTF-8 cannot carry. */
 function wellFormed(text, argument) {
-  if (!isWellFormed(text)) throw new TypeError(`${argument} contains a lone surrogate, which UTF-8 cannot represent`)
+  if (!isWellFormed(text)) throw refuse(argument, 'contains a lone surrogate, which UTF-8 cannot represent')
   return text
+}
+
+/** A string argument (`undefined` when not given, unless `required`). */
+function string(value, argument, { required = false, refusing = refuse } = {}) {
+  if (value === undefined && !required) return undefined
+  if (typeof value !== 'string') throw refusing(argument, `must be a string, not ${describe(value)}`)
+  return value
+}
+
+/** A number argument, in the unit the option documents (the core checks its range). */
+function number(value, argument, refusing = refuse) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number') throw refusing(argument, `must be a number, not ${describe(value)}`)
+  return value
+}
+
+/** A boolean argument. */
+function boolean(value, argument, refusing = refuse) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'boolean') throw refusing(argument, `must be a boolean, not ${describe(value)}`)
+  return value
+}
+
+/** An options object (or nothing). */
+function optionsObject(options, argument = 'options') {
+  if (options === undefined) return {}
+  if (typeof options !== 'object' || options === null) throw refuse(argument, `must be an object, not ${describe(options)}`)
+  return options
 }
 
 /** A body read as it comes: a Node `Readable`, a web `ReadableStream` or any async iterable. */
@@ -181,13 +212,14 @@ async function pump(source, writer) {
   }
 }
 
+/** The body, typed: `text`, `bytes` or `json` (text `JSON.stringify` made, checked first). */
 function bodyOptions(body) {
   if (body === undefined || body === null || isStreamed(body)) return {}
   if (typeof body === 'string') return { text: wellFormed(body, 'body') }
   if (Buffer.isBuffer(body)) return { bytes: body }
   if (ArrayBuffer.isView(body)) return { bytes: Buffer.from(body.buffer, body.byteOffset, body.byteLength) }
   if (body instanceof ArrayBuffer) return { bytes: Buffer.from(body) }
-  checkJson(body, 'body', [])
+  checkJson(body, 'body')
   return { json: JSON.stringify(body) }
 }
 
@@ -197,57 +229,50 @@ function toBuffer(bytes) {
 
 /** The multipart parts: text, bytes, `{ path }` (a file streamed from disk) or `{ data }`. */
 function multipartParts(multipart) {
-  if (typeof multipart !== 'object' || multipart === null) throw new TypeError('multipart must be an object or [name, value] pairs')
+  if (typeof multipart !== 'object' || multipart === null) throw refuse('multipart', 'must be an object or [name, value] pairs')
   const entries = Array.isArray(multipart) ? multipart : Object.entries(multipart)
   return entries.map(([name, value]) => {
     const path = `multipart[${JSON.stringify(name)}]`
     if (typeof value === 'string') return { name, text: wellFormed(value, path) }
-    if (ArrayBuffer.isView(value)) return { name, bytes: toBuffer(value), filename: name }
+    if (ArrayBuffer.isView(value)) return { name, bytes: toBuffer(value) }
     if (typeof value === 'object' && value !== null) {
       const { path: file, data, filename, contentType } = value
       if (typeof file === 'string') return { name, path: file, filename, contentType }
       if (typeof data === 'string') return { name, text: wellFormed(data, path), filename, contentType }
-      if (ArrayBuffer.isView(data)) return { name, bytes: toBuffer(data), filename: filename ?? name, contentType }
+      if (ArrayBuffer.isView(data)) return { name, bytes: toBuffer(data), filename, contentType }
     }
-    throw new TypeError(`${path} must be a string, a Buffer, { path, filename?, contentType? } or { data, filename?, contentType? }`)
+    throw refuse('multipart', `${path} must be a string, a Buffer, { path, filename?, contentType? } or { data, filename?, contentType? }`)
   })
 }
 
 /** `file`, `form` and `multipart` request options. */
 function uploadOptions({ file, form, multipart }) {
   const upload = {}
-  if (file !== undefined) {
-    if (typeof file !== 'string') throw new TypeError('file must be the path of the file to send')
-    upload.file = wellFormed(file, 'file')
-  }
-  if (form !== undefined) upload.form = form instanceof URLSearchParams ? [...form.entries()] : headerPairs(form, 'form')
+  if (file !== undefined) upload.file = wellFormed(string(file, 'file', { required: true }), 'file')
+  if (form !== undefined) upload.form = fields(form, 'form')
   if (multipart !== undefined) upload.multipart = multipartParts(multipart)
   return upload
 }
 
-/** Headers as `[name, value]` pairs: from an object, a `Headers`, a `Map` or pairs. */
-function headerPairs(headers, argument) {
-  if (headers === undefined || headers === null) return undefined
+/**
+ * Headers, query parameters or form fields as `[name, value]` pairs, from an object, a `Headers`,
+ * a `Map`, `URLSearchParams` or pairs. Values go to the core as they are: which it sends, and how,
+ * is its rule (strings, numbers, booleans, BigInts, arrays of them; `undefined` left out).
+ */
+function fields(value, argument, refusing = refuse) {
+  if (value === undefined || value === null) return undefined
   const entries =
-    Array.isArray(headers) ? headers
-    : typeof headers.entries === 'function' && !isPlainObject(headers) ? [...headers.entries()]
-    : typeof headers === 'object' ? Object.entries(headers)
+    Array.isArray(value) ? value
+    : typeof value.entries === 'function' && !isPlainObject(value) ? [...value.entries()]
+    : typeof value === 'object' ? Object.entries(value)
     : null
-  if (entries === null) throw new TypeError(`${argument} must be an object, a Headers, a Map or [name, value] pairs`)
-  const pairs = []
+  if (entries === null) throw refusing(argument, `must be an object, a Headers, a Map or [name, value] pairs, not ${describe(value)}`)
   for (const entry of entries) {
     if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
-      throw new TypeError(`${argument} must hold [name, value] pairs with string names`)
-    }
-    const [name, value] = entry
-    if (value === undefined) continue // as fetch does for an object's undefined property
-    if (Array.isArray(value)) {
-      for (const item of value) pairs.push([name, text(item, `${argument}[${JSON.stringify(name)}]`)])
-    } else {
-      pairs.push([name, text(value, `${argument}[${JSON.stringify(name)}]`)])
+      throw refusing(argument, 'must hold [name, value] pairs with string names')
     }
   }
-  return pairs
+  return entries
 }
 
 function isPlainObject(value) {
@@ -255,33 +280,11 @@ function isPlainObject(value) {
   return prototype === Object.prototype || prototype === null
 }
 
-/** A header or query value as text: strings, finite numbers, booleans, BigInts. */
-function text(value, path) {
-  switch (typeof value) {
-    case 'string':
-      return value
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`${path} is ${value}, not a number`)
-      return String(value)
-    case 'boolean':
-    case 'bigint':
-      return String(value)
-    default:
-      throw new TypeError(`${path} must be a string, number, boolean or bigint, not ${describe(value)}`)
-  }
-}
-
-function milliseconds(value, argument) {
+/** An object setting as JSON text for the native side, checked first. */
+function jsonObject(value, setting, refusing = refuseSetting) {
   if (value === undefined || value === null) return undefined
-  if (typeof value !== 'number') throw new TypeError(`${argument} must be a number of milliseconds`)
-  return value
-}
-
-/** An object argument as JSON text for the native side, checked first. */
-function jsonObject(value, argument) {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${argument} must be an object`)
-  checkJson(value, argument, [])
+  if (typeof value !== 'object' || Array.isArray(value)) throw refusing(setting, `must be an object, not ${describe(value)}`)
+  checkJson(value, setting, refusing)
   return JSON.stringify(value)
 }
 
@@ -303,13 +306,21 @@ function settle(kind, payload, signal) {
   }
 }
 
+/** The user's token function, as the core calls it before each attempt: always a promise. */
+function tokenFunction(userToken) {
+  return async (userId) => {
+    const token = await (userId == null ? userToken() : userToken(userId))
+    if (typeof token !== 'string') throw new TypeError(`the userToken function returned ${describe(token)}, not a string`)
+    return token
+  }
+}
+
 /** Lets `user()` make a bound client without going through the public constructor. */
 const BIND = Symbol('bind')
 
 class Paragon {
   #native
   #exactIntegers
-  #tokenFunction
   #user
 
   /**
@@ -317,42 +328,42 @@ class Paragon {
    */
   constructor(options = {}, bound = undefined) {
     if (options === BIND) {
-      ;({ native: this.#native, exactIntegers: this.#exactIntegers, tokenFunction: this.#tokenFunction, user: this.#user } = bound)
+      ;({ native: this.#native, exactIntegers: this.#exactIntegers, user: this.#user } = bound)
       return
     }
-    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+    if (typeof options !== 'object' || options === null) throw refuseSetting('options', `must be an object, not ${describe(options)}`)
     const { userToken } = options
     if (userToken !== undefined && typeof userToken !== 'string' && typeof userToken !== 'function') {
-      throw new TypeError('userToken must be a string, or a function (sync or async) returning one')
+      throw refuseSetting('userToken', 'must be a string, or a function (sync or async) returning one')
     }
-    this.#tokenFunction = typeof userToken === 'function' ? userToken : undefined
+    const setting = { refusing: refuseSetting }
     // Settings not given are read from PARAGON_* variables by the core.
     this.#native = new NativeClient({
-      projectId: options.projectId,
-      userToken: this.#tokenFunction ? undefined : userToken,
-      tokenFunction: this.#tokenFunction !== undefined,
-      signingKey: options.signingKey,
-      tokenLifetime: milliseconds(options.tokenLifetime, 'tokenLifetime'),
-      tokenAudience: options.tokenAudience,
+      projectId: string(options.projectId, 'projectId', setting),
+      userToken: typeof userToken === 'string' ? userToken : undefined,
+      tokenFunction: typeof userToken === 'function' ? tokenFunction(userToken) : undefined,
+      signingKey: string(options.signingKey, 'signingKey', setting),
+      tokenLifetime: number(options.tokenLifetime, 'tokenLifetime', refuseSetting),
+      tokenAudience: boolean(options.tokenAudience, 'tokenAudience', refuseSetting),
       tokenClaims: jsonObject(options.tokenClaims, 'tokenClaims'),
       permissions: jsonObject(options.permissions, 'permissions'),
-      host: options.host,
-      proxyBaseUrl: options.proxyBaseUrl,
-      zeusBaseUrl: options.zeusBaseUrl,
-      hermesBaseUrl: options.hermesBaseUrl,
-      defaultHeaders: headerPairs(options.defaultHeaders, 'defaultHeaders'),
-      timeout: milliseconds(options.timeout, 'timeout'),
-      connectTimeout: milliseconds(options.connectTimeout, 'connectTimeout'),
-      allowInsecureHttp: options.allowInsecureHttp,
-      maxRetries: options.maxRetries,
-      maxRetryAfter: milliseconds(options.maxRetryAfter, 'maxRetryAfter'),
-      deadline: milliseconds(options.deadline, 'deadline'),
-      maxResponseBytes: options.maxResponseBytes,
+      host: string(options.host, 'host', setting),
+      proxyBaseUrl: string(options.proxyBaseUrl, 'proxyBaseUrl', setting),
+      zeusBaseUrl: string(options.zeusBaseUrl, 'zeusBaseUrl', setting),
+      hermesBaseUrl: string(options.hermesBaseUrl, 'hermesBaseUrl', setting),
+      defaultHeaders: fields(options.defaultHeaders, 'defaultHeaders', refuseSetting),
+      timeout: number(options.timeout, 'timeout', refuseSetting),
+      connectTimeout: number(options.connectTimeout, 'connectTimeout', refuseSetting),
+      deadline: number(options.deadline, 'deadline', refuseSetting),
+      maxRetries: number(options.maxRetries, 'maxRetries', refuseSetting),
+      maxRetryAfter: number(options.maxRetryAfter, 'maxRetryAfter', refuseSetting),
+      maxResponseBytes: number(options.maxResponseBytes, 'maxResponseBytes', refuseSetting),
+      allowInsecureHttp: boolean(options.allowInsecureHttp, 'allowInsecureHttp', refuseSetting),
       runtime: `node ${process.versions.node}`,
     })
     const problem = this.#native.configError()
     if (problem) throw toError(problem)
-    this.#exactIntegers = Boolean(options.exactIntegers)
+    this.#exactIntegers = Boolean(boolean(options.exactIntegers, 'exactIntegers', refuseSetting))
   }
 
   /** The project this client calls. */
@@ -372,30 +383,26 @@ class Paragon {
    * @param {string} userId
    */
   user(userId) {
-    if (typeof userId !== 'string') throw new TypeError('userId must be a string')
+    string(userId, 'userId', { required: true })
     const problem = this.#native.checkUser(userId)
     if (problem) throw toError(problem)
-    return new Paragon(BIND, {
-      native: this.#native,
-      exactIntegers: this.#exactIntegers,
-      tokenFunction: this.#tokenFunction,
-      user: userId,
-    })
+    return new Paragon(BIND, { native: this.#native, exactIntegers: this.#exactIntegers, user: userId })
   }
 
-  /**
-   * The user and token of a call: the token from the user's token function, if any. Without one
-   * it is not a promise, so a call does not wait a turn of the event loop for it.
-   */
-  #context() {
-    if (!this.#tokenFunction) return { user: this.#user }
-    return this.#contextFromFunction()
-  }
-
-  async #contextFromFunction() {
-    const token = await (this.#user === undefined ? this.#tokenFunction() : this.#tokenFunction(this.#user))
-    if (typeof token !== 'string') throw new TypeError(`the userToken function returned ${describe(token)}, not a string`)
-    return { user: this.#user, token }
+  /** The options every proxy call takes, typed for the native side. */
+  #callOptions(options) {
+    const { method, body, headers, query, selectedCredentialId, timeout, deadline, maxRetries, idempotent } = options
+    return {
+      method: string(method, 'method'),
+      ...bodyOptions(body),
+      headers: fields(headers, 'headers'),
+      query: fields(query, 'query'),
+      selectedCredentialId: string(selectedCredentialId, 'selectedCredentialId'),
+      timeout: number(timeout, 'timeout'),
+      deadline: number(deadline, 'deadline'),
+      maxRetries: number(maxRetries, 'maxRetries'),
+      idempotent: boolean(idempotent, 'idempotent'),
+    }
   }
 
   /**
@@ -406,54 +413,24 @@ class Paragon {
    * @param {import('./index').RequestOptions} [options]
    */
   async request(integrationType, path, options = {}) {
-    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
-    if (typeof path !== 'string') throw new TypeError('path must be a string')
-    wellFormed(path, 'path')
-    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
-    const { method, body, headers, query, selectedCredentialId, raw, timeout, deadline, maxRetries, idempotent, signal, exactIntegers } = options
+    string(integrationType, 'integrationType', { required: true })
+    wellFormed(string(path, 'path', { required: true }), 'path')
+    options = optionsObject(options)
+    const { body, raw, signal, exactIntegers } = options
     if (signal?.aborted) throw abortError(signal)
     const call = {
-      method,
-      ...bodyOptions(body),
+      ...this.#callOptions(options),
       ...uploadOptions(options),
-      headers: headerPairs(headers, 'headers'),
-      query: query instanceof URLSearchParams ? [...query.entries()] : headerPairs(query, 'query'),
-      selectedCredentialId,
-      raw: Boolean(raw),
-      timeout: milliseconds(timeout, 'timeout'),
-      deadline: milliseconds(deadline, 'deadline'),
-      maxRetries,
-      idempotent,
-      exactIntegers: exactIntegers ?? this.#exactIntegers,
+      raw: boolean(raw, 'raw'),
+      exactIntegers: boolean(exactIntegers, 'exactIntegers') ?? this.#exactIntegers,
     }
-    let context = this.#context()
-    if (context instanceof Promise) context = await context
-    if (signal?.aborted) throw abortError(signal)
     const writer = isStreamed(body) ? new BodyWriter() : undefined
     const [kind, payload] = await this.#cancellable(signal, (cancel) => {
-      const answer = this.#native.request(integrationType, path, call, context, cancel, writer)
+      const answer = this.#native.request(integrationType, path, call, this.#user, cancel, writer)
       if (writer) pump(body, writer)
       return answer
     })
     return settle(kind, payload, signal)
-  }
-
-  /** The call settings of `stream()` and `download()` (raw, no body decoding). */
-  #streamCall(options) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
-    const { method, body, headers, query, selectedCredentialId, timeout, deadline, maxRetries, idempotent } = options
-    return {
-      method,
-      ...bodyOptions(body),
-      headers: headerPairs(headers, 'headers'),
-      query: query instanceof URLSearchParams ? [...query.entries()] : headerPairs(query, 'query'),
-      selectedCredentialId,
-      raw: true,
-      timeout: milliseconds(timeout, 'timeout'),
-      deadline: milliseconds(deadline, 'deadline'),
-      maxRetries,
-      idempotent,
-    }
   }
 
   /** Runs a native call that honours `signal`. */
@@ -484,13 +461,13 @@ class Paragon {
    * @param {import('./index').StreamOptions} [options]
    */
   async stream(integrationType, path, options = {}) {
-    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
-    if (typeof path !== 'string') throw new TypeError('path must be a string')
-    const call = this.#streamCall(options)
-    const context = await this.#context()
+    string(integrationType, 'integrationType', { required: true })
+    string(path, 'path', { required: true })
+    options = optionsObject(options)
+    const call = this.#callOptions(options)
     const native = new NativeStream()
     const [kind, payload] = await this.#cancellable(options.signal, (cancel) =>
-      this.#native.stream(integrationType, path, call, context, native, cancel))
+      this.#native.stream(integrationType, path, call, this.#user, native, cancel))
     if (kind !== 'head') return settle(kind, payload, options.signal)
     const body = new Readable({
       read() {
@@ -523,80 +500,77 @@ class Paragon {
    * @param {import('./index').DownloadOptions} options
    */
   async download(integrationType, path, options) {
-    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
-    if (typeof path !== 'string') throw new TypeError('path must be a string')
-    if (typeof options?.to !== 'string') throw new TypeError('options.to must be the file path to write')
-    const { to, onProgress } = options
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('onProgress must be a function')
-    const call = this.#streamCall(options)
-    const context = await this.#context()
+    string(integrationType, 'integrationType', { required: true })
+    string(path, 'path', { required: true })
+    options = optionsObject(options)
+    const to = string(options.to, 'to', { required: true })
+    const { onProgress } = options
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw refuse('onProgress', `must be a function, not ${describe(onProgress)}`)
+    const call = this.#callOptions(options)
     const progress = onProgress && ((done, total) => onProgress(done, total ?? undefined))
     const [kind, payload] = await this.#cancellable(options.signal, (cancel) =>
-      this.#native.download(integrationType, path, call, context, to, progress, cancel))
+      this.#native.download(integrationType, path, call, this.#user, to, progress, cancel))
     if (kind !== 'downloaded') return settle(kind, payload, options.signal)
     return { status: payload.status, headers: headersFromPairs(payload.headers), path: payload.path, size: payload.size }
   }
 
-  async #api(name, args) {
-    checkJson(args, 'arguments', [])
-    const [kind, payload] = await this.#native.api(name, JSON.stringify(args), await this.#context(), this.#exactIntegers)
-    return settle(kind, payload)
-  }
-
   /** The user and their connected integrations. */
-  getUser() {
-    return this.#api('getUser', [])
+  async getUser() {
+    return settle(...(await this.#native.getUser(this.#user, this.#exactIntegers)))
   }
 
   /** Sets the user's metadata (`Name`, `Email`, ...); resolves to the user. */
   async setUserMetadata(meta) {
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new TypeError('meta must be an object')
-    return this.#api('setUserMetadata', [meta])
+    if (meta === undefined || meta === null) throw refuse('meta', `must be an object, not ${describe(meta)}`)
+    const text = jsonObject(meta, 'meta', refuse)
+    return settle(...(await this.#native.setUserMetadata(this.#user, this.#exactIntegers, text)))
   }
 
   /** The project's integrations (ids, types, custom names). */
-  listIntegrations() {
-    return this.#api('listIntegrations', [])
+  async listIntegrations() {
+    return settle(...(await this.#native.listIntegrations(this.#user, this.#exactIntegers)))
   }
 
   /** The id of an integration type (`custom.tasklab` -> its UUID), from the cached list. */
   async integrationId(integrationType) {
-    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
-    return this.#api('integrationId', [integrationType])
+    string(integrationType, 'integrationType', { required: true })
+    return settle(...(await this.#native.integrationId(this.#user, integrationType)))
   }
 
   /** The user's connected account for an integration. */
-  async getAccount(integrationType, { includeAccountAuth = false } = {}) {
-    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
-    return this.#api('getAccount', [integrationType, Boolean(includeAccountAuth)])
+  async getAccount(integrationType, options) {
+    string(integrationType, 'integrationType', { required: true })
+    const include = boolean(optionsObject(options).includeAccountAuth, 'includeAccountAuth') ?? false
+    return settle(...(await this.#native.getAccount(this.#user, this.#exactIntegers, integrationType, include)))
   }
 
   /** Disconnects the user from an integration (or one of its accounts). */
-  async uninstallIntegration(integrationType, { selectedCredentialId } = {}) {
-    if (typeof integrationType !== 'string') throw new TypeError('integrationType must be a string')
-    return this.#api('uninstallIntegration', [integrationType, selectedCredentialId ?? null])
+  async uninstallIntegration(integrationType, options) {
+    string(integrationType, 'integrationType', { required: true })
+    const credential = string(optionsObject(options).selectedCredentialId, 'selectedCredentialId')
+    return settle(...(await this.#native.uninstallIntegration(this.#user, integrationType, credential)))
   }
 
   /** Triggers a workflow that has a request trigger. */
-  async triggerWorkflow(workflowId, options = {}) {
-    if (typeof workflowId !== 'string') throw new TypeError('workflowId must be a string')
-    const { body, query, headers, selectedCredentialId, selectedConfigurationId } = options
-    return this.#api('triggerWorkflow', [
-      workflowId,
-      {
-        body,
-        query: query instanceof URLSearchParams ? [...query.entries()] : headerPairs(query, 'query'),
-        headers: headerPairs(headers, 'headers'),
-        selectedCredentialId,
-        selectedConfigurationId,
-      },
-    ])
+  async triggerWorkflow(workflowId, options) {
+    string(workflowId, 'workflowId', { required: true })
+    const { body, query, headers, selectedCredentialId, selectedConfigurationId } = optionsObject(options)
+    if (body !== undefined) checkJson(body, 'body')
+    const trigger = {
+      json: body === undefined ? undefined : JSON.stringify(body),
+      query: fields(query, 'query'),
+      headers: fields(headers, 'headers'),
+      selectedCredentialId: string(selectedCredentialId, 'selectedCredentialId'),
+      selectedConfigurationId: string(selectedConfigurationId, 'selectedConfigurationId'),
+    }
+    return settle(...(await this.#native.triggerWorkflow(this.#user, this.#exactIntegers, workflowId, trigger)))
   }
 
   /** Sends an App Event. */
   async sendEvent(name, payload = {}) {
-    if (typeof name !== 'string') throw new TypeError('name must be a string')
-    return this.#api('sendEvent', [name, payload])
+    string(name, 'name', { required: true })
+    checkJson(payload, 'payload')
+    return settle(...(await this.#native.sendEvent(this.#user, name, JSON.stringify(payload))))
   }
 
   [Symbol.for('nodejs.util.inspect.custom')]() {
@@ -619,11 +593,18 @@ class Paragon {
  */
 function signUserToken(signingKey, projectId, userId, options = {}) {
   for (const [name, value] of Object.entries({ signingKey, projectId, userId })) {
-    if (typeof value !== 'string') throw new TypeError(`${name} must be a string`)
+    string(value, name, { required: true, refusing: refuseSetting })
   }
-  const { lifetime, audience, claims, permissions } = options
-  milliseconds(lifetime, 'lifetime')
-  const [kind, payload] = nativeSignUserToken(signingKey, projectId, userId, JSON.stringify({ lifetime, audience, claims, permissions }))
+  const { lifetime, audience, claims, permissions } = optionsObject(options)
+  jsonObject(claims, 'claims')
+  jsonObject(permissions, 'permissions')
+  const text = JSON.stringify({
+    lifetime: number(lifetime, 'lifetime', refuseSetting),
+    audience: boolean(audience, 'audience', refuseSetting),
+    claims,
+    permissions,
+  })
+  const [kind, payload] = native.signUserToken(signingKey, projectId, userId, text)
   return settle(kind, payload)
 }
 

@@ -24,31 +24,36 @@ export declare class CancelToken {
 
 export declare class NativeClient {
   /**
-   * Never throws: a configuration error is kept and reported by `configError()`, so the
-   * wrapper can throw it as a `ConfigurationError` with its attributes.
+   * Never throws for a bad setting: the error is kept and reported by `configError()`, so the
+   * wrapper throws it as a `ConfigurationError` with its attributes.
    */
   constructor(options: ClientOptions)
-  configError(): NativeError | null
+  configError(): Record<string, unknown> | null
   projectId(): string | null
   describe(): string
   /** Checks that a `user(id)` client can be made (a user-token client cannot). */
-  checkUser(user: string): NativeError | null
-  request(integrationType: string, path: string, options: CallOptions, context: CallContext, cancel?: CancelToken | undefined | null, upload?: BodyWriter | undefined | null): Promise<[string, unknown]>
-  /**
-   * One call of the user-scoped API (`getUser`, `triggerWorkflow`, ...); `args` is the JSON
-   * text of its argument list.
-   */
-  api(name: string, args: string, context: CallContext, exactIntegers?: boolean | undefined | null): Promise<[string, unknown]>
+  checkUser(user: string): Record<string, unknown> | null
+  request(integrationType: string, path: string, options: CallOptions, user?: string | undefined | null, cancel?: CancelToken | undefined | null, upload?: BodyWriter | undefined | null): Promise<[string, unknown]>
   /**
    * Calls `path` and resolves to `["head", {status, headers, contentLength}]` once the answer's
    * head arrives, its body left in `body` to read.
    */
-  stream(integrationType: string, path: string, options: CallOptions, context: CallContext, body: NativeStream, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  stream(integrationType: string, path: string, options: CallOptions, user: string | undefined | null, body: NativeStream, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
   /**
    * Downloads `path` into the file `to` atomically; `on_progress(bytesSoFar, total)` is
    * called (asynchronously, in order) after each chunk.
    */
-  download(integrationType: string, path: string, options: CallOptions, context: CallContext, to: string, onProgress?: ProgressFunction | undefined | null, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  download(integrationType: string, path: string, options: CallOptions, user: string | undefined | null, to: string, onProgress?: ((bytesSoFar: number, total?: number | null) => void) | undefined | null, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  getUser(user?: string | undefined | null, exactIntegers?: boolean | undefined | null): Promise<[string, unknown]>
+  /** `meta` is JSON object text. */
+  setUserMetadata(user: string | undefined | null, exactIntegers: boolean | undefined | null, meta: string): Promise<[string, unknown]>
+  listIntegrations(user?: string | undefined | null, exactIntegers?: boolean | undefined | null): Promise<[string, unknown]>
+  integrationId(user: string | undefined | null, integrationType: string): Promise<[string, unknown]>
+  getAccount(user: string | undefined | null, exactIntegers: boolean | undefined | null, integrationType: string, includeAccountAuth: boolean): Promise<[string, unknown]>
+  uninstallIntegration(user: string | undefined | null, integrationType: string, selectedCredentialId?: string | undefined | null): Promise<[string, unknown]>
+  triggerWorkflow(user: string | undefined | null, exactIntegers: boolean | undefined | null, workflowId: string, options: TriggerCallOptions): Promise<[string, unknown]>
+  /** `payload` is JSON text. */
+  sendEvent(user: string | undefined | null, name: string, payload: string): Promise<[string, unknown]>
 }
 
 /** The body of a streamed answer, filled by `NativeClient.stream` and read chunk by chunk. */
@@ -60,16 +65,7 @@ export declare class NativeStream {
   close(): void
 }
 
-/**
- * Who a call is for: the user of a `paragon.user(id)` client, and the token the wrapper got
- * from the user's token function.
- */
-export interface CallContext {
-  user?: string
-  token?: string
-}
-
-/** One call's options, already split by the JS wrapper into plain values. */
+/** One call's options, typed by the wrapper (a JSON body as `JSON.stringify` text). */
 export interface CallOptions {
   method?: string
   /** `JSON.stringify` output of a JSON body. */
@@ -78,56 +74,53 @@ export interface CallOptions {
   bytes?: Buffer
   /** A file to stream as the body. */
   file?: string
-  /** `[name, value]` pairs of a url-encoded form. */
-  form?: Array<Array<string>>
+  form?: Array<[string, unknown]>
   multipart?: Array<NativePart>
-  /** `[name, value]` pairs. */
-  headers?: Array<Array<string>>
-  /** `[name, value]` pairs. */
-  query?: Array<Array<string>>
+  headers?: Array<[string, unknown]>
+  query?: Array<[string, unknown]>
   selectedCredentialId?: string
   raw?: boolean
-  /** Milliseconds. */
   timeout?: number
-  /** Milliseconds. */
   deadline?: number
   maxRetries?: number
   idempotent?: boolean
   exactIntegers?: boolean
 }
 
-/** Client settings (timeouts in milliseconds). */
+/** Client settings (times in milliseconds). */
 export interface ClientOptions {
   projectId?: string
   userToken?: string
-  host?: string
-  proxyBaseUrl?: string
-  zeusBaseUrl?: string
-  hermesBaseUrl?: string
-  /** `[name, value]` pairs. */
-  defaultHeaders?: Array<Array<string>>
-  timeout?: number
-  connectTimeout?: number
-  allowInsecureHttp?: boolean
-  /** The Node version, for the User-Agent. */
-  runtime?: string
+  /** The user's token function, wrapped by the package to always return a promise. */
+  tokenFunction?: (userId?: string) => Promise<string>
   signingKey?: string
-  /** Milliseconds. */
   tokenLifetime?: number
   tokenAudience?: boolean
   /** JSON object text. */
   tokenClaims?: string
   /** JSON object text. */
   permissions?: string
-  /** The wrapper calls the user's token function and passes the token with each call. */
-  tokenFunction?: boolean
-  maxRetries?: number
-  /** Milliseconds. */
-  maxRetryAfter?: number
-  /** Milliseconds. */
+  host?: string
+  proxyBaseUrl?: string
+  zeusBaseUrl?: string
+  hermesBaseUrl?: string
+  defaultHeaders?: Array<[string, unknown]>
+  timeout?: number
+  connectTimeout?: number
   deadline?: number
+  maxRetries?: number
+  maxRetryAfter?: number
   maxResponseBytes?: number
+  allowInsecureHttp?: boolean
+  /** The Node version, for the User-Agent. */
+  runtime?: string
 }
+
+/**
+ * `[name, parent, attributes]` of every exception class, from the core's table (attributes in
+ * camelCase).
+ */
+export declare function errorClasses(): Array<[string, string | null, string[]]>
 
 /** A finished download. */
 export interface NativeDownload {
@@ -135,32 +128,6 @@ export interface NativeDownload {
   headers: Array<Array<string>>
   path: string
   size: number
-}
-
-/** An error, with the class the JS wrapper throws and that class's attributes. */
-export interface NativeError {
-  className: string
-  message: string
-  argument?: string
-  setting?: string
-  method?: string
-  integrationType?: string
-  path?: string
-  status?: number
-  code?: string
-  /** Paragon's message, as the browser SDK derives it. */
-  errorMessage?: string
-  body?: unknown
-  content?: Buffer
-  headers?: Array<Array<string>>
-  requestId?: string
-  /** Seconds the server asked to wait. */
-  retryAfter?: number
-  isIntegrationError?: boolean
-  /** Milliseconds of the timeout that ran out. */
-  timeout?: number
-  /** How many times the call was sent. */
-  attempts?: number
 }
 
 /** The head of a streamed answer. */
@@ -188,7 +155,22 @@ export interface NativeRaw {
 }
 
 /**
+ * A refusal the wrapper makes of a value of the wrong type: `InvalidRequestError` for a call's
+ * `argument`, `ConfigurationError` for a client's `setting` (the names as Node code spells them).
+ */
+export declare function refusal(kind: string, name: string, reason: string): Record<string, unknown>
+
+/**
  * Signs a Paragon User Token; `options` is JSON text of `{lifetime (ms), audience, claims,
  * permissions}`. Resolves like a call: `["value", token]` or `["error", ...]`.
  */
 export declare function signUserToken(signingKey: string, projectId: string, userId: string, options: string): [string, unknown]
+
+/** `triggerWorkflow()`'s options (a JSON body as `JSON.stringify` text). */
+export interface TriggerCallOptions {
+  json?: string
+  query?: Array<[string, unknown]>
+  headers?: Array<[string, unknown]>
+  selectedCredentialId?: string
+  selectedConfigurationId?: string
+}

@@ -29,11 +29,18 @@ impl TypeName for JsJson {
 
 impl ToNapiValue for JsJson {
     unsafe fn to_napi_value(env: sys::napi_env, json: Self) -> napi::Result<sys::napi_value> {
+        // SAFETY: on the JavaScript thread of `env` (the caller's contract).
         unsafe { convert(env, &json.value, json.exact_integers) }
     }
 }
 
+/// `value` as a JavaScript value.
+///
+/// # Safety
+/// On the JavaScript thread of `env`.
 unsafe fn convert(env: sys::napi_env, value: &Value, exact: bool) -> napi::Result<sys::napi_value> {
+    // SAFETY: as the function's contract; each value made is stored in its parent before the
+    // next is made, and the handle scope of the native call keeps them alive.
     unsafe {
         match value {
             Value::Null => Null::to_napi_value(env, Null),
@@ -86,11 +93,14 @@ unsafe fn convert(env: sys::napi_env, value: &Value, exact: bool) -> napi::Resul
     }
 }
 
+/// # Safety
+/// On the JavaScript thread of `env`.
 unsafe fn number_to_js(
     env: sys::napi_env,
     number: &Number,
     exact: bool,
 ) -> napi::Result<sys::napi_value> {
+    // SAFETY: as the function's contract.
     unsafe {
         if let Some(int) = number.as_i64() {
             if exact && int.unsigned_abs() > MAX_SAFE_INTEGER {

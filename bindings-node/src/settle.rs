@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::FutureExt;
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
-use napi::{Env, Error, JsError, Result, Status, check_status, sys};
+use napi::{Env, JsError, Result, check_status, sys};
 
 /// A raw N-API handle moved between threads; only ever used on the JavaScript thread that made
 /// it (deferreds) or through thread-safe calls (the threadsafe function).
@@ -56,9 +56,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs `work` on the runtime and returns a promise of its value. A panic in `work` rejects the
-/// promise instead of crashing the process.
-pub fn settle_later<'env, T: ToNapiValue + Send + 'static>(
+/// What a promise resolves to when its task panicked.
+pub trait FromPanic {
+    fn from_panic(message: String) -> Self;
+}
+
+impl FromPanic for bool {
+    /// `BodyWriter.write`: the request no longer reads.
+    fn from_panic(_message: String) -> Self {
+        false
+    }
+}
+
+/// Runs `work` on the runtime and returns a promise of its value. A panic in `work` settles the
+/// promise with `T::from_panic` (for a call, the base `ParagonError`) instead of crashing the
+/// process.
+pub fn settle_later<'env, T: ToNapiValue + FromPanic + Send + 'static>(
     env: &'env Env,
     work: impl Future<Output = T> + Send + 'static,
 ) -> Result<PromiseRaw<'env, T>> {
@@ -90,23 +103,21 @@ pub fn settle_later<'env, T: ToNapiValue + Send + 'static>(
         let queued = local.completions.clone();
         let deferred = Handle(deferred);
         napi::bindgen_prelude::spawn(async move {
-            let settle: Settle = match AssertUnwindSafe(work).catch_unwind().await {
-                // SAFETY: `settle` runs on the JavaScript thread, in the drain.
-                Ok(value) => Box::new(move |env| unsafe { T::to_napi_value(env, value) }),
+            let value = match AssertUnwindSafe(work).catch_unwind().await {
+                Ok(value) => value,
                 Err(panic) => {
                     let message = panic
                         .downcast_ref::<&str>()
                         .map(|text| (*text).to_owned())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_default();
-                    Box::new(move |_| {
-                        Err(Error::new(
-                            Status::GenericFailure,
-                            format!("paragon-connect: the call's task failed: {message}"),
-                        ))
-                    })
+                    T::from_panic(format!(
+                        "paragon-connect: the call's task failed: {message}"
+                    ))
                 }
             };
+            // SAFETY: `settle` runs on the JavaScript thread, in the drain.
+            let settle: Settle = Box::new(move |env| unsafe { T::to_napi_value(env, value) });
             queued.push(Finished { deferred, settle });
         });
         Ok(promise)

@@ -62,11 +62,12 @@ for (const [name, body, problem] of [
   ['NaN', { n: [1, NaN] }, /body\.n\[1\] is NaN/],
   ['a Map', { m: new Map() }, /body\.m is a Map/],
 ]) {
-  test(`${name} in a body is a TypeError before anything is sent`, () =>
+  test(`${name} in a body is an InvalidRequestError before anything is sent`, () =>
     withSandbox(async (sandbox) => {
       const paragon = new Paragon(await sandbox.settings())
       await assert.rejects(paragon.request('echo', '/x', { method: 'POST', body }), (error) => {
-        assert.ok(error instanceof TypeError)
+        assert.ok(error instanceof pc.InvalidRequestError)
+        assert.equal(error.argument, 'body')
         assert.match(error.message, problem)
         return true
       })
@@ -77,13 +78,13 @@ for (const [name, body, problem] of [
 test('a string with a lone surrogate is refused, not changed', () =>
   withSandbox(async (sandbox) => {
     const paragon = new Paragon(await sandbox.settings())
-    await assert.rejects(paragon.request('echo', '/x', { method: 'POST', body: 'a\uD800b' }), /body contains a lone surrogate/)
+    await assert.rejects(paragon.request('echo', '/x', { method: 'POST', body: 'a\uD800b' }), /body: contains a lone surrogate/)
     await assert.rejects(paragon.request('echo', '/x', { method: 'POST', body: { name: 'a\uDC00' } }), /body\.name contains a lone surrogate/)
-    await assert.rejects(paragon.request('echo', '/files/\uD800'), /path contains a lone surrogate/)
+    await assert.rejects(paragon.request('echo', '/files/\uD800'), /path: contains a lone surrogate/)
     assert.deepStrictEqual(await sandbox.requests(), [])
   }))
 
-test('a circular body is a TypeError', () =>
+test('a circular body is an InvalidRequestError', () =>
   withSandbox(async (sandbox) => {
     const paragon = new Paragon(await sandbox.settings())
     const loop = { name: 'loop' }

@@ -9,11 +9,17 @@ const pc = require('..')
 const { Paragon } = pc
 const { withSandbox } = require('./sandbox')
 
-const classNames = [
-  'ParagonError', 'ConfigurationError', 'InvalidRequestError', 'ConnectionError', 'TimeoutError',
-  'DecodeError', 'APIStatusError', 'BadRequestError', 'AuthenticationError', 'PermissionDeniedError',
-  'NotFoundError', 'ConflictError', 'UnprocessableEntityError', 'RateLimitError', 'InternalServerError',
-]
+const fs = require('node:fs')
+const path = require('node:path')
+const ts = require('typescript')
+const native = require('../native.js')
+
+/** The core's table: `[name, parent, attributes]`, attributes in camelCase. */
+const coreClasses = native.errorClasses()
+const classNames = coreClasses.map(([name]) => name).filter((name) => !name.startsWith('_'))
+const coreAttributes = new Map(coreClasses.map(([name, , attributes]) => [name, attributes]))
+/** What Node adds to the core's attributes: the browser SDK's `response`, the whole text. */
+const NODE_ONLY = ['response', 'description']
 
 async function caught(promise) {
   try {
@@ -39,6 +45,48 @@ test('every class is exported, an Error and a ParagonError, named after itself',
     const error = new cls('m')
     assert.ok(error instanceof Error && error instanceof pc.ParagonError)
     assert.equal(error.name, name)
+  }
+})
+
+/** The properties index.d.ts declares for each class: its own, its merged interfaces', its parents'. */
+function declaredProperties() {
+  const file = path.join(__dirname, '..', 'index.d.ts')
+  const source = ts.createSourceFile('index.d.ts', fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest)
+  const own = new Map()
+  const parents = new Map()
+  const add = (name, members) => {
+    const names = own.get(name) ?? new Set()
+    for (const member of members) if (member.name && ts.isIdentifier(member.name)) names.add(member.name.text)
+    own.set(name, names)
+  }
+  for (const statement of source.statements) {
+    if (!(ts.isClassDeclaration(statement) || ts.isInterfaceDeclaration(statement)) || !statement.name) continue
+    add(statement.name.text, statement.members)
+    for (const clause of statement.heritageClauses ?? []) {
+      for (const type of clause.types) {
+        const list = parents.get(statement.name.text) ?? []
+        list.push(type.expression.getText(source))
+        parents.set(statement.name.text, list)
+      }
+    }
+  }
+  const all = (name) => new Set([...(own.get(name) ?? []), ...(parents.get(name) ?? []).flatMap((parent) => [...all(parent)])])
+  return all
+}
+
+test('the classes, their parents and their attributes are the core table, in index.js, index.mjs and index.d.ts', async () => {
+  const esm = await import('../index.mjs')
+  const declared = declaredProperties()
+  for (const [name, parent, attributes] of coreClasses) {
+    if (name.startsWith('_')) {
+      assert.equal(pc[name], undefined, `${name} is private`)
+      continue
+    }
+    assert.equal(esm[name], pc[name], `${name} in index.mjs`)
+    if (parent !== null) assert.equal(Object.getPrototypeOf(pc[name]).name, parent, name)
+    // `message` is every Error's own (for status errors, Paragon's, as the core's table says).
+    const properties = [...declared(name)].filter((property) => !NODE_ONLY.includes(property) && property !== 'message')
+    assert.deepStrictEqual(properties.sort(), attributes.filter((attribute) => attribute !== 'message').sort(), `${name} in index.d.ts`)
   }
 })
 
@@ -71,13 +119,13 @@ test('each kind of failure reaches its own class', () =>
     }
 
     assert.deepStrictEqual([...seen.keys()].sort(), classNames.filter((n) => n !== 'ParagonError').sort())
-    assert.equal(seen.get('ConfigurationError').setting, 'project_id')
+    assert.equal(seen.get('ConfigurationError').setting, 'projectId')
     assert.equal(seen.get('InvalidRequestError').argument, 'path')
     assert.equal(seen.get('TimeoutError').timeout, 100)
     assert.equal(seen.get('DecodeError').status, 200)
     const limited = seen.get('RateLimitError')
     assert.equal(limited.status, 429)
-    assert.equal(limited.retryAfter, 2)
+    assert.equal(limited.retryAfter, 2000)
     assert.equal(limited.requestId, 'req-429')
     assert.equal(limited.code, '0704')
     assert.equal(limited.message, 'status 429 for [redacted]')
@@ -86,6 +134,12 @@ test('each kind of failure reaches its own class', () =>
     assert.equal(limited.method, 'GET')
     assert.equal(limited.integrationType, 'echo')
     assert.equal(seen.get('APIStatusError').status, 418)
+    for (const [name, error] of seen) {
+      const allowed = [...coreAttributes.get(name), ...NODE_ONLY]
+      for (const key of Object.keys(error)) assert.ok(allowed.includes(key), `${name}.${key} is not in the core's table`)
+    }
+    const expected = [...coreAttributes.get('RateLimitError'), ...NODE_ONLY].filter((key) => key !== 'message')
+    assert.deepStrictEqual(Object.keys(limited).sort(), expected.sort())
     for (const error of seen.values()) {
       assert.ok(!error.message.includes(token), `${error.name} message shows the token`)
       assert.ok(!String(error.stack).includes(token), `${error.name} stack shows the token`)
@@ -93,13 +147,34 @@ test('each kind of failure reaches its own class', () =>
     }
   }))
 
-test('bad option types are TypeErrors', () =>
+test('every refused argument is an InvalidRequestError naming it, every refused setting a ConfigurationError', () =>
   withSandbox(async (sandbox) => {
     const paragon = new Paragon(await sandbox.settings())
-    await assert.rejects(paragon.request(1, '/x'), TypeError)
-    await assert.rejects(paragon.request('slack', '/x', { headers: { 'X-A': {} } }), /headers\["X-A"\] must be a string/)
-    await assert.rejects(paragon.request('slack', '/x', { timeout: '5' }), /timeout must be a number/)
-    await assert.rejects(paragon.request('slack', '/x', { timeout: -5 }), pc.InvalidRequestError)
-    assert.throws(() => new Paragon({ projectId: 'p', userToken: 't-12345678', timeout: 0 }), pc.ConfigurationError)
+    const refusals = [
+      [() => paragon.request(1, '/x'), 'integrationType', /must be a string, not a number/],
+      [() => paragon.request('slack', '/x', { headers: { 'X-A': {} } }), 'headers', /headers\["X-A"\] must be a string, number, boolean/],
+      [() => paragon.request('slack', '/x', { query: { a: null } }), 'query', /query\["a"\] is None\/null/],
+      [() => paragon.request('slack', '/x', { timeout: '5' }), 'timeout', /timeout: must be a number/],
+      [() => paragon.request('slack', '/x', { timeout: -5 }), 'timeout', /positive number of milliseconds/],
+      [() => paragon.request('slack', '/x', { maxRetries: 1.5 }), 'maxRetries', /whole number/],
+      [() => paragon.request('slack', '/x', { body: 'a', form: { b: 'c' } }), 'body', /only one body, not body and form/],
+      [() => paragon.request('slack', '/x', { selectedCredentialId: 'a\nb' }), 'selectedCredentialId', /./],
+      [() => paragon.getAccount('slack', { includeAccountAuth: 'yes' }), 'includeAccountAuth', /must be a boolean/],
+    ]
+    for (const [call, argument, problem] of refusals) {
+      await assert.rejects(call, (error) => {
+        assert.ok(error instanceof pc.InvalidRequestError, `${argument}: ${error}`)
+        assert.equal(error.argument, argument)
+        assert.match(error.message, problem)
+        return true
+      })
+    }
+    for (const [settings, setting] of [[{ timeout: 0 }, 'timeout'], [{ maxRetries: -1 }, 'maxRetries'], [{ userToken: 5 }, 'userToken']]) {
+      assert.throws(() => new Paragon({ projectId: sandbox.projectId, userToken: 't-12345678', ...settings }), (error) => {
+        assert.ok(error instanceof pc.ConfigurationError)
+        assert.equal(error.setting, setting)
+        return true
+      })
+    }
     assert.deepStrictEqual(await sandbox.requests(), [])
   }))

@@ -71,7 +71,7 @@ test('bad keys fail when the client is built, without showing the key', () => {
   for (const [key, problem] of [['not a key', /not a PEM key/], [PUBLIC_KEY, /public key/]]) {
     assert.throws(() => new Paragon({ projectId: 'p', signingKey: key }), (error) => {
       assert.ok(error instanceof pc.ConfigurationError)
-      assert.equal(error.setting, 'signing_key')
+      assert.equal(error.setting, 'signingKey')
       assert.match(error.message, problem)
       assert.ok(!error.message.includes('MII'))
       return true
@@ -115,6 +115,36 @@ test('a token function (sync or async) is called before every call', () =>
     await assert.rejects(broken.request('slack', '/x'), /returned a number, not a string/)
   }))
 
+test('the token function is asked again for each attempt, within the attempt\'s timeout', () =>
+  withSandbox(async (sandbox) => {
+    let asked = 0
+    const paragon = new Paragon(await sandbox.settings({
+      maxRetries: 1,
+      userToken: async () => {
+        asked += 1
+        return sandbox.token(`attempt-${asked}`)
+      },
+    }))
+    await sandbox.pushReply({ status: 503, body: { json: { message: 'busy' } } })
+    await paragon.request('echo', '/x')
+    assert.equal(asked, 2)
+    assert.equal((await verified(await sentToken(sandbox, 1), sandbox)).sub, 'attempt-2')
+    const slow = new Paragon(await sandbox.settings({ maxRetries: 0, userToken: () => new Promise(() => {}) }))
+    await assert.rejects(slow.request('echo', '/x', { timeout: 100 }), (error) => {
+      assert.ok(error instanceof pc.TimeoutError)
+      assert.equal(error.timeout, 100)
+      assert.match(error.message, /waiting for the user_token function/)
+      return true
+    })
+    const failing = new Paragon(await sandbox.settings({ userToken: async () => { throw new Error('vault is down') } }))
+    await assert.rejects(failing.request('echo', '/x'), (error) => {
+      assert.ok(error instanceof pc.InvalidRequestError)
+      assert.equal(error.argument, 'userToken')
+      assert.match(error.message, /vault is down/)
+      return true
+    })
+  }))
+
 test('expired and foreign tokens are authentication errors', () =>
   withSandbox(async (sandbox) => {
     for (const token of [await sandbox.token('x', { ttl: -5 }), await sandbox.token('x', { signer: 'other-project' })]) {
@@ -153,5 +183,5 @@ test('the user-scoped API', () =>
     await frank.sendEvent('Contact Created', { email: 'a@example.com' })
     assert.deepStrictEqual((await state(sandbox)).events, [{ user: 'frank', name: 'Contact Created', payload: { email: 'a@example.com' } }])
     await assert.rejects(frank.sendEvent('', {}), pc.InvalidRequestError)
-    await assert.rejects(frank.setUserMetadata({ n: 1n }), TypeError)
+    await assert.rejects(frank.setUserMetadata({ n: 1n }), (error) => error instanceof pc.InvalidRequestError && error.argument === 'meta')
   }))

@@ -408,7 +408,7 @@ impl Client {
     ) -> Result<Answer> {
         let call = prepared.call.clone();
         let mut headers = prepared.headers.clone();
-        let token = self.token(&call).await?;
+        let token = self.token(&call, timeout).await?;
         if !headers.contains_key(AUTHORIZATION) {
             let authorization = authorization_header(&token)
                 .map_err(|reason| InvalidRequestError::new("user_token", reason))?;
@@ -554,8 +554,9 @@ impl Client {
         }
     }
 
-    /// The token for this attempt: fixed, signed for the bound user, or asked of the provider.
-    async fn token(&self, call: &CallSite) -> Result<Secret> {
+    /// The token for this attempt: fixed, signed for the bound user, or asked of the provider
+    /// (which has the attempt's `timeout` to answer).
+    async fn token(&self, call: &CallSite, timeout: Duration) -> Result<Secret> {
         if let Some(token) = &self.token {
             return Ok(token.clone());
         }
@@ -574,16 +575,21 @@ impl Client {
                     .map_err(|reason| ConfigError::new("signing_key", reason).into())
             }
             Auth::Provider(provider) => {
-                provider
-                    .token(self.user.as_deref())
-                    .await
-                    .map_err(|reason| {
+                let asked = tokio::time::timeout(timeout, provider.token(self.user.as_deref()));
+                match asked.await {
+                    Ok(token) => token.map_err(|reason| {
                         InvalidRequestError::new(
                             "user_token",
                             format!("the token provider failed: {reason}"),
                         )
                         .into()
-                    })
+                    }),
+                    Err(_) => Err(Error::Timeout(Box::new(TimeoutError {
+                        call: call.clone(),
+                        phase: TimeoutPhase::Token,
+                        after: timeout,
+                    }))),
+                }
             }
         }
     }

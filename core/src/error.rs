@@ -1,5 +1,6 @@
 //! The one error type of the SDK: a kind per class of failure, each saying what happened and where.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -179,15 +180,15 @@ impl fmt::Display for CallSite {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid Paragon client setting `{setting}`: {reason}")]
 pub struct ConfigError {
-    /// The setting's name as the caller knows it (`project_id`, `proxy_base_url`, ...).
-    pub setting: &'static str,
+    /// The setting's name (`project_id`, `proxy_base_url`, ...; Node shows it in camelCase).
+    pub setting: Cow<'static, str>,
     pub reason: String,
 }
 
 impl ConfigError {
-    pub fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+    pub fn new(setting: impl Into<Cow<'static, str>>, reason: impl Into<String>) -> Self {
         ConfigError {
-            setting,
+            setting: setting.into(),
             reason: reason.into(),
         }
     }
@@ -198,15 +199,15 @@ impl ConfigError {
 #[error("invalid request {argument}: {reason}")]
 pub struct InvalidRequestError {
     /// The argument at fault: `integration_type`, `path`, `method`, `headers`, `query`, `body`,
-    /// `selected_credential_id` or `timeout`.
-    pub argument: &'static str,
+    /// `selected_credential_id` or `timeout` (Node shows it in camelCase).
+    pub argument: Cow<'static, str>,
     pub reason: String,
 }
 
 impl InvalidRequestError {
-    pub fn new(argument: &'static str, reason: impl Into<String>) -> Self {
+    pub fn new(argument: impl Into<Cow<'static, str>>, reason: impl Into<String>) -> Self {
         InvalidRequestError {
-            argument,
+            argument: argument.into(),
             reason: reason.into(),
         }
     }
@@ -229,6 +230,8 @@ pub struct ConnectionError {
 /// What a timeout interrupted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutPhase {
+    /// Waiting for the caller's token function (nothing was sent).
+    Token,
     Connect,
     Response,
 }
@@ -236,6 +239,7 @@ pub enum TimeoutPhase {
 /// A timeout ran out.
 #[derive(Debug, thiserror::Error)]
 #[error("{call}: timed out after {} {}", seconds(*after), match phase {
+    TimeoutPhase::Token => "waiting for the user_token function",
     TimeoutPhase::Connect => "connecting",
     TimeoutPhase::Response => "waiting for the response",
 })]

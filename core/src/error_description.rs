@@ -149,11 +149,11 @@ impl Error {
         match self {
             Error::Config(error) => vec![attribute(
                 "setting",
-                AttributeValue::Text(Cow::Borrowed(error.setting)),
+                AttributeValue::Text(Cow::Borrowed(&error.setting)),
             )],
             Error::InvalidRequest(error) => vec![attribute(
                 "argument",
-                AttributeValue::Text(Cow::Borrowed(error.argument)),
+                AttributeValue::Text(Cow::Borrowed(&error.argument)),
             )],
             Error::Connection(error) => call_attributes(&error.call).to_vec(),
             Error::Timeout(error) => {

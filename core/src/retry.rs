@@ -45,7 +45,8 @@ pub(crate) fn delay_before_retry(
         Error::Config(_) | Error::InvalidRequest(_) => false,
         // Nothing was sent when the connection could not be made.
         Error::Connection(error) => error.while_connecting || may_repeat,
-        Error::Timeout(error) => error.phase == TimeoutPhase::Connect || may_repeat,
+        // Nothing was sent while connecting or waiting for a token.
+        Error::Timeout(error) => error.phase != TimeoutPhase::Response || may_repeat,
         // The answer was cut short: the request did arrive.
         Error::Decode(_) => may_repeat,
         Error::Status(error) => match error.status.as_u16() {

@@ -1,0 +1,251 @@
+//! `NativeClient`: the core client behind a `Paragon` object. Each method takes the arguments
+//! (typed by the wrapper), calls one core function, and maps the result to an `Outcome`.
+
+use std::future::Future;
+
+use napi::bindgen_prelude::{FnArgs, Function, PromiseRaw};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi::{Env, Result};
+use napi_derive::napi;
+use paragon_connect::{Client, Error, RequestOptions};
+use tokio_util::sync::CancellationToken;
+
+use crate::body::{BodyWriter, CancelToken};
+use crate::call::CallOptions;
+use crate::errors::ErrorDescription;
+use crate::outcome::{NativeDownload, NativeHead, Outcome, header_pairs};
+use crate::settings::ClientOptions;
+use crate::stream::NativeStream;
+
+#[napi]
+pub struct NativeClient {
+    client: std::result::Result<Client, Error>,
+}
+
+/// Why the I/O runtime could not be set up as asked (a bad `PARAGON_IO_THREADS`), reported by
+/// every client's constructor.
+pub static RUNTIME_PROBLEM: std::sync::OnceLock<paragon_connect::ConfigError> =
+    std::sync::OnceLock::new();
+
+/// `onProgress(bytesSoFar, total)`.
+type ProgressFunction<'a> = Function<'a, FnArgs<(f64, Option<f64>)>, ()>;
+
+/// Runs `call` until it ends, or until `cancelled` fires (`None`).
+async fn cancellable<T>(cancelled: CancellationToken, call: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        result = call => Some(result),
+        () = cancelled.cancelled() => None,
+    }
+}
+
+fn cancelled_by(cancel: Option<&CancelToken>) -> CancellationToken {
+    cancel
+        .map(|cancel| cancel.token.clone())
+        .unwrap_or_default()
+}
+
+#[napi]
+impl NativeClient {
+    /// Never throws for a bad setting: the error is kept and reported by `configError()`, so the
+    /// wrapper throws it as a `ConfigurationError` with its attributes.
+    #[napi(constructor)]
+    pub fn new(options: ClientOptions<'_>) -> Result<Self> {
+        let client = options
+            .settings()?
+            .map_err(Error::from)
+            .and_then(|settings| settings.build());
+        Ok(NativeClient { client })
+    }
+
+    #[napi(ts_return_type = "Record<string, unknown> | null")]
+    pub fn config_error(&self) -> Option<ErrorDescription> {
+        if let Some(problem) = RUNTIME_PROBLEM.get() {
+            return Some(Error::from(problem.clone()).into());
+        }
+        match &self.client {
+            Ok(_) => None,
+            Err(Error::Config(error)) => Some(Error::from(error.clone()).into()),
+            Err(other) => Some(ErrorDescription::Internal(other.to_string())),
+        }
+    }
+
+    #[napi]
+    pub fn project_id(&self) -> Option<String> {
+        self.client
+            .as_ref()
+            .ok()
+            .map(|client| client.project_id().to_owned())
+    }
+
+    #[napi]
+    pub fn describe(&self) -> String {
+        match &self.client {
+            Ok(client) => format!(
+                "Paragon {{ projectId: '{}', proxyBaseUrl: '{}', userToken: '[redacted]' }}",
+                client.project_id(),
+                client.proxy_base_url()
+            ),
+            Err(_) => "Paragon { invalid settings }".to_owned(),
+        }
+    }
+
+    /// The client for a call, acting for `user` when given.
+    pub(crate) fn client_for(
+        &self,
+        user: Option<String>,
+    ) -> std::result::Result<Client, Box<ErrorDescription>> {
+        let client = match &self.client {
+            Ok(client) => client.clone(),
+            Err(error) => return Err(Box::new(ErrorDescription::Internal(error.to_string()))),
+        };
+        match user {
+            Some(user) => client.user(user).map_err(|error| Box::new(error.into())),
+            None => Ok(client),
+        }
+    }
+
+    /// The client and options of a call, or why it cannot be made.
+    fn prepare_call(
+        &self,
+        user: Option<String>,
+        options: std::result::Result<RequestOptions, paragon_connect::InvalidRequestError>,
+    ) -> std::result::Result<(Client, RequestOptions), Box<ErrorDescription>> {
+        let client = self.client_for(user)?;
+        let options = options.map_err(|error| Box::new(Error::from(error).into()))?;
+        Ok((client, options))
+    }
+
+    /// Checks that a `user(id)` client can be made (a user-token client cannot).
+    #[napi(ts_return_type = "Record<string, unknown> | null")]
+    pub fn check_user(&self, user: String) -> Option<ErrorDescription> {
+        self.client_for(Some(user)).err().map(|error| *error)
+    }
+
+    #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn request<'env>(
+        &self,
+        env: &'env Env,
+        integration_type: String,
+        path: String,
+        options: CallOptions,
+        user: Option<String>,
+        cancel: Option<&CancelToken>,
+        upload: Option<&BodyWriter>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let exact_integers = options.exact_integers();
+        let streamed = upload.and_then(BodyWriter::take_body);
+        let prepared = self.prepare_call(user, options.options(streamed));
+        let cancelled = cancelled_by(cancel);
+        crate::settle::settle_later(env, async move {
+            let (client, options) = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => return Outcome::Error(error),
+            };
+            let call = async move { client.request(&integration_type, &path, options).await };
+            match cancellable(cancelled, call).await {
+                Some(result) => Outcome::from_core(result, exact_integers),
+                None => Outcome::Aborted,
+            }
+        })
+    }
+
+    /// Calls `path` and resolves to `["head", {status, headers, contentLength}]` once the answer's
+    /// head arrives, its body left in `body` to read.
+    #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn stream<'env>(
+        &self,
+        env: &'env Env,
+        integration_type: String,
+        path: String,
+        options: CallOptions,
+        user: Option<String>,
+        body: &NativeStream,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let prepared = self.prepare_call(user, options.options(None));
+        let target = body.body.clone();
+        let cancelled = cancelled_by(cancel);
+        crate::settle::settle_later(env, async move {
+            let (client, options) = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => return Outcome::Error(error),
+            };
+            let call = async move { client.stream(&integration_type, &path, options).await };
+            match cancellable(cancelled, call).await {
+                Some(Ok(stream)) => {
+                    let head = NativeHead {
+                        status: u32::from(stream.status.as_u16()),
+                        headers: header_pairs(&stream.headers),
+                        content_length: stream.content_length().map(|length| length as f64),
+                    };
+                    *target.lock().await = Some(stream);
+                    Outcome::Head(head)
+                }
+                Some(Err(error)) => Outcome::error(error, false),
+                None => Outcome::Aborted,
+            }
+        })
+    }
+
+    /// Downloads `path` into the file `to` atomically; `on_progress(bytesSoFar, total)` is
+    /// called (asynchronously, in order) after each chunk.
+    #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn download<'env>(
+        &self,
+        env: &'env Env,
+        integration_type: String,
+        path: String,
+        options: CallOptions,
+        user: Option<String>,
+        to: String,
+        #[napi(ts_arg_type = "((bytesSoFar: number, total?: number | null) => void) | undefined | null")]
+        on_progress: Option<ProgressFunction<'_>>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let prepared = self.prepare_call(user, options.options(None));
+        let progress = match on_progress {
+            Some(function) => Some(
+                function
+                    .build_threadsafe_function::<FnArgs<(f64, Option<f64>)>>()
+                    .callee_handled::<false>()
+                    .build()?,
+            ),
+            None => None,
+        };
+        let cancelled = cancelled_by(cancel);
+        crate::settle::settle_later(env, async move {
+            let (client, options) = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => return Outcome::Error(error),
+            };
+            let call = async move {
+                let report = progress.map(|tsfn| {
+                    move |done: u64, total: Option<u64>| {
+                        let args = FnArgs {
+                            data: (done as f64, total.map(|total| total as f64)),
+                        };
+                        tsfn.call(args, ThreadsafeFunctionCallMode::NonBlocking);
+                    }
+                });
+                let report = report.as_ref().map(|f| f as paragon_connect::Progress<'_>);
+                let to = std::path::Path::new(&to);
+                client
+                    .download(&integration_type, &path, options, to, report)
+                    .await
+            };
+            match cancellable(cancelled, call).await {
+                Some(Ok(done)) => Outcome::Downloaded(NativeDownload {
+                    status: u32::from(done.status.as_u16()),
+                    headers: header_pairs(&done.headers),
+                    path: done.path.to_string_lossy().into_owned(),
+                    size: done.bytes as f64,
+                }),
+                Some(Err(error)) => Outcome::error(error, false),
+                None => Outcome::Aborted,
+            }
+        })
+    }
+}

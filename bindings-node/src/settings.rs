@@ -1,0 +1,97 @@
+//! The constructor's options, in the core's client settings: one line per setting (times in
+//! milliseconds, the unit of every Node option).
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Function;
+use paragon_connect::serde_json::{self, Map, Value};
+use paragon_connect::{ClientSettings, ConfigError, TimeUnit};
+
+use crate::fields::Fields;
+use crate::token::JsTokenProvider;
+
+/// Client settings (times in milliseconds).
+#[napi_derive::napi(object, object_to_js = false)]
+pub struct ClientOptions<'env> {
+    pub project_id: Option<String>,
+    pub user_token: Option<String>,
+    /// The user's token function, wrapped by the package to always return a promise.
+    #[napi(ts_type = "(userId?: string) => Promise<string>")]
+    pub token_function:
+        Option<Function<'env, Option<String>, napi::bindgen_prelude::Promise<String>>>,
+    pub signing_key: Option<String>,
+    pub token_lifetime: Option<f64>,
+    pub token_audience: Option<bool>,
+    /// JSON object text.
+    pub token_claims: Option<String>,
+    /// JSON object text.
+    pub permissions: Option<String>,
+    pub host: Option<String>,
+    pub proxy_base_url: Option<String>,
+    pub zeus_base_url: Option<String>,
+    pub hermes_base_url: Option<String>,
+    #[napi(ts_type = "Array<[string, unknown]>")]
+    pub default_headers: Option<Fields>,
+    pub timeout: Option<f64>,
+    pub connect_timeout: Option<f64>,
+    pub deadline: Option<f64>,
+    pub max_retries: Option<f64>,
+    pub max_retry_after: Option<f64>,
+    pub max_response_bytes: Option<f64>,
+    pub allow_insecure_http: Option<bool>,
+    /// The Node version, for the User-Agent.
+    pub runtime: Option<String>,
+}
+
+/// A JSON object argument, as text the wrapper checked.
+fn object(
+    setting: &'static str,
+    text: Option<String>,
+) -> Result<Option<Map<String, Value>>, ConfigError> {
+    text.map(|text| match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(object)) => Ok(object),
+        _ => Err(ConfigError::new(setting, "must be an object")),
+    })
+    .transpose()
+}
+
+impl ClientOptions<'_> {
+    pub fn settings(self) -> napi::Result<Result<ClientSettings, ConfigError>> {
+        let token_provider = match self.token_function {
+            Some(function) => Some(Arc::new(JsTokenProvider::new(function)?) as _),
+            None => None,
+        };
+        Ok((|| {
+            Ok(ClientSettings {
+                time_unit: Some(TimeUnit::Milliseconds),
+                platform: Some((
+                    "node".to_owned(),
+                    self.runtime.unwrap_or_else(|| "node".to_owned()),
+                )),
+                project_id: self.project_id,
+                user_token: self.user_token.map(Into::into),
+                token_provider,
+                signing_key: self.signing_key.map(Into::into),
+                token_lifetime: self.token_lifetime,
+                token_audience: self.token_audience,
+                token_claims: object("token_claims", self.token_claims)?,
+                permissions: object("permissions", self.permissions)?,
+                host: self.host,
+                proxy_base_url: self.proxy_base_url,
+                zeus_base_url: self.zeus_base_url,
+                hermes_base_url: self.hermes_base_url,
+                default_headers: self
+                    .default_headers
+                    .map(|fields| fields.0)
+                    .unwrap_or_default(),
+                timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                deadline: self.deadline,
+                max_retries: self.max_retries,
+                max_retry_after: self.max_retry_after,
+                max_response_bytes: self.max_response_bytes,
+                allow_insecure_http: self.allow_insecure_http,
+            })
+        })())
+    }
+}
