@@ -201,7 +201,9 @@ impl NativeClient {
         options: CallOptions,
         user: Option<String>,
         to: String,
-        #[napi(ts_arg_type = "((bytesSoFar: number, total?: number | null) => void) | undefined | null")]
+        #[napi(
+            ts_arg_type = "((bytesSoFar: number, total?: number | null) => void) | undefined | null"
+        )]
         on_progress: Option<ProgressFunction<'_>>,
         cancel: Option<&CancelToken>,
     ) -> Result<PromiseRaw<'env, Outcome>> {

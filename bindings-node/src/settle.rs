@@ -21,7 +21,10 @@ use napi::{Env, JsError, Result, check_status, sys};
 /// it (deferreds) or through thread-safe calls (the threadsafe function).
 struct Handle<T>(T);
 
-// SAFETY: see above: the handle is only dereferenced by N-API calls that allow it.
+// SAFETY: `Handle` wraps only raw N-API pointers (`napi_deferred`, `napi_threadsafe_function`),
+// which carry no thread-affine Rust state: moving the pointer is sound, and every use of it is an
+// N-API call made on the JavaScript thread that created it (deferreds, settled in the drain) or
+// one N-API documents as callable from any thread (`napi_call_threadsafe_function`).
 unsafe impl<T> Send for Handle<T> {}
 
 /// Turns the work's result into the value the promise resolves to (on the JavaScript thread).

@@ -5,23 +5,22 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
 use http::Method;
-use http::header::{
-    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
-};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use url::Url;
 
+use crate::answer::{Finish, Head, Streamed, Whole};
 use crate::auth::{Auth, check_user};
-use crate::config::{ClientBuilder, Settings, authorization_header, header_pair};
+use crate::config::{ClientBuilder, Settings, authorization_header, nonzero};
 use crate::error::{
-    CallSite, ConfigError, ConnectionError, DecodeError, Error, InvalidRequestError, Result,
-    StatusError, TimeoutError, TimeoutPhase, chain,
+    CallSite, ConfigError, ConnectionError, Error, InvalidRequestError, Result, TimeoutError,
+    TimeoutPhase,
 };
+use crate::headers::{add_defaults, caller_headers};
 use crate::proxy_url::proxy_url;
 use crate::request::{AttemptBody, Body, PreparedBody, RequestOptions};
-use crate::response::{RawResponse, Response, decode, decode_api, decode_as_text};
+use crate::response::Response;
 use crate::retry::{RetryPolicy, delay_before_retry, is_idempotent};
 use crate::secret::Secret;
 use crate::stream::ResponseStream;
@@ -80,14 +79,6 @@ pub(crate) enum Decoding {
     Raw,
     /// Paragon's own endpoints: JSON or text, nothing unwrapped.
     Api,
-    /// Status and headers now, the body as it arrives ([`Client::stream`]).
-    Stream,
-}
-
-/// What an attempt gave: a whole answer, or one whose body is still to be read.
-enum Answer {
-    Whole(Response),
-    Streamed(Box<ResponseStream>),
 }
 
 /// A call checked and ready to send: nothing about it can be refused any more (but the user
@@ -258,43 +249,22 @@ impl Client {
             &options.query,
         )?;
         for (argument, duration) in [("timeout", options.timeout), ("deadline", options.deadline)] {
-            if duration.is_some_and(|duration| duration.is_zero()) {
-                return Err(InvalidRequestError::new(argument, "must be greater than zero").into());
+            if let Some(duration) = duration {
+                nonzero(duration).map_err(|reason| InvalidRequestError::new(argument, reason))?;
             }
         }
 
-        let mut headers = HeaderMap::new();
-        for (name, value) in &options.headers {
-            let (name, value) = header_pair(name, value)
-                .map_err(|reason| InvalidRequestError::new("headers", reason))?;
-            headers.append(name, value);
-        }
+        let mut headers = caller_headers(&options.headers)?;
         if let Some(id) = &options.selected_credential_id {
             let value = credential_header(id, headers.get(&X_PARAGON_CREDENTIAL))?;
             headers.insert(X_PARAGON_CREDENTIAL, value);
         }
-        // The call's headers replace the client's defaults, which replace the SDK's own.
-        for name in settings.default_headers.keys() {
-            if !headers.contains_key(name) {
-                for value in settings.default_headers.get_all(name) {
-                    headers.append(name.clone(), value.clone());
-                }
-            }
-        }
-        let sdk_headers = [
-            (USER_AGENT, settings.user_agent.clone()),
-            (
-                ACCEPT,
-                HeaderValue::from_static(if options.raw {
-                    "*/*"
-                } else {
-                    "application/json"
-                }),
-            ),
-        ];
-        for (name, value) in sdk_headers {
-            headers.entry(name).or_insert(value);
-        }
+        let accept = if options.raw {
+            "*/*"
+        } else {
+            "application/json"
+        };
+        add_defaults(settings, &mut headers, accept);
         if options.raw {
             headers
                 .entry(X_PARAGON_USE_RAW_RESPONSE)
@@ -331,11 +301,8 @@ impl Client {
     /// Sends a prepared call, retrying as [`RequestOptions::idempotent`] describes, and decodes
     /// its answer.
     pub async fn send(&self, prepared: PreparedRequest) -> Result<Response> {
-        match self.send_answer(prepared).await? {
-            Answer::Whole(response) => Ok(response),
-            // Only `stream()` prepares streamed calls.
-            Answer::Streamed(stream) => stream.read_all().await.map(Response::Raw),
-        }
+        let whole = Whole(prepared.decoding);
+        self.send_answer(prepared, &whole).await
     }
 
     /// Calls `path` like [`Client::request`] with `raw`, but returns as soon as the status and
@@ -348,15 +315,16 @@ impl Client {
         path: &str,
         options: RequestOptions,
     ) -> Result<ResponseStream> {
-        let mut prepared = self.prepare(integration_type, path, options.raw(true))?;
-        prepared.decoding = Decoding::Stream;
-        match self.send_answer(prepared).await? {
-            Answer::Streamed(stream) => Ok(*stream),
-            Answer::Whole(_) => unreachable!("a streamed call answers with a stream"),
-        }
+        let prepared = self.prepare(integration_type, path, options.raw(true))?;
+        self.send_answer(prepared, &Streamed).await
     }
 
-    async fn send_answer(&self, prepared: PreparedRequest) -> Result<Answer> {
+    /// Sends `prepared`, retrying as its policy allows, and finishes the call with `finish`.
+    async fn send_answer<F: Finish>(
+        &self,
+        prepared: PreparedRequest,
+        finish: &F,
+    ) -> Result<F::Output> {
         let started = Instant::now();
         // A body read from a one-shot stream cannot be sent a second time.
         let replayable = prepared.body.as_ref().is_none_or(PreparedBody::replayable);
@@ -374,7 +342,7 @@ impl Client {
                 None => prepared.timeout,
             };
             let mut error = match self
-                .attempt(&prepared, timeout, earlier_attempts.len())
+                .attempt(&prepared, timeout, earlier_attempts.len(), finish)
                 .await
             {
                 Ok(answer) => return Ok(answer),
@@ -400,12 +368,13 @@ impl Client {
 
     /// One attempt: a fresh token, the request, the whole answer (up to the size limit) or, for a
     /// streamed call, its head.
-    async fn attempt(
+    async fn attempt<F: Finish>(
         &self,
         prepared: &PreparedRequest,
         timeout: Duration,
         retries_done: usize,
-    ) -> Result<Answer> {
+        finish: &F,
+    ) -> Result<F::Output> {
         let call = prepared.call.clone();
         let mut headers = prepared.headers.clone();
         let token = self.token(&call, timeout).await?;
@@ -414,13 +383,12 @@ impl Client {
                 .map_err(|reason| InvalidRequestError::new("user_token", reason))?;
             headers.insert(AUTHORIZATION, authorization);
         }
-        let streamed = prepared.decoding == Decoding::Stream;
         let mut request = self
             .inner
             .http
             .request(prepared.method.clone(), prepared.url.clone())
             .headers(headers);
-        if !streamed {
+        if F::TIMES_WHOLE_ANSWER {
             // A whole answer must arrive in time; a stream's chunks are timed one by one.
             request = request.timeout(timeout);
         }
@@ -452,106 +420,26 @@ impl Client {
             Err(error) => return Err(self.transport_error(call, &prepared.url, error, timeout)),
         };
         let status = response.status();
-        crate::log::answered(prepared, status, started.elapsed(), retries_done + 1);
+        crate::log::answered(
+            &prepared.method,
+            &prepared.url,
+            &prepared.headers,
+            status,
+            started.elapsed(),
+            retries_done + 1,
+        );
         let headers = std::mem::take(response.headers_mut());
-        if streamed && status.is_success() {
-            return Ok(Answer::Streamed(Box::new(ResponseStream {
-                status,
-                headers,
+        finish
+            .finish(Head {
                 call,
-                response,
-                idle_timeout: timeout,
-                received: 0,
-            })));
-        }
-        let body = match self.read_body(&mut response, &call, status, timeout).await {
-            Ok(body) => body,
-            Err(error) => return Err(error),
-        };
-        if !status.is_success() {
-            return Err(Error::Status(Box::new(StatusError::from_response(
-                call, status, headers, body, &token,
-            ))));
-        }
-        let content_type = headers
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok());
-        Ok(Answer::Whole(match prepared.decoding {
-            Decoding::Proxy => decode(content_type, &body),
-            Decoding::ProxyText => decode_as_text(content_type, &body),
-            Decoding::Api => decode_api(content_type, &body),
-            Decoding::Raw | Decoding::Stream => Response::Raw(RawResponse {
                 status,
                 headers,
-                body,
-            }),
-        }))
-    }
-
-    /// The whole body, refused past `max_response_bytes` so memory stays bounded.
-    async fn read_body(
-        &self,
-        response: &mut reqwest::Response,
-        call: &CallSite,
-        status: http::StatusCode,
-        timeout: Duration,
-    ) -> Result<Bytes> {
-        let limit = self.inner.settings.max_response_bytes;
-        let too_large = |call: &CallSite| {
-            Error::Decode(Box::new(DecodeError {
-                call: call.clone(),
-                status,
-                reason: format!("the response is larger than max_response_bytes ({limit} bytes)"),
-                source: None,
-            }))
-        };
-        if response
-            .content_length()
-            .is_some_and(|length| length > limit)
-        {
-            return Err(too_large(call));
-        }
-        // The announced length, once under the limit, sizes the buffer: one allocation, no
-        // regrowth copies. A body arriving in one chunk is kept as it is, not copied at all.
-        let expected = response.content_length().unwrap_or(0) as usize;
-        let mut first: Option<Bytes> = None;
-        let mut body = BytesMut::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    let so_far = first.as_ref().map_or(body.len(), Bytes::len);
-                    if so_far as u64 + chunk.len() as u64 > limit {
-                        return Err(too_large(call));
-                    }
-                    if body.is_empty() && first.is_none() {
-                        first = Some(chunk);
-                        continue;
-                    }
-                    if let Some(first) = first.take() {
-                        body.reserve(expected.max(first.len() + chunk.len()));
-                        body.extend_from_slice(&first);
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => return Ok(first.unwrap_or_else(|| body.freeze())),
-                Err(error) if error.is_timeout() => {
-                    return Err(Error::Timeout(Box::new(TimeoutError {
-                        call: call.clone(),
-                        phase: TimeoutPhase::Response,
-                        after: timeout,
-                    })));
-                }
-                Err(error) => {
-                    let error = error.without_url();
-                    return Err(Error::Decode(Box::new(DecodeError {
-                        call: call.clone(),
-                        status,
-                        reason: chain(&error),
-                        source: Some(Box::new(error)),
-                    })));
-                }
-            }
-        }
+                response,
+                timeout,
+                token,
+                max_response_bytes: self.inner.settings.max_response_bytes,
+            })
+            .await
     }
 
     /// The token for this attempt: fixed, signed for the bound user, or asked of the provider
@@ -613,25 +501,8 @@ impl Client {
             url.query_pairs_mut()
                 .extend_pairs(call.query.iter().map(|(k, v)| (k, v)));
         }
-        let mut headers = HeaderMap::new();
-        for (name, value) in &call.headers {
-            let (name, value) = header_pair(name, value)
-                .map_err(|reason| InvalidRequestError::new("headers", reason))?;
-            headers.append(name, value);
-        }
-        for name in settings.default_headers.keys() {
-            if !headers.contains_key(name) {
-                for value in settings.default_headers.get_all(name) {
-                    headers.append(name.clone(), value.clone());
-                }
-            }
-        }
-        headers
-            .entry(USER_AGENT)
-            .or_insert(settings.user_agent.clone());
-        headers
-            .entry(ACCEPT)
-            .or_insert(HeaderValue::from_static("application/json"));
+        let mut headers = caller_headers(&call.headers)?;
+        add_defaults(settings, &mut headers, "application/json");
         let body = call
             .body
             .map(|body| prepared_body(body, &mut headers))

@@ -245,74 +245,31 @@ impl ClientBuilder {
         )?;
 
         let host = self.host.or_else(|| env("PARAGON_HOST"));
-        if let Some(host) = &host {
-            check_host(host)?;
-        }
-        let allow_http = self.allow_insecure_http;
-        let service = |setting: &'static str,
-                       given: Option<String>,
-                       variable: &str,
-                       on_premise: &str,
-                       cloud: &str| {
-            match given.or_else(|| env(variable)) {
-                Some(url) => base_url(setting, &url, allow_http),
-                None => match &host {
-                    Some(host) => base_url("host", &format!("https://{on_premise}.{host}"), false),
-                    None => base_url(setting, cloud, false),
-                },
-            }
-        };
-        let proxy_base_url = service(
-            "proxy_base_url",
+        let given = [
             self.proxy_base_url,
-            "PARAGON_PROXY_BASE_URL",
-            "worker-proxy",
-            CLOUD_PROXY_BASE_URL,
-        )?;
-        let zeus_base_url = service(
-            "zeus_base_url",
             self.zeus_base_url,
-            "PARAGON_ZEUS_BASE_URL",
-            "zeus",
-            CLOUD_ZEUS_BASE_URL,
-        )?;
-        let hermes_base_url = service(
-            "hermes_base_url",
             self.hermes_base_url,
-            "PARAGON_HERMES_BASE_URL",
-            "hermes",
-            CLOUD_HERMES_BASE_URL,
-        )?;
+        ];
+        let [proxy_base_url, zeus_base_url, hermes_base_url] =
+            service_urls(given, host.as_deref(), self.allow_insecure_http, &env)?;
 
-        let mut default_headers = HeaderMap::new();
-        for (name, value) in &self.default_headers {
-            let (name, value) = header_pair(name, value)
-                .map_err(|reason| ConfigError::new("default_headers", reason))?;
-            default_headers.append(name, value);
-        }
+        let default_headers = crate::headers::caller_headers(&self.default_headers)
+            .map_err(|error| ConfigError::new("default_headers", error.reason))?;
 
-        let connect_timeout = positive(
-            "connect_timeout",
-            self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        let Limits {
+            connect_timeout,
+            timeout,
+            deadline,
+            retry,
+            max_response_bytes,
+        } = Limits::resolve(
+            self.connect_timeout,
+            self.timeout,
+            self.deadline,
+            self.max_retries,
+            self.max_retry_after,
+            self.max_response_bytes,
         )?;
-        let timeout = positive("timeout", self.timeout.unwrap_or(DEFAULT_TIMEOUT))?;
-        let deadline = self
-            .deadline
-            .map(|deadline| positive("deadline", deadline))
-            .transpose()?;
-        let retry = RetryPolicy {
-            max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-            max_retry_after: self.max_retry_after.unwrap_or(DEFAULT_MAX_RETRY_AFTER),
-        };
-        let max_response_bytes = self
-            .max_response_bytes
-            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
-        if max_response_bytes == 0 {
-            return Err(ConfigError::new(
-                "max_response_bytes",
-                "must be greater than zero",
-            ));
-        }
 
         let (language, runtime) = self
             .platform
@@ -413,6 +370,93 @@ pub(crate) fn authorization_header(token: &Secret) -> Result<HeaderValue, String
 }
 
 /// Exactly one source of tokens: given in code, else from the environment.
+/// Each service's base URL: its own setting or variable; else derived from an on-premise
+/// `host`; else Paragon's cloud. In the order proxy, zeus, hermes.
+fn service_urls(
+    given: [Option<String>; 3],
+    host: Option<&str>,
+    allow_http: bool,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<[Url; 3], ConfigError> {
+    if let Some(host) = host {
+        check_host(host)?;
+    }
+    let services = [
+        (
+            "proxy_base_url",
+            "PARAGON_PROXY_BASE_URL",
+            "worker-proxy",
+            CLOUD_PROXY_BASE_URL,
+        ),
+        (
+            "zeus_base_url",
+            "PARAGON_ZEUS_BASE_URL",
+            "zeus",
+            CLOUD_ZEUS_BASE_URL,
+        ),
+        (
+            "hermes_base_url",
+            "PARAGON_HERMES_BASE_URL",
+            "hermes",
+            CLOUD_HERMES_BASE_URL,
+        ),
+    ];
+    let mut urls = Vec::with_capacity(3);
+    for (given, (setting, variable, on_premise, cloud)) in given.into_iter().zip(services) {
+        urls.push(match given.or_else(|| env(variable)) {
+            Some(url) => base_url(setting, &url, allow_http)?,
+            None => match host {
+                Some(host) => base_url("host", &format!("https://{on_premise}.{host}"), false)?,
+                None => base_url(setting, cloud, false)?,
+            },
+        });
+    }
+    Ok(urls.try_into().expect("three services"))
+}
+
+/// The time and size limits of a client, defaults filled in.
+struct Limits {
+    connect_timeout: Duration,
+    timeout: Duration,
+    deadline: Option<Duration>,
+    retry: RetryPolicy,
+    max_response_bytes: u64,
+}
+
+impl Limits {
+    fn resolve(
+        connect_timeout: Option<Duration>,
+        timeout: Option<Duration>,
+        deadline: Option<Duration>,
+        max_retries: Option<u32>,
+        max_retry_after: Option<Duration>,
+        max_response_bytes: Option<u64>,
+    ) -> Result<Limits, ConfigError> {
+        let max_response_bytes = max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        if max_response_bytes == 0 {
+            return Err(ConfigError::new(
+                "max_response_bytes",
+                "must be greater than zero",
+            ));
+        }
+        Ok(Limits {
+            connect_timeout: positive(
+                "connect_timeout",
+                connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            )?,
+            timeout: positive("timeout", timeout.unwrap_or(DEFAULT_TIMEOUT))?,
+            deadline: deadline
+                .map(|deadline| positive("deadline", deadline))
+                .transpose()?,
+            retry: RetryPolicy {
+                max_retries: max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                max_retry_after: max_retry_after.unwrap_or(DEFAULT_MAX_RETRY_AFTER),
+            },
+            max_response_bytes,
+        })
+    }
+}
+
 fn resolve_auth(
     user_token: Option<Secret>,
     signing_key: Option<Secret>,
@@ -554,8 +598,13 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 fn positive(setting: &'static str, duration: Duration) -> Result<Duration, ConfigError> {
+    nonzero(duration).map_err(|reason| ConfigError::new(setting, reason))
+}
+
+/// A length of time a setting or a call gives: zero is refused (it would fail every call).
+pub(crate) fn nonzero(duration: Duration) -> Result<Duration, &'static str> {
     if duration.is_zero() {
-        return Err(ConfigError::new(setting, "must be greater than zero"));
+        return Err("must be greater than zero");
     }
     Ok(duration)
 }

@@ -26,13 +26,16 @@
 //! decoded result), so code ported from the browser gets the same answers. This crate is also the
 //! engine of the `paragon-connect` Python and Node packages: every rule lives here once.
 
+mod answer;
 mod arguments;
 mod auth;
 mod client;
 mod client_settings;
 mod config;
+mod download;
 mod error;
 mod error_description;
+mod headers;
 mod log;
 mod proxy_url;
 mod request;
@@ -57,6 +60,7 @@ pub use config::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, VERSION,
     duration_from_seconds,
 };
+pub use download::{Download, Progress};
 pub use error::{
     CallSite, ConfigError, ConnectionError, DecodeError, Error, ErrorKind, InvalidRequestError,
     Result, StatusClass, StatusError, TimeoutError, TimeoutPhase,
@@ -69,7 +73,7 @@ pub use response::{RawResponse, Response, decode_text};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
 pub use runtime::{IO_THREADS_VARIABLE, io_runtime, io_threads};
 pub use secret::Secret;
-pub use stream::{Download, Progress, ResponseStream};
+pub use stream::ResponseStream;
 pub use user_api::{TriggerOptions, integration_id};
 
 /// The `http` crate this one uses for status codes, methods and headers.

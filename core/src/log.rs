@@ -4,9 +4,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use http::StatusCode;
+use http::{HeaderMap, Method, StatusCode};
+use url::Url;
 
-use crate::client::PreparedRequest;
 use crate::error::{CallSite, Error};
 
 fn enabled() -> bool {
@@ -17,7 +17,9 @@ fn enabled() -> bool {
 }
 
 pub(crate) fn answered(
-    prepared: &PreparedRequest,
+    method: &Method,
+    url: &Url,
+    headers: &HeaderMap,
     status: StatusCode,
     took: Duration,
     attempt: usize,
@@ -25,10 +27,9 @@ pub(crate) fn answered(
     if !enabled() {
         return;
     }
-    let mut url = prepared.url.clone();
+    let mut url = url.clone();
     url.set_query(None);
-    let headers: Vec<String> = prepared
-        .headers
+    let headers: Vec<String> = headers
         .iter()
         .map(|(name, value)| {
             let shown = if value.is_sensitive() {
@@ -42,7 +43,7 @@ pub(crate) fn answered(
         .collect();
     eprintln!(
         "paragon-connect: {} {url} (attempt {attempt}) -> {status} in {} ms [{}]",
-        prepared.method,
+        method,
         took.as_millis(),
         headers.join(", ")
     );

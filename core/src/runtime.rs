@@ -14,8 +14,14 @@ pub const IO_THREADS_VARIABLE: &str = "PARAGON_IO_THREADS";
 /// own, and on small machines a second idle worker costs wake-ups (measured on 2 cores: one
 /// worker serves sequential Node calls about 40% faster than two).
 pub fn io_threads() -> Result<usize, ConfigError> {
-    match std::env::var(IO_THREADS_VARIABLE) {
-        Ok(text) => text
+    io_threads_from(std::env::var(IO_THREADS_VARIABLE).ok())
+}
+
+/// [`io_threads`] for the variable's value (a test seam: tests never change the environment
+/// other threads read).
+fn io_threads_from(variable: Option<String>) -> Result<usize, ConfigError> {
+    match variable {
+        Some(text) => text
             .trim()
             .parse::<NonZeroUsize>()
             .map(NonZeroUsize::get)
@@ -25,7 +31,7 @@ pub fn io_threads() -> Result<usize, ConfigError> {
                     format!("must be a positive whole number, not {text:?}"),
                 )
             }),
-        Err(_) => Ok(std::thread::available_parallelism()
+        None => Ok(std::thread::available_parallelism()
             .map_or(1, |cores| cores.get().saturating_sub(1).max(1))),
     }
 }
@@ -52,20 +58,15 @@ mod tests {
 
     #[test]
     fn the_io_thread_count_leaves_a_core_for_the_caller() {
-        // SAFETY (edition 2024 env mutation): this is the only test touching the variable.
-        unsafe { std::env::remove_var(IO_THREADS_VARIABLE) };
         let cores = std::thread::available_parallelism().unwrap().get();
-        assert_eq!(io_threads().unwrap(), (cores - 1).max(1));
-        unsafe { std::env::set_var(IO_THREADS_VARIABLE, "3") };
-        assert_eq!(io_threads().unwrap(), 3);
+        assert_eq!(io_threads_from(None).unwrap(), (cores - 1).max(1));
+        assert_eq!(io_threads_from(Some("3".into())).unwrap(), 3);
         for wrong in ["0", "-1", "two", ""] {
-            unsafe { std::env::set_var(IO_THREADS_VARIABLE, wrong) };
-            let error = io_threads().unwrap_err().to_string();
+            let error = io_threads_from(Some(wrong.into())).unwrap_err().to_string();
             assert!(
                 error.contains(IO_THREADS_VARIABLE) && error.contains(wrong),
                 "{error}"
             );
         }
-        unsafe { std::env::remove_var(IO_THREADS_VARIABLE) };
     }
 }

@@ -1,0 +1,182 @@
+//! What an attempt does once an answer's head arrives: read the whole body and decode it
+//! ([`Whole`]), or hand a 2xx body over to be read as it comes ([`Head`]). A non-2xx answer is
+//! read whole either way, for its error. Reading a body fails the same way for both.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, StatusCode};
+
+use crate::client::Decoding;
+use crate::error::{
+    CallSite, DecodeError, Error, Result, StatusError, TimeoutError, TimeoutPhase, chain,
+};
+use crate::response::{RawResponse, Response, decode, decode_api, decode_as_text};
+use crate::secret::Secret;
+use crate::stream::ResponseStream;
+
+/// An answer whose head has arrived.
+pub(crate) struct Head {
+    pub call: CallSite,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub response: reqwest::Response,
+    /// The attempt's timeout: for a whole answer already set on the request, for a stream the
+    /// longest wait for each chunk.
+    pub timeout: Duration,
+    /// The token the attempt sent, scrubbed from an error's message.
+    pub token: Secret,
+    pub max_response_bytes: u64,
+}
+
+/// How an attempt finishes a call.
+pub(crate) trait Finish {
+    type Output;
+
+    /// Whether the attempt's timeout bounds the whole answer (else only its head).
+    const TIMES_WHOLE_ANSWER: bool;
+
+    async fn finish(&self, head: Head) -> Result<Self::Output>;
+}
+
+/// The whole answer, decoded as the call asked.
+pub(crate) struct Whole(pub Decoding);
+
+impl Finish for Whole {
+    type Output = Response;
+    const TIMES_WHOLE_ANSWER: bool = true;
+
+    async fn finish(&self, mut head: Head) -> Result<Response> {
+        let body = read_body(&mut head).await?;
+        let Head {
+            call,
+            status,
+            headers,
+            token,
+            ..
+        } = head;
+        if !status.is_success() {
+            return Err(status_error(call, status, headers, body, &token));
+        }
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        Ok(match self.0 {
+            Decoding::Proxy => decode(content_type, &body),
+            Decoding::ProxyText => decode_as_text(content_type, &body),
+            Decoding::Api => decode_api(content_type, &body),
+            Decoding::Raw => Response::Raw(RawResponse {
+                status,
+                headers,
+                body,
+            }),
+        })
+    }
+}
+
+/// A 2xx answer's body left to read as it comes.
+pub(crate) struct Streamed;
+
+impl Finish for Streamed {
+    type Output = ResponseStream;
+    const TIMES_WHOLE_ANSWER: bool = false;
+
+    async fn finish(&self, mut head: Head) -> Result<ResponseStream> {
+        if !head.status.is_success() {
+            let body = read_body(&mut head).await?;
+            return Err(status_error(
+                head.call,
+                head.status,
+                head.headers,
+                body,
+                &head.token,
+            ));
+        }
+        Ok(ResponseStream {
+            status: head.status,
+            headers: head.headers,
+            call: head.call,
+            response: head.response,
+            idle_timeout: head.timeout,
+            received: 0,
+        })
+    }
+}
+
+fn status_error(
+    call: CallSite,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    token: &Secret,
+) -> Error {
+    Error::Status(Box::new(StatusError::from_response(
+        call, status, headers, body, token,
+    )))
+}
+
+/// Why reading a body failed: its time ran out, or the connection broke or the encoding was bad.
+pub(crate) fn body_error(
+    call: &CallSite,
+    status: StatusCode,
+    error: reqwest::Error,
+    timeout: Duration,
+) -> Error {
+    if error.is_timeout() {
+        return Error::Timeout(Box::new(TimeoutError {
+            call: call.clone(),
+            phase: TimeoutPhase::Response,
+            after: timeout,
+        }));
+    }
+    let error = error.without_url();
+    Error::Decode(Box::new(DecodeError {
+        call: call.clone(),
+        status,
+        reason: chain(&error),
+        source: Some(Box::new(error)),
+    }))
+}
+
+/// The whole body, refused past `max_response_bytes` so memory stays bounded.
+async fn read_body(head: &mut Head) -> Result<Bytes> {
+    let limit = head.max_response_bytes;
+    let too_large = |head: &Head| {
+        Error::Decode(Box::new(DecodeError {
+            call: head.call.clone(),
+            status: head.status,
+            reason: format!("the response is larger than max_response_bytes ({limit} bytes)"),
+            source: None,
+        }))
+    };
+    let announced = head.response.content_length();
+    if announced.is_some_and(|length| length > limit) {
+        return Err(too_large(head));
+    }
+    // The announced length, once under the limit, sizes the buffer: one allocation, no
+    // regrowth copies. A body arriving in one chunk is kept as it is, not copied at all.
+    let expected = announced.unwrap_or(0) as usize;
+    let mut first: Option<Bytes> = None;
+    let mut body = BytesMut::new();
+    loop {
+        let chunk = match head.response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return Ok(first.unwrap_or_else(|| body.freeze())),
+            Err(error) => return Err(body_error(&head.call, head.status, error, head.timeout)),
+        };
+        let so_far = first.as_ref().map_or(body.len(), Bytes::len);
+        if so_far as u64 + chunk.len() as u64 > limit {
+            return Err(too_large(head));
+        }
+        if body.is_empty() && first.is_none() {
+            first = Some(chunk);
+            continue;
+        }
+        if let Some(first) = first.take() {
+            body.reserve(expected.max(first.len() + chunk.len()));
+            body.extend_from_slice(&first);
+        }
+        body.extend_from_slice(&chunk);
+    }
+}
