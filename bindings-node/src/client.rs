@@ -38,10 +38,31 @@ async fn cancellable<T>(cancelled: CancellationToken, call: impl Future<Output =
     }
 }
 
-fn cancelled_by(cancel: Option<&CancelToken>) -> CancellationToken {
-    cancel
+/// A proxy call's promise: `call` runs with the prepared client and options (unless preparing
+/// them failed) until it ends or `cancel` fires, and `finish` turns its result into the outcome.
+fn settle_call<'env, T, F>(
+    env: &'env Env,
+    prepared: std::result::Result<(Client, RequestOptions), Box<ErrorDescription>>,
+    cancel: Option<&CancelToken>,
+    call: impl FnOnce(Client, RequestOptions) -> F + Send + 'static,
+    finish: impl FnOnce(T) -> Outcome + Send + 'static,
+) -> Result<PromiseRaw<'env, Outcome>>
+where
+    F: Future<Output = T> + Send,
+{
+    let cancelled = cancel
         .map(|cancel| cancel.token.clone())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    crate::settle::settle_later(env, async move {
+        let (client, options) = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => return Outcome::Error(error),
+        };
+        match cancellable(cancelled, call(client, options)).await {
+            Some(result) => finish(result),
+            None => Outcome::Aborted,
+        }
+    })
 }
 
 #[napi]
@@ -136,18 +157,13 @@ impl NativeClient {
         let exact_integers = options.exact_integers();
         let streamed = upload.and_then(BodyWriter::take_body);
         let prepared = self.prepare_call(user, options.options(streamed));
-        let cancelled = cancelled_by(cancel);
-        crate::settle::settle_later(env, async move {
-            let (client, options) = match prepared {
-                Ok(prepared) => prepared,
-                Err(error) => return Outcome::Error(error),
-            };
-            let call = async move { client.request(&integration_type, &path, options).await };
-            match cancellable(cancelled, call).await {
-                Some(result) => Outcome::from_core(result, exact_integers),
-                None => Outcome::Aborted,
-            }
-        })
+        settle_call(
+            env,
+            prepared,
+            cancel,
+            |client, options| async move { client.request(&integration_type, &path, options).await },
+            move |result| Outcome::from_core(result, exact_integers),
+        )
     }
 
     /// Calls `path` and resolves to `["head", {status, headers, contentLength}]` once the answer's
@@ -166,27 +182,25 @@ impl NativeClient {
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let prepared = self.prepare_call(user, options.options(None));
         let target = body.body.clone();
-        let cancelled = cancelled_by(cancel);
-        crate::settle::settle_later(env, async move {
-            let (client, options) = match prepared {
-                Ok(prepared) => prepared,
-                Err(error) => return Outcome::Error(error),
-            };
-            let call = async move { client.stream(&integration_type, &path, options).await };
-            match cancellable(cancelled, call).await {
-                Some(Ok(stream)) => {
-                    let head = NativeHead {
-                        status: u32::from(stream.status.as_u16()),
-                        headers: header_pairs(&stream.headers),
-                        content_length: stream.content_length().map(|length| length as f64),
-                    };
-                    *target.lock().await = Some(stream);
-                    Outcome::Head(head)
-                }
-                Some(Err(error)) => Outcome::error(error, false),
-                None => Outcome::Aborted,
-            }
-        })
+        settle_call(
+            env,
+            prepared,
+            cancel,
+            |client, options| async move {
+                let stream = client.stream(&integration_type, &path, options).await?;
+                let head = NativeHead {
+                    status: u32::from(stream.status.as_u16()),
+                    headers: header_pairs(&stream.headers),
+                    content_length: stream.content_length().map(|length| length as f64),
+                };
+                *target.lock().await = Some(stream);
+                Ok(head)
+            },
+            |result| match result {
+                Ok(head) => Outcome::Head(head),
+                Err(error) => Outcome::error(error, false),
+            },
+        )
     }
 
     /// Downloads `path` into the file `to` atomically; `on_progress(bytesSoFar, total)` is
@@ -217,13 +231,11 @@ impl NativeClient {
             ),
             None => None,
         };
-        let cancelled = cancelled_by(cancel);
-        crate::settle::settle_later(env, async move {
-            let (client, options) = match prepared {
-                Ok(prepared) => prepared,
-                Err(error) => return Outcome::Error(error),
-            };
-            let call = async move {
+        settle_call(
+            env,
+            prepared,
+            cancel,
+            |client, options| async move {
                 let report = progress.map(|tsfn| {
                     move |done: u64, total: Option<u64>| {
                         let args = FnArgs {
@@ -237,17 +249,16 @@ impl NativeClient {
                 client
                     .download(&integration_type, &path, options, to, report)
                     .await
-            };
-            match cancellable(cancelled, call).await {
-                Some(Ok(done)) => Outcome::Downloaded(NativeDownload {
+            },
+            |result| match result {
+                Ok(done) => Outcome::Downloaded(NativeDownload {
                     status: u32::from(done.status.as_u16()),
                     headers: header_pairs(&done.headers),
                     path: done.path.to_string_lossy().into_owned(),
                     size: done.bytes as f64,
                 }),
-                Some(Err(error)) => Outcome::error(error, false),
-                None => Outcome::Aborted,
-            }
-        })
+                Err(error) => Outcome::error(error, false),
+            },
+        )
     }
 }

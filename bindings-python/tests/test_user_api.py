@@ -202,6 +202,28 @@ def test_user_api_sync(sandbox: Sandbox) -> None:
         frank.set_user_metadata(["not", "a", "dict"])  # type: ignore[arg-type]
 
 
+def test_the_user_api_checks_credentials_as_request_does(sandbox: Sandbox) -> None:
+    frank = Paragon(**project_settings(sandbox)).user("frank")
+    frank.get_user()
+    before = state(sandbox)["users"]["frank"]["credentials"]
+    refusals = [
+        lambda: frank.uninstall_integration("slack", selected_credential_id=""),
+        lambda: frank.trigger_workflow(WORKFLOW_ID, selected_credential_id="a\nb"),
+        lambda: frank.trigger_workflow(
+            WORKFLOW_ID,
+            headers={"X-Paragon-Credential": "cred-1"},
+            selected_credential_id="cred-2",
+        ),
+    ]
+    for refused in refusals:
+        with pytest.raises(pc.InvalidRequestError) as caught:
+            refused()
+        assert caught.value.argument == "selected_credential_id"  # type: ignore[attr-defined]
+    # Nothing was uninstalled or triggered.
+    assert state(sandbox)["users"]["frank"]["credentials"] == before
+    assert state(sandbox)["triggers"] == []
+
+
 def test_user_api_async(sandbox: Sandbox) -> None:
     async def main() -> None:
         async with AsyncParagon(**project_settings(sandbox)) as paragon:

@@ -255,10 +255,7 @@ impl Client {
         }
 
         let mut headers = caller_headers(&options.headers)?;
-        if let Some(id) = &options.selected_credential_id {
-            let value = credential_header(id, headers.get(&X_PARAGON_CREDENTIAL))?;
-            headers.insert(X_PARAGON_CREDENTIAL, value);
-        }
+        add_credential(&mut headers, options.selected_credential_id.as_deref())?;
         let accept = if options.raw {
             "*/*"
         } else {
@@ -502,6 +499,7 @@ impl Client {
                 .extend_pairs(call.query.iter().map(|(k, v)| (k, v)));
         }
         let mut headers = caller_headers(&call.headers)?;
+        add_credential(&mut headers, call.selected_credential_id)?;
         add_defaults(settings, &mut headers, "application/json");
         let body = call
             .body
@@ -597,6 +595,8 @@ pub(crate) struct ApiCall<'a> {
     pub segments: &'a [&'a str],
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
+    /// Checked and sent as `request()` sends it.
+    pub selected_credential_id: Option<&'a str>,
     pub body: Option<Body>,
 }
 
@@ -608,6 +608,15 @@ fn parse_method(method: Option<&str>) -> Result<Method, InvalidRequestError> {
     Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
         InvalidRequestError::new("method", format!("{method:?} is not an HTTP method"))
     })
+}
+
+/// `X-Paragon-Credential` for `selected_credential_id`, when given.
+fn add_credential(headers: &mut HeaderMap, id: Option<&str>) -> Result<(), InvalidRequestError> {
+    if let Some(id) = id {
+        let value = credential_header(id, headers.get(&X_PARAGON_CREDENTIAL))?;
+        headers.insert(X_PARAGON_CREDENTIAL, value);
+    }
+    Ok(())
 }
 
 fn credential_header(

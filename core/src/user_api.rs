@@ -89,6 +89,7 @@ impl Client {
             segments,
             query: Vec::new(),
             headers: Vec::new(),
+            selected_credential_id: None,
             body: None,
         }
     }
@@ -173,10 +174,7 @@ impl Client {
         check_id("integration_type", &id)?;
         let segments = ["sdk", "integrations", id.as_str()];
         let mut call = self.zeus(Method::DELETE, &segments);
-        if let Some(credential) = selected_credential_id {
-            call.headers
-                .push(("X-Paragon-Credential".to_owned(), credential.to_owned()));
-        }
+        call.selected_credential_id = selected_credential_id;
         self.call_api(call).await.map(value)
     }
 
@@ -189,9 +187,6 @@ impl Client {
         check_id("workflow_id", workflow_id)?;
         let segments = ["sdk", "triggers", workflow_id];
         let mut headers = options.headers;
-        if let Some(credential) = options.selected_credential_id {
-            headers.push(("X-Paragon-Credential".to_owned(), credential));
-        }
         if let Some(configuration) = options.selected_configuration_id {
             headers.push(("X-Paragon-Configuration-Id".to_owned(), configuration));
         }
@@ -202,6 +197,7 @@ impl Client {
             segments: &segments,
             query: options.query,
             headers,
+            selected_credential_id: options.selected_credential_id.as_deref(),
             body: Some(options.body.unwrap_or(Body::Json(json!({})))),
         };
         self.call_api(call).await.map(value)
@@ -221,6 +217,7 @@ impl Client {
             segments: &["sdk", "events", "trigger"],
             query: Vec::new(),
             headers: Vec::new(),
+            selected_credential_id: None,
             body: Some(Body::Json(json!({ "name": name, "payload": payload }))),
         };
         self.call_api(call).await.map(value)
