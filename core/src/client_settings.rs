@@ -3,6 +3,7 @@
 //! is left `None` keeps the builder's default (or the environment's value).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -72,31 +73,29 @@ impl ClientSettings {
             self.allow_insecure_http,
             ClientBuilder::allow_insecure_http,
         );
-        builder = set(
-            builder,
-            unit.setting("token_lifetime", self.token_lifetime)?,
-            ClientBuilder::token_lifetime,
-        );
-        builder = set(
-            builder,
-            unit.setting("timeout", self.timeout)?,
-            ClientBuilder::timeout,
-        );
-        builder = set(
-            builder,
-            unit.setting("connect_timeout", self.connect_timeout)?,
-            ClientBuilder::connect_timeout,
-        );
-        builder = set(
-            builder,
-            unit.setting("deadline", self.deadline)?,
-            ClientBuilder::deadline,
-        );
-        builder = set(
-            builder,
-            unit.setting("max_retry_after", self.max_retry_after)?,
-            ClientBuilder::max_retry_after,
-        );
+        type Apply = fn(ClientBuilder, Duration) -> ClientBuilder;
+        let durations: [(&'static str, Option<f64>, Apply); 5] = [
+            (
+                "token_lifetime",
+                self.token_lifetime,
+                ClientBuilder::token_lifetime,
+            ),
+            ("timeout", self.timeout, ClientBuilder::timeout),
+            (
+                "connect_timeout",
+                self.connect_timeout,
+                ClientBuilder::connect_timeout,
+            ),
+            ("deadline", self.deadline, ClientBuilder::deadline),
+            (
+                "max_retry_after",
+                self.max_retry_after,
+                ClientBuilder::max_retry_after,
+            ),
+        ];
+        for (setting, value, apply) in durations {
+            builder = set(builder, unit.setting(setting, value)?, apply);
+        }
         let whole = |setting: &'static str, value: Option<f64>, least, most| {
             value
                 .map(|value| whole_number(value, least, most))

@@ -223,6 +223,14 @@ impl ClientBuilder {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, ConfigError> {
         let env = |name: &str| env(name).filter(|value| !value.is_empty());
+        // Read before the settings below are moved out of the builder.
+        let Limits {
+            connect_timeout,
+            timeout,
+            deadline,
+            retry,
+            max_response_bytes,
+        } = Limits::resolve(&self)?;
 
         let project_id = self
             .project_id
@@ -255,21 +263,6 @@ impl ClientBuilder {
 
         let default_headers = crate::headers::caller_headers(&self.default_headers)
             .map_err(|error| ConfigError::new("default_headers", error.reason))?;
-
-        let Limits {
-            connect_timeout,
-            timeout,
-            deadline,
-            retry,
-            max_response_bytes,
-        } = Limits::resolve(
-            self.connect_timeout,
-            self.timeout,
-            self.deadline,
-            self.max_retries,
-            self.max_retry_after,
-            self.max_response_bytes,
-        )?;
 
         let (language, runtime) = self
             .platform
@@ -424,15 +417,10 @@ struct Limits {
 }
 
 impl Limits {
-    fn resolve(
-        connect_timeout: Option<Duration>,
-        timeout: Option<Duration>,
-        deadline: Option<Duration>,
-        max_retries: Option<u32>,
-        max_retry_after: Option<Duration>,
-        max_response_bytes: Option<u64>,
-    ) -> Result<Limits, ConfigError> {
-        let max_response_bytes = max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+    fn resolve(given: &ClientBuilder) -> Result<Limits, ConfigError> {
+        let max_response_bytes = given
+            .max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
         if max_response_bytes == 0 {
             return Err(ConfigError::new(
                 "max_response_bytes",
@@ -442,15 +430,16 @@ impl Limits {
         Ok(Limits {
             connect_timeout: positive(
                 "connect_timeout",
-                connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                given.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             )?,
-            timeout: positive("timeout", timeout.unwrap_or(DEFAULT_TIMEOUT))?,
-            deadline: deadline
+            timeout: positive("timeout", given.timeout.unwrap_or(DEFAULT_TIMEOUT))?,
+            deadline: given
+                .deadline
                 .map(|deadline| positive("deadline", deadline))
                 .transpose()?,
             retry: RetryPolicy {
-                max_retries: max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-                max_retry_after: max_retry_after.unwrap_or(DEFAULT_MAX_RETRY_AFTER),
+                max_retries: given.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                max_retry_after: given.max_retry_after.unwrap_or(DEFAULT_MAX_RETRY_AFTER),
             },
             max_response_bytes,
         })
