@@ -1,13 +1,10 @@
 //! `userToken` as a JavaScript function: the core asks it for a token before every attempt (with
 //! the user id of a `user(id)` client), as it asks Python's, bounded by the attempt's timeout.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use napi::Status;
 use napi::bindgen_prelude::{Function, Promise};
 use napi::threadsafe_function::ThreadsafeFunction;
-use paragon_connect::{Secret, TokenProvider};
+use paragon_connect::{Secret, TokenFuture, TokenProvider};
 
 /// `(userId?) => Promise<string>`, callable from the I/O threads. Weak: it does not keep the
 /// process alive by itself (a pending call does).
@@ -30,10 +27,7 @@ impl JsTokenProvider {
 }
 
 impl TokenProvider for JsTokenProvider {
-    fn token<'a>(
-        &'a self,
-        user: Option<&'a str>,
-    ) -> Pin<Box<dyn Future<Output = Result<Secret, String>> + Send + 'a>> {
+    fn token<'a>(&'a self, user: Option<&'a str>) -> TokenFuture<'a> {
         Box::pin(async move {
             let promise = self
                 .function

@@ -2,10 +2,7 @@
 //! client came from `.user(id)`), sync or async. An async one runs on the event loop of the
 //! `AsyncParagon` call that needs it.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use paragon_connect::{Secret, TokenProvider};
+use paragon_connect::{Secret, TokenFuture, TokenProvider};
 use pyo3::prelude::*;
 use tokio::sync::oneshot;
 
@@ -57,10 +54,7 @@ impl PythonTokenProvider {
 }
 
 impl TokenProvider for PythonTokenProvider {
-    fn token<'a>(
-        &'a self,
-        user: Option<&'a str>,
-    ) -> Pin<Box<dyn Future<Output = Result<Secret, String>> + Send + 'a>> {
+    fn token<'a>(&'a self, user: Option<&'a str>) -> TokenFuture<'a> {
         Box::pin(async move {
             match self.call(user)? {
                 Called::Ready(token) => Ok(Secret::new(token)),

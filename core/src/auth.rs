@@ -165,13 +165,13 @@ pub(crate) fn check_user(user: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What [`TokenProvider::token`] returns: the token, or why there is none (shown to the caller).
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Secret, String>> + Send + 'a>>;
+
 /// A caller's own source of tokens (an identity provider, a cache of theirs). Asked before
-/// every request with the user the client is bound to, if any.
+/// every attempt, within the attempt's timeout, with the user the client is bound to, if any.
 pub trait TokenProvider: Send + Sync {
-    fn token<'a>(
-        &'a self,
-        user: Option<&'a str>,
-    ) -> Pin<Box<dyn Future<Output = Result<Secret, String>> + Send + 'a>>;
+    fn token<'a>(&'a self, user: Option<&'a str>) -> TokenFuture<'a>;
 }
 
 /// A minted token and when to stop using it.
