@@ -17,8 +17,12 @@ use crate::json::JsJson;
 use crate::outcome::{CopiedBuffer, header_pairs};
 
 /// Node spells every name the core gives in snake_case (attributes, settings, arguments) in
-/// camelCase: `integration_type` -> `integrationType`.
+/// camelCase: `integration_type` -> `integrationType`. Other names (`PARAGON_IO_THREADS`, an
+/// environment variable; `userToken`, already Node's) are kept as they are.
 pub fn camel_case(name: &str) -> String {
+    if name.chars().any(|character| character.is_ascii_uppercase()) {
+        return name.to_owned();
+    }
     let mut camel = String::with_capacity(name.len());
     let mut upper = false;
     for character in name.chars() {

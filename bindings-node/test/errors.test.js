@@ -178,3 +178,19 @@ test('every refused argument is an InvalidRequestError naming it, every refused 
     }
     assert.deepStrictEqual(await sandbox.requests(), [])
   }))
+
+test('an absurd I/O thread count is a ConfigurationError, not an abort', () => {
+  const program = `
+    const pc = require(${JSON.stringify(require.resolve('..'))})
+    try {
+      new pc.Paragon({ projectId: '19d0c3a8-5b2e-4f6a-9d1c-7e8f90a1b012', userToken: 't-12345678' })
+    } catch (error) {
+      if (error instanceof pc.ConfigurationError) console.log(error.setting)
+    }`
+  const output = require('node:child_process').execFileSync(process.execPath, ['-e', program], {
+    env: { ...process.env, PARAGON_IO_THREADS: '100000' },
+    encoding: 'utf8',
+    timeout: 60000,
+  })
+  assert.equal(output.trim(), 'PARAGON_IO_THREADS')
+})

@@ -4,6 +4,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
+const { execFileSync } = require('node:child_process')
 const os = require('node:os')
 const path = require('node:path')
 const { pipeline } = require('node:stream/promises')
@@ -80,6 +81,17 @@ test('download writes the file atomically and reports progress', () =>
       assert.equal(fs.readFileSync(to, 'utf8'), 'previous')
       assert.deepStrictEqual(fs.readdirSync(folder), ['report.bin'])
       await assert.rejects(paragon.download('googledrive', '/files/x', { to: path.join(folder, 'missing', 'x.bin') }), pc.InvalidRequestError)
+
+      // Never replaced: a FIFO, a folder, a symlink (rather than the file it names).
+      execFileSync('mkfifo', [path.join(folder, 'pipe')])
+      fs.mkdirSync(path.join(folder, 'folder'))
+      fs.symlinkSync(to, path.join(folder, 'link'))
+      for (const [name, problem] of [['pipe', /not a regular file/], ['folder', /not a regular file/], ['link', /symbolic link/]]) {
+        await assert.rejects(paragon.download('googledrive', '/files/x', { to: path.join(folder, name) }), (error) =>
+          error instanceof pc.InvalidRequestError && error.argument === 'to' && problem.test(error.message))
+      }
+      assert.ok(fs.lstatSync(path.join(folder, 'pipe')).isFIFO() && fs.lstatSync(path.join(folder, 'link')).isSymbolicLink())
+      assert.deepStrictEqual(fs.readdirSync(folder).sort(), ['folder', 'link', 'pipe', 'report.bin'])
     } finally {
       fs.rmSync(folder, { recursive: true, force: true })
     }

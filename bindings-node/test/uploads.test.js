@@ -107,6 +107,10 @@ test('upload arguments are checked before sending', () =>
     await assert.rejects(paragon.request('googledrive', '/upload/files', { method: 'POST', file: '/no/such/file.bin' }), pc.InvalidRequestError)
     await assert.rejects(paragon.request('echo', '/x', { method: 'POST', body: 'a', form: { b: 'c' } }), pc.InvalidRequestError)
     await assert.rejects(paragon.request('echo', '/x', { method: 'POST', multipart: { x: 3 } }), /multipart\["x"\] must be/)
+    await assert.rejects(
+      paragon.request('echo', '/x', { method: 'POST', multipart: { f: { data: Buffer.from('x'), filename: 'a\r\nX-Evil: 1.txt' } } }),
+      (error) => error instanceof pc.InvalidRequestError && error.argument === 'body' && /control character/.test(error.message),
+    )
     assert.deepStrictEqual(await sandbox.requests(), [])
   }))
 

@@ -86,6 +86,11 @@ test('a project client needs a user; a user-token client cannot take another', (
     assert.deepStrictEqual(await sandbox.requests(), [])
     const single = new Paragon(await sandbox.settings())
     assert.throws(() => single.user('someone'), pc.ConfigurationError)
+    // User ids are bounded (each is kept in the token cache and every token).
+    assert.equal(paragon.user('u'.repeat(512)).userId, 'u'.repeat(512))
+    for (const tooLong of ['u'.repeat(513), 'é'.repeat(257)]) {
+      assert.throws(() => paragon.user(tooLong), (error) => error instanceof pc.InvalidRequestError && error.argument === 'user' && /at most 512/.test(error.message))
+    }
   }))
 
 test('permissions narrow a user', () =>

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import os
 import pickle
 import socket
+import subprocess
+import sys
 from typing import Any
 
 import paragon_connect as pc
@@ -154,3 +157,25 @@ def test_no_message_or_repr_shows_the_token(sandbox: Sandbox) -> None:
         assert token not in repr(
             {k: v for k, v in error.__dict__.items() if k not in ("body", "content")}
         )
+
+
+def test_an_absurd_io_thread_count_is_a_configuration_error_not_an_abort() -> None:
+    program = (
+        "import paragon_connect as pc\n"
+        "client = pc.Paragon(project_id='19d0c3a8-5b2e-4f6a-9d1c-7e8f90a1b012',"
+        " user_token='t-12345678', proxy_base_url='http://127.0.0.1:9')\n"
+        "try:\n"
+        "    client.request('slack', '/x')\n"
+        "except pc.ConfigurationError as error:\n"
+        "    print(error.setting)\n"
+    )
+    environment = {**os.environ, "PARAGON_IO_THREADS": "100000"}
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "PARAGON_IO_THREADS"

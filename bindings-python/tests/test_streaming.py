@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,28 @@ def test_a_failed_download_leaves_the_old_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.bin"]
     with pytest.raises(pc.InvalidRequestError):
         client.download("googledrive", "/files/x", to=tmp_path / "missing" / "x.bin")
+
+
+def test_a_download_never_replaces_what_is_not_a_regular_file(
+    client: Paragon, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "real.bin").write_bytes(b"kept")
+    (tmp_path / "link").symlink_to(tmp_path / "real.bin")
+    for name, problem in [
+        ("pipe", "not a regular file"),
+        ("folder", "not a regular file"),
+        ("link", "symbolic link"),
+    ]:
+        with pytest.raises(pc.InvalidRequestError, match=problem) as caught:
+            client.download("googledrive", "/files/x", to=tmp_path / name)
+        assert caught.value.argument == "to"
+    assert fifo.is_fifo() and (tmp_path / "link").is_symlink()
+    assert (tmp_path / "real.bin").read_bytes() == b"kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "link", "pipe", "real.bin"]
+    assert sandbox.requests() == []
 
 
 def test_async_stream_and_download(sandbox: Sandbox, tmp_path: Path) -> None:

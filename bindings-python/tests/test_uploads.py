@@ -133,6 +133,9 @@ def test_upload_arguments_are_checked(client: Paragon, sandbox: Sandbox, tmp_pat
         client.request("echo", "/x", method="POST", body="a", form={"b": "c"})
     with pytest.raises(pc.InvalidRequestError, match=r'multipart\["x"\]'):
         client.request("echo", "/x", method="POST", multipart={"x": 3})
+    with pytest.raises(pc.InvalidRequestError, match="control character") as caught:
+        client.request("echo", "/x", method="POST", multipart={"f": ("a\r\nX-Evil: 1.txt", b"x")})
+    assert caught.value.argument == "body"
     assert sandbox.requests() == []
 
 

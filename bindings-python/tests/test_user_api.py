@@ -103,6 +103,12 @@ def test_a_project_client_needs_a_user(sandbox: Sandbox) -> None:
     assert sandbox.requests() == []
     with pytest.raises(pc.ConfigurationError):
         Paragon(**sandbox.settings()).user("someone")
+    # User ids are bounded (each is kept in the token cache and every token).
+    assert paragon.user("u" * 512).user_id == "u" * 512
+    for too_long in ("u" * 513, "é" * 257):
+        with pytest.raises(pc.InvalidRequestError, match="at most 512") as caught:
+            paragon.user(too_long)
+        assert caught.value.argument == "user"
 
 
 def test_permissions_narrow_a_user(sandbox: Sandbox) -> None:

@@ -155,9 +155,19 @@ pub fn sign_user_token(
         .map_err(|reason| ConfigError::new("signing_key", reason))
 }
 
+/// The longest user id accepted, in bytes: ids are kept in the token cache (at most
+/// `CACHE_LIMIT` of them) and in every token, so an unbounded id would be unbounded memory.
+pub const MAX_USER_ID_BYTES: usize = 512;
+
 pub(crate) fn check_user(user: &str) -> Result<(), String> {
     if user.is_empty() {
         return Err("the user id must not be empty".to_owned());
+    }
+    if user.len() > MAX_USER_ID_BYTES {
+        return Err(format!(
+            "the user id is {} bytes long; at most {MAX_USER_ID_BYTES} are accepted",
+            user.len()
+        ));
     }
     if user.chars().any(char::is_control) {
         return Err(format!("the user id {user:?} contains a control character"));

@@ -605,9 +605,17 @@ fn parse_method(method: Option<&str>) -> Result<Method, InvalidRequestError> {
     if method.is_empty() {
         return Err(InvalidRequestError::new("method", "must not be empty"));
     }
-    Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+    let parsed = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
         InvalidRequestError::new("method", format!("{method:?} is not an HTTP method"))
-    })
+    })?;
+    if parsed == Method::CONNECT {
+        // CONNECT's target is `host:port`, not a path: it would leave the proxy path.
+        return Err(InvalidRequestError::new(
+            "method",
+            "CONNECT opens a tunnel and cannot be proxied",
+        ));
+    }
+    Ok(parsed)
 }
 
 /// `X-Paragon-Credential` for `selected_credential_id`, when given.

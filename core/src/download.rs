@@ -47,6 +47,29 @@ fn write_error(call: &CallSite, status: StatusCode, to: &Path, error: std::io::E
     }))
 }
 
+/// Refuses a destination that exists and is not a regular file: renaming over it would replace a
+/// directory entry the caller did not mean (a FIFO, a device, a socket) or the symlink itself
+/// rather than the file it points to.
+fn check_target(to: &Path) -> Result<(), InvalidRequestError> {
+    match std::fs::symlink_metadata(to) {
+        Ok(metadata) if metadata.file_type().is_symlink() => Err(InvalidRequestError::new(
+            "to",
+            format!(
+                "{} is a symbolic link; pass the path it points to (a download replaces the file it names)",
+                to.display()
+            ),
+        )),
+        Ok(metadata) if !metadata.is_file() => Err(InvalidRequestError::new(
+            "to",
+            format!(
+                "{} exists and is not a regular file; a download only creates or replaces files",
+                to.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Client {
     /// Streams `path` into the file `to`: written to a temporary file beside it and renamed into
     /// place once complete, so `to` never holds half a file (a failure leaves it as it was).
@@ -62,6 +85,7 @@ impl Client {
         let name = to.file_name().ok_or_else(|| {
             InvalidRequestError::new("to", format!("{} is not a file path", to.display()))
         })?;
+        check_target(to)?;
         let directory = match to.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),

@@ -446,19 +446,35 @@ fn validation_constraints(items: &[Value]) -> Vec<String> {
     messages
 }
 
+/// The longest wait read from a server: anything longer (up to "forever") is taken as this, which
+/// is past any `max_retry_after`, so the call fails at once with the server's answer.
+pub(crate) const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// A number of seconds a server sent, as a wait: negative, NaN or unreadable is no wait asked;
+/// too large to represent is [`LONGEST_RETRY_AFTER`] (never a panic).
+fn server_seconds(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return None;
+    }
+    Some(
+        Duration::try_from_secs_f64(seconds)
+            .map_or(LONGEST_RETRY_AFTER, |wait| wait.min(LONGEST_RETRY_AFTER)),
+    )
+}
+
 /// How long the server asked the caller to wait: `retry-after-ms`, then `Retry-After` in seconds
 /// or as an HTTP date.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
-    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
+    if let Some(wait) = header("retry-after-ms")
+        .and_then(|value| value.parse::<f64>().ok())
+        .and_then(|ms| server_seconds(ms / 1000.0))
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(wait);
     }
     let value = header("retry-after")?;
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return server_seconds(seconds);
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
@@ -574,6 +590,30 @@ mod tests {
         assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
         headers.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after(&headers, now), None);
+    }
+
+    #[test]
+    fn absurd_waits_are_clamped_not_a_panic() {
+        let now = SystemTime::UNIX_EPOCH;
+        for (name, value) in [
+            ("retry-after", "1e20"),
+            ("retry-after", "inf"),
+            ("retry-after-ms", "1e300"),
+            ("retry-after-ms", "18446744073709551616000"),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, value.parse().unwrap());
+            assert_eq!(
+                retry_after(&headers, now),
+                Some(LONGEST_RETRY_AFTER),
+                "{name}: {value}"
+            );
+        }
+        for value in ["-1", "NaN", "-inf"] {
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", value.parse().unwrap());
+            assert_eq!(retry_after(&headers, now), None, "{value}");
+        }
     }
 
     #[test]

@@ -2,17 +2,28 @@
 //! the client's defaults for names the caller did not give, then the SDK's own (`User-Agent`,
 //! `Accept`) for names neither gave.
 
-use http::header::{ACCEPT, HeaderMap, HeaderValue, USER_AGENT};
+use http::header::{
+    ACCEPT, CONTENT_LENGTH, HOST, HeaderMap, HeaderValue, TRANSFER_ENCODING, USER_AGENT,
+};
 
 use crate::config::{Settings, header_pair};
 use crate::error::InvalidRequestError;
 
-/// The caller's `(name, value)` headers, checked; a name given twice is sent twice.
+/// The caller's `(name, value)` headers, checked; a name given twice is sent twice. The headers
+/// that frame the message are the SDK's to set from the body and URL: a caller's `Content-Length`
+/// would cut the body short or hang the call, a `Transfer-Encoding` or `Host` would make the
+/// request mean something else.
 pub(crate) fn caller_headers(given: &[(String, String)]) -> Result<HeaderMap, InvalidRequestError> {
     let mut headers = HeaderMap::new();
     for (name, value) in given {
         let (name, value) = header_pair(name, value)
             .map_err(|reason| InvalidRequestError::new("headers", reason))?;
+        if [CONTENT_LENGTH, TRANSFER_ENCODING, HOST].contains(&name) {
+            return Err(InvalidRequestError::new(
+                "headers",
+                format!("{name} is set by the SDK from the body and URL; leave it out"),
+            ));
+        }
         headers.append(name, value);
     }
     Ok(headers)

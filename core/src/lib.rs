@@ -50,8 +50,8 @@ pub use arguments::{
     CallArguments, FieldValue, MOST_RETRIES, TimeUnit, field_pairs, one_body, whole_number,
 };
 pub use auth::{
-    DEFAULT_TOKEN_LIFETIME, PERMISSIONS_CLAIM, SigningKey, TokenFuture, TokenOptions,
-    TokenProvider, sign_user_token,
+    DEFAULT_TOKEN_LIFETIME, MAX_USER_ID_BYTES, PERMISSIONS_CLAIM, SigningKey, TokenFuture,
+    TokenOptions, TokenProvider, sign_user_token,
 };
 pub use client::{Client, PreparedRequest};
 pub use client_settings::ClientSettings;

@@ -175,6 +175,21 @@ impl Body {
                             "a multipart part needs a name",
                         ));
                     }
+                    // Names go into the part's Content-Disposition header.
+                    for (what, text) in [
+                        ("name", Some(&part.name)),
+                        ("file name", part.filename.as_ref()),
+                    ] {
+                        if text.is_some_and(|text| text.chars().any(char::is_control)) {
+                            return Err(InvalidRequestError::new(
+                                "body",
+                                format!(
+                                    "the multipart part {:?} has a {what} with a control character (CR, LF, ...)",
+                                    part.name
+                                ),
+                            ));
+                        }
+                    }
                     if let PartData::File(path) = &part.data {
                         check_file(path)?;
                     }
