@@ -433,21 +433,21 @@ class Paragon {
     return settle(kind, payload, signal)
   }
 
-  /** Runs a native call that honours `signal`. */
-  #cancellable(signal, run) {
-    if (!signal) return run(undefined)
+  /** Runs a native call that honours `signal` (and can be cancelled from JavaScript if `always`). */
+  #cancellable(signal, run, always = false) {
+    if (!signal && !always) return run(undefined)
     return this.#cancellableBy(signal, run)
   }
 
   async #cancellableBy(signal, run) {
-    if (signal.aborted) throw abortError(signal)
+    if (signal?.aborted) throw abortError(signal)
     const cancel = new CancelToken()
     const onAbort = () => cancel.cancel()
-    signal.addEventListener('abort', onAbort, { once: true })
+    signal?.addEventListener('abort', onAbort, { once: true })
     try {
       return await run(cancel)
     } finally {
-      signal.removeEventListener('abort', onAbort)
+      signal?.removeEventListener('abort', onAbort)
     }
   }
 
@@ -507,9 +507,22 @@ class Paragon {
     const { onProgress } = options
     if (onProgress !== undefined && typeof onProgress !== 'function') throw refuse('onProgress', `must be a function, not ${describe(onProgress)}`)
     const call = this.#callOptions(options)
-    const progress = onProgress && ((done, total) => onProgress(done, total ?? undefined))
-    const [kind, payload] = await this.#cancellable(options.signal, (cancel) =>
-      this.#native.download(integrationType, path, call, this.#user, to, progress, cancel))
+    // What onProgress throws stops the download (no file is left) and rejects the call with it.
+    const failed = { thrown: false, error: undefined, cancel: undefined }
+    const progress = onProgress && ((done, total) => {
+      if (failed.thrown) return
+      try {
+        onProgress(done, total ?? undefined)
+      } catch (error) {
+        Object.assign(failed, { thrown: true, error })
+        failed.cancel?.()
+      }
+    })
+    const [kind, payload] = await this.#cancellable(options.signal, (cancel) => {
+      failed.cancel = () => cancel.cancel()
+      return this.#native.download(integrationType, path, call, this.#user, to, progress, cancel)
+    }, Boolean(onProgress))
+    if (failed.thrown) throw failed.error
     if (kind !== 'downloaded') return settle(kind, payload, options.signal)
     return { status: payload.status, headers: headersFromPairs(payload.headers), path: payload.path, size: payload.size }
   }

@@ -242,6 +242,8 @@ impl NativeClient {
                             data: (done as f64, total.map(|total| total as f64)),
                         };
                         tsfn.call(args, ThreadsafeFunctionCallMode::NonBlocking);
+                        // The wrapper catches what the callback throws and cancels the call.
+                        std::ops::ControlFlow::Continue(())
                     }
                 });
                 let report = report.as_ref().map(|f| f as paragon_connect::Progress<'_>);

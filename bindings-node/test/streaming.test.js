@@ -58,6 +58,24 @@ test('stream errors reject before the body', () =>
     await assert.rejects(paragon.stream('googledrive', '/files/missing'), pc.NotFoundError)
   }))
 
+test('an onProgress that throws rejects the download with its error and leaves no file', () =>
+  withSandbox(async (sandbox) => {
+    const paragon = new Paragon(await sandbox.settings({ maxRetries: 0 }))
+    const folder = tempFolder()
+    try {
+      await sandbox.pushReply({ generated_bytes: 16 * 1024 * 1024, content_length: true })
+      const bug = new Error("the caller's own bug")
+      await assert.rejects(
+        paragon.download('googledrive', '/files/big', { to: path.join(folder, 'big.bin'), onProgress: () => { throw bug } }),
+        (error) => error === bug,
+      )
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      assert.deepStrictEqual(fs.readdirSync(folder), [])
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true })
+    }
+  }))
+
 test('download writes the file atomically and reports progress', () =>
   withSandbox(async (sandbox) => {
     const paragon = new Paragon(await sandbox.settings({ maxRetries: 0 }))

@@ -4,6 +4,7 @@
 //! awaitable task on the shared runtime (`Awaiting`).
 
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
 use paragon_connect::serde_json::Value;
@@ -113,10 +114,21 @@ fn running_loop(py: Python<'_>) -> PyResult<Py<PyAny>> {
         .unbind())
 }
 
-/// A `download()` result as the package's `Download`.
-fn download_to_python(py: Python<'_>, download: paragon_connect::Download) -> PyResult<Py<PyAny>> {
+/// How a download ended: the file is there, or the caller's progress callback raised (and the
+/// download stopped, leaving no file).
+enum Downloaded {
+    Done(paragon_connect::Download),
+    CallbackRaised(PyErr),
+}
+
+/// A `download()` result as the package's `Download`, or the progress callback's exception.
+fn download_to_python(py: Python<'_>, downloaded: Downloaded) -> PyResult<Py<PyAny>> {
     static DOWNLOAD: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
         pyo3::sync::PyOnceLock::new();
+    let download = match downloaded {
+        Downloaded::Done(download) => download,
+        Downloaded::CallbackRaised(error) => return Err(error),
+    };
     Ok(DOWNLOAD
         .import(py, "paragon_connect._types", "Download")?
         .call1((
@@ -128,19 +140,26 @@ fn download_to_python(py: Python<'_>, download: paragon_connect::Download) -> Py
         .unbind())
 }
 
-/// A Python progress callable as the core's, reporting (not raising) its own errors.
+/// The first exception a progress callback raised.
+type Raised = Arc<Mutex<Option<PyErr>>>;
+
+/// A Python progress callable as the core's: an exception it raises stops the download and is
+/// kept in `raised`, to be raised as the call's error.
 fn progress_function(
-    callback: Option<Py<PyAny>>,
-) -> Option<impl Fn(u64, Option<u64>) + Send + Sync> {
-    callback.map(|callback| {
-        move |done: u64, total: Option<u64>| {
-            Python::attach(|py| {
-                if let Err(error) = callback.call1(py, (done, total)) {
-                    error.write_unraisable(py, Some(callback.bind(py)));
-                }
-            })
-        }
-    })
+    callback: Py<PyAny>,
+    raised: Raised,
+) -> impl Fn(u64, Option<u64>) -> ControlFlow<()> + Send + Sync {
+    move |done: u64, total: Option<u64>| {
+        Python::attach(|py| match callback.call1(py, (done, total)) {
+            Ok(_) => ControlFlow::Continue(()),
+            Err(error) => {
+                *raised
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error);
+                ControlFlow::Break(())
+            }
+        })
+    }
 }
 
 /// `async with paragon.stream(...) as response:` for `AsyncParagon`.
@@ -480,14 +499,24 @@ macro_rules! client_class {
                     }
                     .options()?;
                     let client = self.client(py)?;
-                    let progress = progress_function(progress.map(Bound::unbind));
+                    let raised = Raised::default();
+                    let progress = progress
+                        .map(|callback| progress_function(callback.unbind(), raised.clone()));
                     Ok(async move {
                         let progress = progress
                             .as_ref()
                             .map(|f| f as paragon_connect::Progress<'_>);
-                        client
+                        let result = client
                             .download(&integration_type, &path, options, &to, progress)
-                            .await
+                            .await;
+                        let raised = raised
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner())
+                            .take();
+                        match (result, raised) {
+                            (Err(_), Some(error)) => Ok(Downloaded::CallbackRaised(error)),
+                            (result, _) => result.map(Downloaded::Done),
+                        }
                     })
                 })();
                 <$waiting>::run(py, concat!($name, ".download"), call, download_to_python)

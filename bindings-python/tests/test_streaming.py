@@ -90,6 +90,19 @@ def test_a_failed_download_leaves_the_old_file(
         client.download("googledrive", "/files/x", to=tmp_path / "missing" / "x.bin")
 
 
+def test_a_progress_callback_that_raises_stops_the_download(
+    client: Paragon, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.push_reply({"generated_bytes": 4 * 1024 * 1024, "content_length": True})
+
+    def progress(done: int, total: int | None) -> None:
+        raise KeyError("the caller's own bug")
+
+    with pytest.raises(KeyError, match="own bug"):
+        client.download("googledrive", "/files/big", to=tmp_path / "big.bin", progress=progress)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_download_never_replaces_what_is_not_a_regular_file(
     client: Paragon, sandbox: Sandbox, tmp_path: Path
 ) -> None:

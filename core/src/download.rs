@@ -1,6 +1,7 @@
 //! Downloads: an answer's body written to a file atomically (a temporary file beside it, renamed
 //! into place once complete).
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use http::{HeaderMap, StatusCode};
@@ -21,7 +22,9 @@ pub struct Download {
 }
 
 /// Told the bytes received so far and the total when the server announced it.
-pub type Progress<'a> = &'a (dyn Fn(u64, Option<u64>) + Send + Sync);
+/// It returns `Break` to stop the download (the caller's callback failed): the call then fails
+/// with an `InvalidRequestError` for `progress` and leaves no file behind.
+pub type Progress<'a> = &'a (dyn Fn(u64, Option<u64>) -> ControlFlow<()> + Send + Sync);
 
 /// A temporary file beside the destination (so the final rename stays on one file system),
 /// removed unless kept.
@@ -111,8 +114,14 @@ impl Client {
             file.write_all(&chunk)
                 .await
                 .map_err(|error| write_error(&stream.call, stream.status, to, error))?;
-            if let Some(progress) = progress {
-                progress(stream.received(), total);
+            if let Some(progress) = progress
+                && progress(stream.received(), total).is_break()
+            {
+                return Err(InvalidRequestError::new(
+                    "progress",
+                    "the progress callback failed, so the download stopped",
+                )
+                .into());
             }
         }
         let finish = async {

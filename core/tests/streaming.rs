@@ -58,7 +58,10 @@ async fn a_download_lands_whole_and_reports_progress() {
     let to = folder.join("report.bin");
     sandbox.push_reply(generated(3 * 1024 * 1024, true));
     let seen = Mutex::new(Vec::new());
-    let progress = |done: u64, total: Option<u64>| seen.lock().unwrap().push((done, total));
+    let progress = |done: u64, total: Option<u64>| {
+        seen.lock().unwrap().push((done, total));
+        std::ops::ControlFlow::Continue(())
+    };
     let download = client
         .download(
             "googledrive",
@@ -125,6 +128,30 @@ async fn a_failed_download_leaves_nothing_half_written() {
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
     assert_eq!(sandbox.requests().len(), 2);
     std::fs::remove_dir_all(&folder).unwrap();
+}
+
+#[tokio::test]
+async fn a_progress_callback_can_stop_a_download() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::client_for(&sandbox);
+    let folder = tempfile_dir();
+    sandbox.push_reply(generated(4 * 1024 * 1024, true));
+    let stop = |_: u64, _: Option<u64>| std::ops::ControlFlow::Break(());
+    let error = client
+        .download(
+            "googledrive",
+            "/files/big",
+            RequestOptions::new(),
+            &folder.join("big.bin"),
+            Some(&stop),
+        )
+        .await
+        .unwrap_err();
+    match error {
+        paragon_connect::Error::InvalidRequest(invalid) => assert_eq!(invalid.argument, "progress"),
+        other => panic!("{other}"),
+    }
+    assert!(leftovers(&folder).is_empty());
 }
 
 #[tokio::test]
