@@ -25,6 +25,9 @@ use crate::retry::{RetryPolicy, delay_before_retry, is_idempotent};
 use crate::secret::Secret;
 use crate::stream::ResponseStream;
 
+/// The longest URL a call sends.
+pub const MAX_URL_BYTES: usize = 16 * 1024;
+
 const X_PARAGON_CREDENTIAL: HeaderName = HeaderName::from_static("x-paragon-credential");
 const X_PARAGON_USE_RAW_RESPONSE: HeaderName =
     HeaderName::from_static("x-paragon-use-raw-response");
@@ -248,6 +251,23 @@ impl Client {
             path,
             &options.query,
         )?;
+        if url.as_str().len() > MAX_URL_BYTES {
+            // Servers refuse far shorter URLs (nginx 8 KiB, Node 16 KiB of headers) by dropping
+            // the connection, which would look like Paragon being unreachable.
+            let argument = if options.query.is_empty() {
+                "path"
+            } else {
+                "query"
+            };
+            return Err(InvalidRequestError::new(
+                argument,
+                format!(
+                    "makes a URL of {} bytes; at most {MAX_URL_BYTES} are sent",
+                    url.as_str().len()
+                ),
+            )
+            .into());
+        }
         for (argument, duration) in [("timeout", options.timeout), ("deadline", options.deadline)] {
             if let Some(duration) = duration {
                 nonzero(duration).map_err(|reason| InvalidRequestError::new(argument, reason))?;
