@@ -132,6 +132,9 @@ impl Client {
     pub(crate) fn from_settings(settings: Settings) -> Result<Client> {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
+            .redirect(crate::redirect::policy())
+            // The original URL (its query string too) is nobody else's business.
+            .referer(false)
             .build()
             .map_err(|error| {
                 crate::error::ConfigError::new(

@@ -38,6 +38,7 @@ mod error_description;
 mod headers;
 mod log;
 mod proxy_url;
+mod redirect;
 mod request;
 mod response;
 mod retry;

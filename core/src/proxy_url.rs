@@ -109,7 +109,7 @@ pub(crate) fn check_integration_type(integration_type: &str) -> Result<(), Inval
     Ok(())
 }
 
-fn check_path(path: &str) -> Result<(), InvalidRequestError> {
+pub(crate) fn check_path(path: &str) -> Result<(), InvalidRequestError> {
     let invalid = |reason: &str| {
         Err(InvalidRequestError::new(
             "path",
