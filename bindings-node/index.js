@@ -13,12 +13,20 @@ const native = require('./native.js')
 const { NativeClient, NativeStream, BodyWriter, CancelToken } = native
 const { version } = require('./package.json')
 
+/**
+ * What a server sent, kept on status errors but not enumerable: `util.inspect`, `JSON.stringify`
+ * and loggers that walk an error's properties do not print it (it may echo secrets back).
+ */
+const SERVER_DATA = new Set(['body', 'content', 'response', 'headers'])
+
 class ParagonError extends Error {
   constructor(message, details = {}) {
     super(message)
     Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true })
     for (const [key, value] of Object.entries(details)) {
-      if (value !== null && value !== undefined) this[key] = value
+      if (value === null || value === undefined) continue
+      if (SERVER_DATA.has(key)) Object.defineProperty(this, key, { value, enumerable: false, writable: true, configurable: true })
+      else this[key] = value
     }
   }
 }

@@ -5,6 +5,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const net = require('node:net')
+const { inspect } = require('node:util')
 const pc = require('..')
 const { Paragon } = pc
 const { withSandbox } = require('./sandbox')
@@ -134,17 +135,25 @@ test('each kind of failure reaches its own class', () =>
     assert.equal(limited.method, 'GET')
     assert.equal(limited.integrationType, 'echo')
     assert.equal(seen.get('APIStatusError').status, 418)
+    const own = (error) => Object.getOwnPropertyNames(error).filter((key) => !['stack', 'message', 'name'].includes(key))
     for (const [name, error] of seen) {
       const allowed = [...coreAttributes.get(name), ...NODE_ONLY]
-      for (const key of Object.keys(error)) assert.ok(allowed.includes(key), `${name}.${key} is not in the core's table`)
+      for (const key of own(error)) assert.ok(allowed.includes(key), `${name}.${key} is not in the core's table`)
     }
     const expected = [...coreAttributes.get('RateLimitError'), ...NODE_ONLY].filter((key) => key !== 'message')
-    assert.deepStrictEqual(Object.keys(limited).sort(), expected.sort())
+    assert.deepStrictEqual(own(limited).sort(), expected.sort())
     for (const error of seen.values()) {
       assert.ok(!error.message.includes(token), `${error.name} message shows the token`)
       assert.ok(!String(error.stack).includes(token), `${error.name} stack shows the token`)
       assert.ok(!(error.description ?? '').includes(token))
+      // What the server sent (here, the token echoed in the body) stays out of printed forms.
+      assert.ok(!inspect(error).includes(token), `${error.name} inspect shows the token`)
+      assert.ok(!JSON.stringify(error).includes(token), `${error.name} JSON shows the token`)
     }
+    await sandbox.pushReply({ status: 500, headers: [['x-request-id', `id-${token}`]], body: { text: 'no' } })
+    const echoed = await caught(paragon.request('echo', '/x'))
+    assert.equal(echoed.requestId, 'id-[redacted]')
+    assert.ok(!echoed.description.includes(token) && !inspect(echoed).includes(token))
   }))
 
 test('every refused argument is an InvalidRequestError naming it, every refused setting a ConfigurationError', () =>

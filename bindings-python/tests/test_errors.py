@@ -151,11 +151,16 @@ def test_no_message_or_repr_shows_the_token(sandbox: Sandbox) -> None:
     sandbox.push_reply({"status": 401, "body": {"json": {"message": f"rejected {token}"}}})
     client = Paragon(**sandbox.settings(user_token=token))
     errors[pc.AuthenticationError] = raised(lambda: client.request("echo", "/x"))
+    # Or in the request id, which messages show.
+    sandbox.push_reply({"status": 500, "headers": [["x-request-id", f"id-{token}"]]})
+    errors[pc.InternalServerError] = raised(lambda: client.request("echo", "/x"))
+    assert errors[pc.InternalServerError].request_id == "id-[redacted]"  # type: ignore[attr-defined]
     for error in errors.values():
         assert token not in str(error)
         assert token not in repr(error)
+        # What the server sent (body, bytes, headers) is kept as it came; the rest is scrubbed.
         assert token not in repr(
-            {k: v for k, v in error.__dict__.items() if k not in ("body", "content")}
+            {k: v for k, v in error.__dict__.items() if k not in ("body", "content", "headers")}
         )
 
 

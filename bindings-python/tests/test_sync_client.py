@@ -352,7 +352,16 @@ def test_debug_logging_shows_calls_but_never_the_token(sandbox: Sandbox) -> None
         "PARAGON_PROXY_BASE_URL": sandbox.url,
     }
     sandbox.push_reply({"status": 503})
-    script = "import paragon_connect as pc; pc.Paragon().request('echo', '/x?secret=1')"
+    script = (
+        "import paragon_connect as pc\n"
+        "client = pc.Paragon()\n"
+        "client.request('echo', '/x?secret=1', headers={'Cookie': 'sid=cookie-value',"
+        " 'X-Api-Key': 'api-key-value', 'X-Trace': 'trace-1'})\n"
+        "try:\n"
+        "    client.request('echo', '/y', headers={'Authorization': 'Bearer callers-own-token'})\n"
+        "except pc.AuthenticationError:\n"
+        "    pass\n"
+    )
     result = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
@@ -364,3 +373,8 @@ def test_debug_logging_shows_calls_but_never_the_token(sandbox: Sandbox) -> None
     assert "authorization: [redacted]" in log
     assert token not in log
     assert "secret=1" not in log
+    # The caller's own credentials are redacted too; other headers are shown.
+    for secret in ("callers-own-token", "cookie-value", "api-key-value"):
+        assert secret not in log
+    assert "x-trace: trace-1" in log
+    assert log.count("authorization: [redacted]") == log.count("authorization:") == 3

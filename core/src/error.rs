@@ -376,10 +376,11 @@ impl StatusError {
             .as_ref()
             .and_then(|json| json.pointer("/meta/isIntegrationError"))
             == Some(&Value::Bool(true));
+        // Scrubbed: a server may echo anything in it, and it is shown in messages.
         let request_id = ["x-paragon-request-id", "x-request-id"]
             .iter()
             .find_map(|name| headers.get(*name)?.to_str().ok())
-            .map(str::to_owned);
+            .map(|id| token.scrub(id));
         let retry_after = retry_after(&headers, SystemTime::now());
         StatusError {
             call,

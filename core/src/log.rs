@@ -31,8 +31,9 @@ pub(crate) fn answered(
     url.set_query(None);
     let headers: Vec<String> = headers
         .iter()
+        .filter(|(name, _)| *name != http::header::AUTHORIZATION)
         .map(|(name, value)| {
-            let shown = if value.is_sensitive() {
+            let shown = if value.is_sensitive() || may_be_secret(name.as_str()) {
                 "[redacted]".into()
             } else {
                 String::from_utf8_lossy(value.as_bytes())
@@ -56,5 +57,53 @@ pub(crate) fn retrying(call: &CallSite, error: &Error, delay: Duration) {
             error.short(),
             delay.as_millis()
         );
+    }
+}
+
+/// Whether a header's value may be a credential, by its name (lower-case): cookies, API keys,
+/// tokens, secrets, signatures, passwords and anything named for authentication.
+fn may_be_secret(name: &str) -> bool {
+    [
+        "auth",
+        "cookie",
+        "key",
+        "token",
+        "secret",
+        "signature",
+        "password",
+        "session",
+        "credential",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_known_by_their_names() {
+        for name in [
+            "authorization",
+            "proxy-authorization",
+            "cookie",
+            "x-api-key",
+            "x-auth-token",
+            "x-paragon-credential",
+            "x-amz-security-token",
+            "x-hub-signature",
+        ] {
+            assert!(may_be_secret(name), "{name}");
+        }
+        for name in [
+            "accept",
+            "content-type",
+            "user-agent",
+            "x-request-id",
+            "idempotency-key",
+        ] {
+            assert_eq!(may_be_secret(name), name == "idempotency-key", "{name}");
+        }
     }
 }
