@@ -109,6 +109,20 @@ pub(crate) fn check_integration_type(integration_type: &str) -> Result<(), Inval
     Ok(())
 }
 
+/// Whether some common server would read `segment` as `.` or `..`: as written, with a path
+/// parameter (`..;x`, Tomcat and Spring), as a full-width dot (NFKC), or as an overlong UTF-8
+/// encoding of `.` (`%c0%ae`, which lenient decoders accept).
+fn is_dot_segment(segment: &str) -> bool {
+    let segment = segment.split(';').next().unwrap_or_default();
+    let lower = segment.to_ascii_lowercase();
+    let mut normalised = lower
+        .replace("%f0%80%80%ae", ".")
+        .replace("%e0%80%ae", ".")
+        .replace("%c0%ae", ".");
+    normalised = normalised.replace('\u{FF0E}', ".");
+    normalised == "." || normalised == ".."
+}
+
 pub(crate) fn check_path(path: &str) -> Result<(), InvalidRequestError> {
     let invalid = |reason: &str| {
         Err(InvalidRequestError::new(
@@ -139,10 +153,7 @@ pub(crate) fn check_path(path: &str) -> Result<(), InvalidRequestError> {
     }
     let mut layer = Cow::Borrowed(path_part);
     for _ in 0..=DECODE_DEPTH {
-        if layer
-            .split(['/', '\\'])
-            .any(|segment| segment == "." || segment == "..")
-        {
+        if layer.split(['/', '\\']).any(is_dot_segment) {
             return invalid(
                 "contains a '.' or '..' segment (possibly percent-encoded), which could reach another Paragon endpoint",
             );
@@ -334,6 +345,15 @@ mod tests {
     #[test]
     fn dot_segments_are_rejected_in_every_spelling() {
         for bad in [
+            "/..;/integrations",
+            "/a/..;jsessionid=x/..;/me",
+            "/.;x/me",
+            "/%2e%2e;/me",
+            "/%c0%ae%c0%ae/me",
+            "/%C0%AE./me",
+            "/%e0%80%ae%e0%80%ae/me",
+            "/\u{FF0E}\u{FF0E}/me",
+            "/%EF%BC%8E%EF%BC%8E/me",
             "..",
             "/..",
             "/../me",
