@@ -103,6 +103,12 @@ test('large integers round as JSON.parse does, or come back exact as BigInt when
     await sandbox.pushReply(reply)
     const exact = await paragon.request('echo', '/x', { exactIntegers: true })
     assert.deepStrictEqual(exact, { id: 12345678901234567890123n, n: 7, neg: -9007199254740993n })
+    // Nested past 128 levels, exact integers (a value built in Rust) are a DecodeError, never the
+    // answer's text.
+    const deep = `{"output":${'['.repeat(300)}1${']'.repeat(300)}}`
+    await sandbox.pushReply({ headers: [['content-type', 'application/json']], body: { text: deep } })
+    await assert.rejects(paragon.request('echo', '/x', { exactIntegers: true, maxRetries: 0 }), (error) =>
+      error instanceof pc.DecodeError && /nested more than 128 levels/.test(error.message))
   }))
 
 test('a "__proto__" key in a response stays data', () =>

@@ -123,7 +123,7 @@ pub fn from_json<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyA
                 let text = number.as_str();
                 if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
                     // An integer too large for 64 bits: Python's int takes it whole.
-                    py.get_type::<PyInt>().call1((text,))?
+                    big_int(py)?.call1((text,))?
                 } else {
                     PyFloat::new(py, number.as_f64().unwrap_or(f64::NAN)).into_any()
                 }
@@ -184,10 +184,34 @@ pub fn response_to_python(py: Python<'_>, response: &Response) -> PyResult<Py<Py
     Ok(match response {
         Response::Empty => py.None(),
         Response::Json(value) => from_json(py, value)?.unbind(),
-        Response::JsonText(text) => json_loads(py)?.call1((text,))?.unbind(),
+        Response::JsonText(text) => match json_loads(py)?.call1((text,)) {
+            Ok(value) => value.unbind(),
+            // Integers longer than `int()` takes (4300 digits since CPython 3.11): again, with
+            // each integer built piece by piece (slower, so only when needed).
+            Err(error) if error.is_instance_of::<pyo3::exceptions::PyValueError>(py) => {
+                let keywords = pyo3::types::PyDict::new(py);
+                keywords.set_item("parse_int", big_int(py)?)?;
+                json_loads(py)?.call((text,), Some(&keywords))?.unbind()
+            }
+            Err(error) => return Err(error),
+        },
         Response::Text(text) => PyString::new(py, text).into_any().unbind(),
         Response::Raw(raw) => raw_to_python(py, raw)?.unbind(),
     })
+}
+
+/// `paragon_connect._types._big_int`: an integer of any size from its digits.
+fn big_int(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static BIG_INT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    BIG_INT
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(
+                py.import("paragon_connect._types")?
+                    .getattr("_big_int")?
+                    .unbind(),
+            )
+        })
+        .map(|function| function.bind(py))
 }
 
 /// `json.loads`: integers of any size exact, as the value conversion gives them.

@@ -231,6 +231,18 @@ def test_exact_numbers_and_unicode_cross_both_ways(client: Paragon, sandbox: San
     assert wire == body
 
 
+def test_integers_longer_than_int_takes_arrive_whole(client: Paragon, sandbox: Sandbox) -> None:
+    huge = "1" + "0" * 4999
+    sandbox.push_reply(
+        {
+            "headers": [["content-type", "application/json"]],
+            "body": {"text": f'{{"output": {{"n": {huge}, "m": -{huge}, "small": 7}}}}'},
+        }
+    )
+    answer = client.request("echo", "/x")
+    assert answer == {"n": 10**4999, "m": -(10**4999), "small": 7}
+
+
 def test_ten_megabyte_bodies_both_ways(client: Paragon, sandbox: Sandbox) -> None:
     blob = os.urandom(10 * 1024 * 1024)
     raw = client.request("echo", "/upload", method="PUT", body=blob, raw=True)

@@ -12,7 +12,9 @@ use crate::client::Decoding;
 use crate::error::{
     CallSite, DecodeError, Error, Result, StatusError, TimeoutError, TimeoutPhase, chain,
 };
-use crate::response::{RawResponse, Response, decode, decode_api, decode_as_text};
+use crate::response::{
+    MAX_JSON_DEPTH, RawResponse, Response, decode, decode_api, decode_as_text, nested_too_deep,
+};
 use crate::secret::Secret;
 use crate::stream::ResponseStream;
 
@@ -62,16 +64,29 @@ impl Finish for Whole {
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok());
-        Ok(match self.0 {
+        let response = match self.0 {
             Decoding::Proxy => decode(content_type, &body),
             Decoding::ProxyText => decode_as_text(content_type, &body),
             Decoding::Api => decode_api(content_type, &body),
-            Decoding::Raw => Response::Raw(RawResponse {
+            Decoding::Raw => {
+                return Ok(Response::Raw(RawResponse {
+                    status,
+                    headers,
+                    body,
+                }));
+            }
+        };
+        if matches!(response, Response::Text(_)) && nested_too_deep(content_type, &body) {
+            return Err(Error::Decode(Box::new(DecodeError {
+                call,
                 status,
-                headers,
-                body,
-            }),
-        })
+                reason: format!(
+                    "the JSON answer is nested more than {MAX_JSON_DEPTH} levels deep (use raw=True to read it yourself)"
+                ),
+                source: None,
+            })));
+        }
+        Ok(response)
     }
 }
 

@@ -173,6 +173,19 @@ impl<'de: 'a, 'a> Deserialize<'de> for OutputField<'a> {
     }
 }
 
+/// The deepest nesting a JSON answer may have (serde_json's limit, which keeps a hostile answer
+/// from exhausting the stack).
+pub(crate) const MAX_JSON_DEPTH: usize = 128;
+
+/// Whether a JSON answer that did not parse failed only for being nested deeper than
+/// [`MAX_JSON_DEPTH`]: it is JSON, and decoding it as text would be a wrong result, not the
+/// browser SDK's rule for malformed JSON. Called only after a JSON answer decoded as text.
+pub(crate) fn nested_too_deep(content_type: Option<&str>, body: &[u8]) -> bool {
+    content_type.is_some_and(|value| value.to_ascii_lowercase().contains("json"))
+        && serde_json::from_slice::<Value>(body)
+            .is_err_and(|error| error.to_string().starts_with("recursion limit exceeded"))
+}
+
 /// Paragon's own endpoints: empty -> nothing, JSON parsed (kept whole), anything else text.
 pub(crate) fn decode_api(content_type: Option<&str>, body: &[u8]) -> Response {
     if body.is_empty() {

@@ -47,8 +47,9 @@ pub(crate) fn delay_before_retry(
         Error::Connection(error) => error.while_connecting || may_repeat,
         // Nothing was sent while connecting or waiting for a token.
         Error::Timeout(error) => error.phase != TimeoutPhase::Response || may_repeat,
-        // The answer was cut short: the request did arrive.
-        Error::Decode(_) => may_repeat,
+        // The answer was cut short (the request did arrive); an answer too large or too deeply
+        // nested would be the same again.
+        Error::Decode(error) => may_repeat && error.source.is_some(),
         Error::Status(error) => match error.status.as_u16() {
             // Rate limited: the call was refused, not performed.
             429 => true,

@@ -293,3 +293,29 @@ async fn debug_of_the_client_shows_settings_but_not_the_token() {
     assert!(shown.contains("[redacted]"));
     assert!(!shown.contains(&token));
 }
+
+#[tokio::test]
+async fn json_nested_past_the_depth_limit_is_a_decode_error_not_text() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::client_for(&sandbox);
+    let deep = format!("{{\"output\":{}1{}}}", "[".repeat(300), "]".repeat(300));
+    let mut reply = Reply::json(200, Value::Null).with_header("content-type", "application/json");
+    reply.body = Some(paragon_sandbox::ReplyBody::Text(deep.clone()));
+    sandbox.push_reply(reply.clone());
+    let error = client
+        .request("echo", "/x", RequestOptions::new().max_retries(0))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
+    assert!(
+        error.to_string().contains("nested more than 128 levels"),
+        "{error}"
+    );
+    // Raw calls still get the bytes.
+    sandbox.push_reply(reply);
+    let raw = client
+        .request("echo", "/x", RequestOptions::new().raw(true))
+        .await
+        .unwrap();
+    assert_eq!(raw.into_raw().unwrap().body, deep.as_bytes());
+}

@@ -109,3 +109,15 @@ class Download:
 
     def __repr__(self) -> str:
         return f"<Download [{self.status}] {self.size} bytes to {str(self.path)!r}>"
+
+
+def _big_int(digits: str) -> int:
+    """An integer of any size from its decimal digits: ``int()`` refuses more than 4300 of them
+    (CPython 3.11's guard against slow conversions), arithmetic does not."""
+    negative = digits.startswith("-")
+    digits = digits.lstrip("-")
+    value = 0
+    for start in range(0, len(digits), 4000):
+        piece = digits[start : start + 4000]
+        value = value * 10 ** len(piece) + int(piece)
+    return -value if negative else value
