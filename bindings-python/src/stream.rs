@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use paragon_connect::ResponseStream;
-use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration, PyValueError};
+use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use tokio::sync::Mutex;
@@ -62,19 +62,43 @@ async fn next_piece(
     }
 }
 
+/// The rest of the body in memory, by the core's rule (refused past `max_response_bytes`).
 async fn read_rest(body: SharedBody) -> paragon_connect::Result<Bytes> {
-    let mut all = BytesMut::new();
-    while let Some(piece) = next_piece(body.clone(), None).await? {
-        all.extend_from_slice(&piece);
+    let mut body = body.lock().await;
+    let pending = body.pending.split();
+    let Some(stream) = body.stream.take() else {
+        return Ok(pending.freeze());
+    };
+    let rest = stream.read_all().await?.body;
+    if pending.is_empty() {
+        return Ok(rest);
     }
+    let mut all = pending;
+    all.extend_from_slice(&rest);
     Ok(all.freeze())
 }
 
-fn check_size(chunk_size: Option<usize>) -> PyResult<Option<usize>> {
-    match chunk_size {
-        Some(0) => Err(PyValueError::new_err("chunk_size must be at least 1")),
-        other => Ok(other),
+/// `chunk_size`: at least 1 byte, at most what the core lets a caller hold in memory.
+fn check_size(body: &SharedBody, chunk_size: Option<usize>) -> PyResult<Option<usize>> {
+    let Some(size) = chunk_size else {
+        return Ok(None);
+    };
+    let refused = |error: paragon_connect::InvalidRequestError| {
+        Python::attach(|py| to_py_err(py, error.into()))
+    };
+    if size == 0 {
+        return Err(refused(paragon_connect::InvalidRequestError::new(
+            "chunk_size",
+            "must be at least 1 byte",
+        )));
     }
+    // Uncontended: the stream is only locked while a read is in progress.
+    if let Ok(body) = body.try_lock()
+        && let Some(stream) = &body.stream
+    {
+        stream.check_piece_size(size as u64).map_err(refused)?;
+    }
+    Ok(Some(size))
 }
 
 /// What both response classes show: status, headers, length.
@@ -118,7 +142,7 @@ impl StreamResponse {
     fn iter_bytes(&self, chunk_size: Option<usize>) -> PyResult<ByteIterator> {
         Ok(ByteIterator {
             body: self.body.clone(),
-            chunk_size: check_size(chunk_size)?,
+            chunk_size: check_size(&self.body, chunk_size)?,
         })
     }
 
@@ -213,7 +237,7 @@ impl AsyncStreamResponse {
     fn aiter_bytes(&self, chunk_size: Option<usize>) -> PyResult<AsyncByteIterator> {
         Ok(AsyncByteIterator {
             body: self.body.clone(),
-            chunk_size: check_size(chunk_size)?,
+            chunk_size: check_size(&self.body, chunk_size)?,
         })
     }
 

@@ -103,6 +103,25 @@ def test_a_progress_callback_that_raises_stops_the_download(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_reading_a_stream_whole_keeps_to_max_response_bytes(sandbox: Sandbox) -> None:
+    client = Paragon(**sandbox.settings(max_response_bytes=1024 * 1024))
+    sandbox.push_reply({"generated_bytes": 3 * 1024 * 1024})
+    with client.stream("googledrive", "/files/big") as response:
+        with pytest.raises(pc.DecodeError, match="max_response_bytes"):
+            response.read()
+    sandbox.push_reply({"generated_bytes": 3 * 1024 * 1024})
+    with client.stream("googledrive", "/files/big") as response:
+        with pytest.raises(pc.InvalidRequestError, match="chunk_size") as caught:
+            response.iter_bytes(chunk_size=2 * 1024 * 1024)
+        assert caught.value.argument == "chunk_size"  # type: ignore[attr-defined]
+        # Chunk by chunk, the whole body still arrives.
+        assert sum(len(piece) for piece in response.iter_bytes()) == 3 * 1024 * 1024
+    sandbox.push_reply({"generated_bytes": 10})
+    with client.stream("googledrive", "/files/big") as response:
+        with pytest.raises(pc.InvalidRequestError, match="at least 1"):
+            response.iter_bytes(chunk_size=0)
+
+
 def test_a_download_never_replaces_what_is_not_a_regular_file(
     client: Paragon, sandbox: Sandbox, tmp_path: Path
 ) -> None:

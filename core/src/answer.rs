@@ -115,6 +115,7 @@ impl Finish for Streamed {
             response: head.response,
             idle_timeout: head.timeout,
             received: 0,
+            memory_limit: head.max_response_bytes,
         })
     }
 }

@@ -6,7 +6,9 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, StatusCode};
 
 use crate::answer::body_error;
-use crate::error::{CallSite, Error, Result, TimeoutError, TimeoutPhase};
+use crate::error::{
+    CallSite, DecodeError, Error, InvalidRequestError, Result, TimeoutError, TimeoutPhase,
+};
 use crate::response::RawResponse;
 
 /// A 2xx answer whose body is read as it arrives.
@@ -20,6 +22,8 @@ pub struct ResponseStream {
     /// The longest wait for one chunk.
     pub(crate) idle_timeout: Duration,
     pub(crate) received: u64,
+    /// The client's `max_response_bytes`: the most of this body held in memory at once.
+    pub(crate) memory_limit: u64,
 }
 
 impl ResponseStream {
@@ -62,10 +66,43 @@ impl ResponseStream {
         }
     }
 
-    /// The rest of the body in memory.
+    /// The most of this body a caller may hold in memory at once (the client's
+    /// `max_response_bytes`).
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit
+    }
+
+    /// Refuses pieces of this body larger than [`memory_limit`](Self::memory_limit) (a binding's
+    /// `chunk_size`).
+    pub fn check_piece_size(&self, size: u64) -> std::result::Result<(), InvalidRequestError> {
+        if size > self.memory_limit {
+            return Err(InvalidRequestError::new(
+                "chunk_size",
+                format!(
+                    "is {size} bytes, more than max_response_bytes ({} bytes)",
+                    self.memory_limit
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The rest of the body in memory; a body past `max_response_bytes` (counting what was read
+    /// before) is refused, as for a whole answer.
     pub async fn read_all(mut self) -> Result<RawResponse> {
         let mut body = BytesMut::new();
         while let Some(chunk) = self.next_chunk().await? {
+            if self.received > self.memory_limit {
+                return Err(Error::Decode(Box::new(DecodeError {
+                    call: self.call.clone(),
+                    status: self.status,
+                    reason: format!(
+                        "the response is larger than max_response_bytes ({} bytes); read it chunk by chunk",
+                        self.memory_limit
+                    ),
+                    source: None,
+                })));
+            }
             body.extend_from_slice(&chunk);
         }
         Ok(RawResponse {
