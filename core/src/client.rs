@@ -15,7 +15,7 @@ use crate::auth::{Auth, check_user};
 use crate::config::{ClientBuilder, Settings, authorization_header, nonzero};
 use crate::error::{
     CallSite, ConfigError, ConnectionError, Error, InvalidRequestError, Result, TimeoutError,
-    TimeoutPhase,
+    TimeoutPhase, chain,
 };
 use crate::headers::{add_defaults, caller_headers};
 use crate::proxy_url::proxy_url;
@@ -67,6 +67,9 @@ pub struct Client {
 struct Inner {
     settings: Settings,
     http: reqwest::Client,
+    /// The same without transparent decompression, for raw calls, streams and downloads: their
+    /// bytes are the server's, `Content-Encoding` and all.
+    http_raw: reqwest::Client,
     /// The project's integration list and when it was fetched (names to ids).
     integrations: Mutex<Option<(Instant, Value)>>,
 }
@@ -130,22 +133,28 @@ impl Client {
     }
 
     pub(crate) fn from_settings(settings: Settings) -> Result<Client> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .redirect(crate::redirect::policy())
-            // The original URL (its query string too) is nobody else's business.
-            .referer(false)
-            .build()
-            .map_err(|error| {
-                crate::error::ConfigError::new(
-                    "http_client",
-                    format!("the HTTP client could not start: {error}"),
-                )
-            })?;
+        let http_client = |decompress: bool| {
+            reqwest::Client::builder()
+                .connect_timeout(settings.connect_timeout)
+                .redirect(crate::redirect::policy())
+                // The original URL (its query string too) is nobody else's business.
+                .referer(false)
+                .gzip(decompress)
+                .build()
+                .map_err(|error| {
+                    crate::error::ConfigError::new(
+                        "http_client",
+                        format!("the HTTP client could not start: {}", chain(&error)),
+                    )
+                })
+        };
+        let http = http_client(true)?;
+        let http_raw = http_client(false)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 settings,
                 http,
+                http_raw,
                 integrations: Mutex::new(None),
             }),
             user: None,
@@ -403,9 +412,11 @@ impl Client {
                 .map_err(|reason| InvalidRequestError::new("user_token", reason))?;
             headers.insert(AUTHORIZATION, authorization);
         }
-        let mut request = self
-            .inner
-            .http
+        let http = match prepared.decoding {
+            Decoding::Raw => &self.inner.http_raw,
+            _ => &self.inner.http,
+        };
+        let mut request = http
             .request(prepared.method.clone(), prepared.url.clone())
             .headers(headers);
         if F::TIMES_WHOLE_ANSWER {
