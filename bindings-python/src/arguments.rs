@@ -281,18 +281,25 @@ fn chunk_of(item: &Bound<'_, PyAny>) -> Result<Bytes, String> {
     ))
 }
 
-/// The next chunk of a body iterator: sync (`__next__`, called with the GIL on the I/O thread)
-/// or async (`__anext__`, run on the calling `AsyncParagon`'s event loop).
+/// The next chunk of a body iterator: sync (`__next__`, called on tokio's blocking pool, never
+/// on an I/O thread, so a slow iterator stalls only its own call) or async (`__anext__`, run on
+/// the calling `AsyncParagon`'s event loop).
 async fn next_chunk(
-    iterator: &Py<PyAny>,
+    iterator: &Arc<Py<PyAny>>,
     event_loop: Option<&Py<PyAny>>,
 ) -> Result<Option<Bytes>, String> {
     let Some(event_loop) = event_loop else {
-        return Python::attach(|py| match iterator.bind(py).call_method0("__next__") {
-            Ok(item) => chunk_of(&item).map(Some),
-            Err(error) if error.is_instance_of::<PyStopIteration>(py) => Ok(None),
-            Err(error) => Err(format!("the body's iterator raised {error}")),
-        });
+        let iterator = iterator.clone();
+        let next = move || {
+            Python::attach(|py| match iterator.bind(py).call_method0("__next__") {
+                Ok(item) => chunk_of(&item).map(Some),
+                Err(error) if error.is_instance_of::<PyStopIteration>(py) => Ok(None),
+                Err(error) => Err(format!("the body's iterator raised {error}")),
+            })
+        };
+        return tokio::task::spawn_blocking(next)
+            .await
+            .map_err(|_| "the body's iterator could not be called".to_owned())?;
     };
     let receiver = Python::attach(|py| {
         let awaitable = iterator
@@ -314,7 +321,7 @@ async fn next_chunk(
 /// An iterator of bytes as a body sent as it comes (once: such a call is never retried). An
 /// async iterator's chunks are awaited on `event_loop`, the loop of the calling task.
 fn iterator_body(iterator: Py<PyAny>, event_loop: Option<Py<PyAny>>) -> Body {
-    let chunks = futures_util::stream::unfold(Some(iterator), move |state| {
+    let chunks = futures_util::stream::unfold(Some(Arc::new(iterator)), move |state| {
         let event_loop = event_loop
             .as_ref()
             .map(|event_loop| Python::attach(|py| event_loop.clone_ref(py)));

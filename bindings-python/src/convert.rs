@@ -77,7 +77,10 @@ pub fn to_json(
     }
     if let Ok(dict) = value.cast::<PyDict>() {
         let mut object = Map::with_capacity(dict.len());
-        for (key, item) in dict.iter() {
+        // A snapshot of the items: iterating the dict itself would panic (in pyo3) if converting
+        // one of its values changed it (a list subclass whose `__iter__` clears its parent).
+        for item in dict.items().iter() {
+            let (key, item): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
             let Ok(key) = key.cast::<PyString>() else {
                 return refuse(format!(
                     "{path} has a key of type {}; JSON object keys must be str",

@@ -1,6 +1,9 @@
-//! `user_token=` as a Python function: called before every request (with the user id when the
-//! client came from `.user(id)`), sync or async. An async one runs on the event loop of the
-//! `AsyncParagon` call that needs it.
+//! `user_token=` as a Python function: called before every attempt (with the user id when the
+//! client came from `.user(id)`), sync or async. It is called on tokio's blocking pool, never on
+//! an I/O thread (a slow function must not stall the process's other calls); an async one then
+//! runs on the event loop of the `AsyncParagon` call that needs it.
+
+use std::sync::Arc;
 
 use paragon_connect::{Secret, TokenFuture, TokenProvider};
 use pyo3::prelude::*;
@@ -9,12 +12,14 @@ use tokio::sync::oneshot;
 use crate::event_loop::run_on_loop;
 
 pub struct PythonTokenProvider {
-    function: Py<PyAny>,
+    function: Arc<Py<PyAny>>,
 }
 
 impl PythonTokenProvider {
     pub fn new(function: Py<PyAny>) -> Self {
-        PythonTokenProvider { function }
+        PythonTokenProvider {
+            function: Arc::new(function),
+        }
     }
 }
 
@@ -35,28 +40,37 @@ fn as_token(value: &Bound<'_, PyAny>) -> Result<String, String> {
     })
 }
 
-impl PythonTokenProvider {
-    fn call(&self, user: Option<&str>) -> Result<Called, String> {
-        Python::attach(|py| {
-            let result = match user {
-                Some(user) => self.function.call1(py, (user,)),
-                None => self.function.call0(py),
-            }
-            .map_err(|error| format!("the user_token function raised {error}"))?;
-            let result = result.bind(py);
-            if !result.hasattr("__await__").unwrap_or(false) {
-                return as_token(result).map(Called::Ready);
-            }
-            let receiver = run_on_loop(py, result, "the user_token function")?;
-            Ok(Called::Pending(receiver))
-        })
-    }
+/// Calls the function (on a blocking-pool thread).
+fn call(function: &Py<PyAny>, user: Option<&str>) -> Result<Py<PyAny>, String> {
+    Python::attach(|py| {
+        match user {
+            Some(user) => function.call1(py, (user,)),
+            None => function.call0(py),
+        }
+        .map_err(|error| format!("the user_token function raised {error}"))
+    })
+}
+
+/// What the function gave: a token now, or an awaitable run on the calling task's event loop.
+fn called(result: Py<PyAny>) -> Result<Called, String> {
+    Python::attach(|py| {
+        let result = result.bind(py);
+        if !result.hasattr("__await__").unwrap_or(false) {
+            return as_token(result).map(Called::Ready);
+        }
+        run_on_loop(py, result, "the user_token function").map(Called::Pending)
+    })
 }
 
 impl TokenProvider for PythonTokenProvider {
     fn token<'a>(&'a self, user: Option<&'a str>) -> TokenFuture<'a> {
+        let function = self.function.clone();
+        let user = user.map(str::to_owned);
         Box::pin(async move {
-            match self.call(user)? {
+            let result = tokio::task::spawn_blocking(move || call(&function, user.as_deref()))
+                .await
+                .map_err(|_| "the user_token function could not be called".to_owned())??;
+            match called(result)? {
                 Called::Ready(token) => Ok(Secret::new(token)),
                 Called::Pending(receiver) => {
                     let outcome = receiver

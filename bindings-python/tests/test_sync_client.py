@@ -231,6 +231,21 @@ def test_exact_numbers_and_unicode_cross_both_ways(client: Paragon, sandbox: San
     assert wire == body
 
 
+def test_a_body_changing_while_it_is_read_is_no_panic(client: Paragon, sandbox: Sandbox) -> None:
+    body: dict[str, Any] = {}
+
+    class Clearing(list):  # type: ignore[type-arg]
+        def __iter__(self) -> Any:
+            body.clear()
+            return super().__iter__()
+
+    body.update({"a": Clearing([1]), "b": 2})
+    client.request("echo", "/x", method="POST", body=body)
+    # The body as it was when the call was made is what is sent.
+    sent = json.loads(base64.b64decode(sandbox.requests()[0]["body_base64"]))
+    assert sent == {"a": [1], "b": 2}
+
+
 def test_integers_longer_than_int_takes_arrive_whole(client: Paragon, sandbox: Sandbox) -> None:
     huge = "1" + "0" * 4999
     sandbox.push_reply(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -148,6 +149,26 @@ def test_an_async_token_function_with_the_async_client(sandbox: Sandbox) -> None
     assert verified_claims(sent_token(sandbox, 0), sandbox)["sub"] == "erin"
     with pytest.raises(pc.InvalidRequestError, match="needs AsyncParagon"):
         Paragon(**sandbox.settings(user_token=token)).request("slack", "conversations.list")
+
+
+def test_a_slow_sync_token_function_stalls_only_its_own_call(sandbox: Sandbox) -> None:
+    token = sandbox.token()
+
+    def slow_token() -> str:
+        time.sleep(1.0)  # a slow identity provider
+        return token
+
+    async def main() -> list[Any]:
+        slow = AsyncParagon(**sandbox.settings(user_token=slow_token, max_retries=0))
+        fast = AsyncParagon(**sandbox.settings(user_token=token, max_retries=0))
+        waiting = asyncio.ensure_future(slow.request("slack", "conversations.list"))
+        await asyncio.sleep(0.1)
+        # Other calls go on meanwhile, well within their timeout.
+        quick = [await fast.request("slack", "conversations.list", timeout=0.5) for _ in range(3)]
+        return [*quick, await waiting]
+
+    answers = asyncio.run(main())
+    assert [answer["ok"] for answer in answers] == [True] * 4
 
 
 def test_a_failing_token_function_is_reported(sandbox: Sandbox) -> None:

@@ -235,8 +235,18 @@ impl PreparedBody {
                 })?;
                 AttemptBody::Body(reqwest::Body::wrap_stream(stream))
             }
-            PreparedBody::File(path, _) => {
-                AttemptBody::Body(reqwest::Body::from(tokio::fs::File::open(path).await?))
+            PreparedBody::File(path, length) => {
+                let file = tokio::fs::File::open(path).await?;
+                // The Content-Length sent is the length checked when the call began: a file that
+                // changed size since would be sent cut short (or hang the request).
+                let now = file.metadata().await?.len();
+                if now != *length {
+                    return Err(std::io::Error::other(format!(
+                        "{} changed size since the call began ({length} -> {now} bytes)",
+                        path.display()
+                    )));
+                }
+                AttemptBody::Body(reqwest::Body::from(file))
             }
             PreparedBody::Multipart(parts) => {
                 let mut form = reqwest::multipart::Form::new();

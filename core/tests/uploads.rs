@@ -50,6 +50,38 @@ async fn a_file_is_streamed_whole_with_its_length_and_resent_on_retry() {
 }
 
 #[tokio::test]
+async fn a_file_that_changes_size_between_attempts_is_not_sent_cut_short() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::client_for(&sandbox);
+    let path = temp_file("growing.bin", &[1u8; 1000]);
+    let mut slow_failure = Reply::json(503, json!({}));
+    slow_failure.delay_ms = 300;
+    sandbox.push_reply(slow_failure);
+    let grower = {
+        let path = path.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            std::fs::write(&path, [2u8; 1500]).unwrap();
+        })
+    };
+    let error = client
+        .request(
+            "googledrive",
+            "/upload/files",
+            RequestOptions::new()
+                .method("PUT")
+                .body(Body::File(path.clone())),
+        )
+        .await
+        .unwrap_err();
+    grower.await.unwrap();
+    assert_eq!(error.kind(), ErrorKind::InvalidRequest, "{error}");
+    assert!(error.to_string().contains("changed size"), "{error}");
+    assert_eq!(sandbox.requests().len(), 1, "the changed file was not sent");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
 async fn a_missing_file_is_refused_before_sending() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = support::client_for(&sandbox);
