@@ -166,6 +166,10 @@ test('every refused argument is an InvalidRequestError naming it, every refused 
       [() => paragon.request('slack', '/x', { timeout: '5' }), 'timeout', /timeout: must be a number/],
       [() => paragon.request('slack', '/x', { timeout: -5 }), 'timeout', /positive number of milliseconds/],
       [() => paragon.request('slack', '/x', { maxRetries: 1.5 }), 'maxRetries', /whole number/],
+      [() => paragon.request('slack', '/x', { maxRetries: -1 }), 'maxRetries', /whole number/],
+      [() => paragon.request('slack', '/x', { maxRetries: NaN }), 'maxRetries', /whole number/],
+      [() => paragon.request('slack', '/x', { timeout: NaN }), 'timeout', /positive number/],
+      [() => paragon.request('slack', '/x', { method: 5 }), 'method', /must be a string/],
       [() => paragon.request('slack', '/x', { body: 'a', form: { b: 'c' } }), 'body', /only one body, not body and form/],
       [() => paragon.request('slack', '/x', { selectedCredentialId: 'a\nb' }), 'selectedCredentialId', /./],
       [() => paragon.getAccount('slack', { includeAccountAuth: 'yes' }), 'includeAccountAuth', /must be a boolean/],
@@ -178,7 +182,11 @@ test('every refused argument is an InvalidRequestError naming it, every refused 
         return true
       })
     }
-    for (const [settings, setting] of [[{ timeout: 0 }, 'timeout'], [{ maxRetries: -1 }, 'maxRetries'], [{ userToken: 5 }, 'userToken']]) {
+    const badSettings = [
+      [{ timeout: 0 }, 'timeout'], [{ maxRetries: -1 }, 'maxRetries'], [{ maxRetries: 2.9 }, 'maxRetries'],
+      [{ maxRetries: NaN }, 'maxRetries'], [{ maxResponseBytes: -5 }, 'maxResponseBytes'], [{ userToken: 5 }, 'userToken'],
+    ]
+    for (const [settings, setting] of badSettings) {
       assert.throws(() => new Paragon({ projectId: sandbox.projectId, userToken: 't-12345678', ...settings }), (error) => {
         assert.ok(error instanceof pc.ConfigurationError)
         assert.equal(error.setting, setting)

@@ -25,6 +25,9 @@ use crate::retry::{RetryPolicy, delay_before_retry, is_idempotent};
 use crate::secret::Secret;
 use crate::stream::ResponseStream;
 
+/// The most headers an HTTP/1 answer may carry.
+const MAX_RESPONSE_HEADERS: usize = 1000;
+
 /// The longest URL a call sends.
 pub const MAX_URL_BYTES: usize = 16 * 1024;
 
@@ -139,6 +142,8 @@ impl Client {
                 .redirect(crate::redirect::policy())
                 // The original URL (its query string too) is nobody else's business.
                 .referer(false)
+                // hyper stops at 100 response headers, which some APIs pass (cookies, tracing).
+                .http1_max_headers(MAX_RESPONSE_HEADERS)
                 .gzip(decompress)
                 .build()
                 .map_err(|error| {
