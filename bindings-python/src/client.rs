@@ -4,7 +4,6 @@
 //! awaitable task on the shared runtime (`Awaiting`).
 
 use std::future::Future;
-use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
 use paragon_connect::serde_json::Value;
@@ -19,6 +18,7 @@ use crate::convert::{from_json, response_to_python};
 use crate::errors::to_py_err;
 use crate::event_loop::EVENT_LOOP;
 use crate::pending::{PendingCall, pending};
+use crate::progress::ProgressReporter;
 use crate::runtime::{Spawned, wait};
 use crate::stream::{AsyncStreamResponse, StreamResponse};
 
@@ -138,28 +138,6 @@ fn download_to_python(py: Python<'_>, downloaded: Downloaded) -> PyResult<Py<PyA
             download.bytes,
         ))?
         .unbind())
-}
-
-/// The first exception a progress callback raised.
-type Raised = Arc<Mutex<Option<PyErr>>>;
-
-/// A Python progress callable as the core's: an exception it raises stops the download and is
-/// kept in `raised`, to be raised as the call's error.
-fn progress_function(
-    callback: Py<PyAny>,
-    raised: Raised,
-) -> impl Fn(u64, Option<u64>) -> ControlFlow<()> + Send + Sync {
-    move |done: u64, total: Option<u64>| {
-        Python::attach(|py| match callback.call1(py, (done, total)) {
-            Ok(_) => ControlFlow::Continue(()),
-            Err(error) => {
-                *raised
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error);
-                ControlFlow::Break(())
-            }
-        })
-    }
 }
 
 /// `async with paragon.stream(...) as response:` for `AsyncParagon`.
@@ -499,23 +477,26 @@ macro_rules! client_class {
                     }
                     .options()?;
                     let client = self.client(py)?;
-                    let raised = Raised::default();
-                    let progress = progress
-                        .map(|callback| progress_function(callback.unbind(), raised.clone()));
+                    let callback = progress.map(Bound::unbind);
                     Ok(async move {
-                        let progress = progress
+                        // Started here, on the runtime, whose blocking pool runs the callback.
+                        let reporter = callback.map(ProgressReporter::start);
+                        let report = reporter
+                            .as_ref()
+                            .map(|reporter| move |done, total| reporter.report(done, total));
+                        let progress = report
                             .as_ref()
                             .map(|f| f as paragon_connect::Progress<'_>);
                         let result = client
                             .download(&integration_type, &path, options, &to, progress)
                             .await;
-                        let raised = raised
-                            .lock()
-                            .unwrap_or_else(|poisoned| poisoned.into_inner())
-                            .take();
+                        let raised = match reporter {
+                            Some(reporter) => reporter.finish().await,
+                            None => None,
+                        };
                         match (result, raised) {
-                            (Err(_), Some(error)) => Ok(Downloaded::CallbackRaised(error)),
-                            (result, _) => result.map(Downloaded::Done),
+                            (_, Some(error)) => Ok(Downloaded::CallbackRaised(error)),
+                            (result, None) => result.map(Downloaded::Done),
                         }
                     })
                 })();

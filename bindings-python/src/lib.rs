@@ -6,6 +6,7 @@ mod convert;
 mod errors;
 mod event_loop;
 mod pending;
+mod progress;
 mod runtime;
 mod stream;
 mod token;
