@@ -107,6 +107,8 @@ function checkJson(value, argument, refusing = refuse) {
     walkJson(value, argument, [])
   } catch (error) {
     if (error instanceof JsonProblem) throw refusing(argument, error.message)
+    // Nested deeper than the JavaScript stack goes (JSON.stringify would throw the same).
+    if (error instanceof RangeError) throw refusing(argument, 'is nested too deeply to send as JSON')
     throw error
   }
 }

@@ -34,7 +34,7 @@ impl FromNapiValue for Fields {
                     .map_err(|_| napi::Error::from_reason("fields must be [name, value] pairs"))?;
                 fields.push((
                     String::from_napi_value(env, name)?,
-                    field_value(env, value)?,
+                    field_value(env, value, false)?,
                 ));
             }
             Ok(Fields(fields))
@@ -69,11 +69,16 @@ unsafe fn elements(
     }
 }
 
-/// One value, by its JavaScript type.
+/// One value, by its JavaScript type. An array inside an array is only marked as one (the core
+/// refuses it): its items are never read, so an array that contains itself cannot recurse.
 ///
 /// # Safety
 /// On the JavaScript thread of `env`, with `value` a live value of it.
-unsafe fn field_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<FieldValue> {
+unsafe fn field_value(
+    env: sys::napi_env,
+    value: sys::napi_value,
+    in_array: bool,
+) -> napi::Result<FieldValue> {
     let mut kind = 0;
     // SAFETY: as the function's contract.
     unsafe {
@@ -92,12 +97,14 @@ unsafe fn field_value(env: sys::napi_env, value: sys::napi_value) -> napi::Resul
             sys::ValueType::napi_object => {
                 let mut is_array = false;
                 check_status!(sys::napi_is_array(env, value, &mut is_array))?;
-                if is_array {
+                if is_array && in_array {
+                    FieldValue::List(Vec::new())
+                } else if is_array {
                     let items = elements(env, value)?;
                     FieldValue::List(
                         items
                             .into_iter()
-                            .map(|item| field_value(env, item))
+                            .map(|item| field_value(env, item, true))
                             .collect::<napi::Result<_>>()?,
                     )
                 } else {

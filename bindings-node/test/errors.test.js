@@ -163,6 +163,8 @@ test('every refused argument is an InvalidRequestError naming it, every refused 
       [() => paragon.request(1, '/x'), 'integrationType', /must be a string, not a number/],
       [() => paragon.request('slack', '/x', { headers: { 'X-A': {} } }), 'headers', /headers\["X-A"\] must be a string, number, boolean/],
       [() => paragon.request('slack', '/x', { query: { a: null } }), 'query', /query\["a"\] is None\/null/],
+      [() => { const selfish = [1]; selfish.push(selfish); return paragon.request('slack', '/x', { query: { a: selfish } }) }, 'query', /nests a list/],
+      [() => { let deep = 1; for (let i = 0; i < 100000; i++) deep = { deep }; return paragon.request('slack', '/x', { method: 'POST', body: deep }) }, 'body', /nested too deeply/],
       [() => paragon.request('slack', '/x', { timeout: '5' }), 'timeout', /timeout: must be a number/],
       [() => paragon.request('slack', '/x', { timeout: -5 }), 'timeout', /positive number of milliseconds/],
       [() => paragon.request('slack', '/x', { maxRetries: 1.5 }), 'maxRetries', /whole number/],

@@ -113,8 +113,10 @@ pub fn json_object(place: Place, value: Given<'_, '_>) -> PyResult<Option<Map<St
     }
 }
 
-/// A header, query or form value, typed for the core's table.
-fn field_value(value: &Bound<'_, PyAny>) -> PyResult<FieldValue> {
+/// A header, query or form value, typed for the core's table. A list inside a list is only
+/// marked as one (the core refuses it): its items are never read, so a list that contains itself
+/// cannot recurse.
+fn field_value(value: &Bound<'_, PyAny>, in_list: bool) -> PyResult<FieldValue> {
     Ok(if value.is_none() {
         FieldValue::Null
     } else if let Ok(flag) = value.cast::<PyBool>() {
@@ -125,11 +127,13 @@ fn field_value(value: &Bound<'_, PyAny>) -> PyResult<FieldValue> {
         FieldValue::Integer(value.str()?.to_cow()?.into_owned())
     } else if let Ok(float) = value.cast::<PyFloat>() {
         FieldValue::Number(float.value())
+    } else if in_list && (value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>()) {
+        FieldValue::List(Vec::new())
     } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
         FieldValue::List(
             value
                 .try_iter()?
-                .map(|item| field_value(&item?))
+                .map(|item| field_value(&item?, true))
                 .collect::<PyResult<_>>()?,
         )
     } else {
@@ -170,7 +174,7 @@ pub fn fields(place: Place, value: Given<'_, '_>) -> PyResult<Option<Vec<(String
         .into_iter()
         .map(|item| {
             let (name, value) = named(place, item)?;
-            Ok((name, field_value(&value)?))
+            Ok((name, field_value(&value, false)?))
         })
         .collect::<PyResult<_>>()
         .map(Some)

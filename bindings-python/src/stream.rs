@@ -21,13 +21,21 @@ struct Body {
     pending: BytesMut,
 }
 
-type SharedBody = Arc<Mutex<Body>>;
+/// The body, and the most of it a reader may hold at once (the core's `memory_limit`).
+#[derive(Clone)]
+struct SharedBody {
+    body: Arc<Mutex<Body>>,
+    memory_limit: u64,
+}
 
 fn shared(stream: ResponseStream) -> SharedBody {
-    Arc::new(Mutex::new(Body {
-        stream: Some(stream),
-        pending: BytesMut::new(),
-    }))
+    SharedBody {
+        memory_limit: stream.memory_limit(),
+        body: Arc::new(Mutex::new(Body {
+            stream: Some(stream),
+            pending: BytesMut::new(),
+        })),
+    }
 }
 
 /// The next piece of the body: the next chunk as it came, or exactly `size` bytes (less at the
@@ -36,7 +44,7 @@ async fn next_piece(
     body: SharedBody,
     size: Option<usize>,
 ) -> paragon_connect::Result<Option<Bytes>> {
-    let mut body = body.lock().await;
+    let mut body = body.body.lock().await;
     loop {
         let Body { stream, pending } = &mut *body;
         match size {
@@ -64,7 +72,7 @@ async fn next_piece(
 
 /// The rest of the body in memory, by the core's rule (refused past `max_response_bytes`).
 async fn read_rest(body: SharedBody) -> paragon_connect::Result<Bytes> {
-    let mut body = body.lock().await;
+    let mut body = body.body.lock().await;
     let pending = body.pending.split();
     let Some(stream) = body.stream.take() else {
         return Ok(pending.freeze());
@@ -78,26 +86,13 @@ async fn read_rest(body: SharedBody) -> paragon_connect::Result<Bytes> {
     Ok(all.freeze())
 }
 
-/// `chunk_size`: at least 1 byte, at most what the core lets a caller hold in memory.
+/// `chunk_size`, checked by the core's rule.
 fn check_size(body: &SharedBody, chunk_size: Option<usize>) -> PyResult<Option<usize>> {
     let Some(size) = chunk_size else {
         return Ok(None);
     };
-    let refused = |error: paragon_connect::InvalidRequestError| {
-        Python::attach(|py| to_py_err(py, error.into()))
-    };
-    if size == 0 {
-        return Err(refused(paragon_connect::InvalidRequestError::new(
-            "chunk_size",
-            "must be at least 1 byte",
-        )));
-    }
-    // Uncontended: the stream is only locked while a read is in progress.
-    if let Ok(body) = body.try_lock()
-        && let Some(stream) = &body.stream
-    {
-        stream.check_piece_size(size as u64).map_err(refused)?;
-    }
+    paragon_connect::check_piece_size(size as u64, body.memory_limit)
+        .map_err(|error| Python::attach(|py| to_py_err(py, error.into())))?;
     Ok(Some(size))
 }
 
@@ -156,7 +151,7 @@ impl StreamResponse {
     /// Stops reading and drops the connection.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let body = self.body.clone();
-        wait(py, async move { body.lock().await.stream = None })
+        wait(py, async move { body.body.lock().await.stream = None })
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -216,7 +211,7 @@ pub struct AsyncStreamResponse {
 impl AsyncStreamResponse {
     /// Drops the connection (for `async with ... stream()` leaving its block).
     pub async fn close_now(&self) {
-        self.body.lock().await.stream = None;
+        self.body.body.lock().await.stream = None;
     }
 
     pub fn new(py: Python<'_>, stream: ResponseStream) -> PyResult<Self> {
@@ -252,7 +247,7 @@ impl AsyncStreamResponse {
 
     /// Stops reading and drops the connection.
     async fn aclose(&self) -> PyResult<()> {
-        self.body.lock().await.stream = None;
+        self.body.body.lock().await.stream = None;
         Ok(())
     }
 

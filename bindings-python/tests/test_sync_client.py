@@ -205,6 +205,16 @@ def test_malformed_arguments_are_invalid_requests(
     assert sandbox.requests() == []
 
 
+def test_a_query_list_that_contains_itself_is_refused_not_a_crash(
+    client: Paragon, sandbox: Sandbox
+) -> None:
+    selfish: list[Any] = [1]
+    selfish.append(selfish)
+    with pytest.raises(pc.InvalidRequestError, match="nests a list"):
+        client.request("echo", "/x", query={"a": selfish})
+    assert sandbox.requests() == []
+
+
 def test_header_and_query_values_are_written_as_javascript_writes_them(
     client: Paragon, sandbox: Sandbox
 ) -> None:

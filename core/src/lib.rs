@@ -74,7 +74,7 @@ pub use response::{RawResponse, Response, decode_text};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
 pub use runtime::{IO_THREADS_VARIABLE, io_runtime, io_threads};
 pub use secret::Secret;
-pub use stream::ResponseStream;
+pub use stream::{ResponseStream, check_piece_size};
 pub use user_api::{TriggerOptions, integration_id};
 
 /// The `http` crate this one uses for status codes, methods and headers.

@@ -72,21 +72,6 @@ impl ResponseStream {
         self.memory_limit
     }
 
-    /// Refuses pieces of this body larger than [`memory_limit`](Self::memory_limit) (a binding's
-    /// `chunk_size`).
-    pub fn check_piece_size(&self, size: u64) -> std::result::Result<(), InvalidRequestError> {
-        if size > self.memory_limit {
-            return Err(InvalidRequestError::new(
-                "chunk_size",
-                format!(
-                    "is {size} bytes, more than max_response_bytes ({} bytes)",
-                    self.memory_limit
-                ),
-            ));
-        }
-        Ok(())
-    }
-
     /// The rest of the body in memory; a body past `max_response_bytes` (counting what was read
     /// before) is refused, as for a whole answer.
     pub async fn read_all(mut self) -> Result<RawResponse> {
@@ -111,4 +96,22 @@ impl ResponseStream {
             body: body.freeze(),
         })
     }
+}
+
+/// A binding's `chunk_size` for a stream whose [`memory_limit`](ResponseStream::memory_limit) is
+/// `memory_limit`: at least one byte, and no more than may be held in memory at once.
+pub fn check_piece_size(size: u64, memory_limit: u64) -> Result<(), InvalidRequestError> {
+    if size == 0 {
+        return Err(InvalidRequestError::new(
+            "chunk_size",
+            "must be at least 1 byte",
+        ));
+    }
+    if size > memory_limit {
+        return Err(InvalidRequestError::new(
+            "chunk_size",
+            format!("is {size} bytes, more than max_response_bytes ({memory_limit} bytes)"),
+        ));
+    }
+    Ok(())
 }
