@@ -103,12 +103,19 @@ test('large integers round as JSON.parse does, or come back exact as BigInt when
     await sandbox.pushReply(reply)
     const exact = await paragon.request('echo', '/x', { exactIntegers: true })
     assert.deepStrictEqual(exact, { id: 12345678901234567890123n, n: 7, neg: -9007199254740993n })
-    // Nested past 128 levels, exact integers (a value built in Rust) are a DecodeError, never the
+    // Nested past 127 levels, exact integers (a value built in Rust) are a DecodeError, never the
     // answer's text.
     const deep = `{"output":${'['.repeat(300)}1${']'.repeat(300)}}`
     await sandbox.pushReply({ headers: [['content-type', 'application/json']], body: { text: deep } })
     await assert.rejects(paragon.request('echo', '/x', { exactIntegers: true, maxRetries: 0 }), (error) =>
-      error instanceof pc.DecodeError && /nested more than 128 levels/.test(error.message))
+      error instanceof pc.DecodeError && /nested more than 127 levels/.test(error.message))
+    // The default decoding (JSON.parse, which would take it) draws the same line.
+    await sandbox.pushReply({ headers: [['content-type', 'application/json']], body: { text: deep } })
+    await assert.rejects(paragon.request('echo', '/x', { maxRetries: 0 }), (error) =>
+      error instanceof pc.DecodeError && /nested more than 127 levels/.test(error.message))
+    const deepest = `{"output":${'['.repeat(126)}1${']'.repeat(126)}}`
+    await sandbox.pushReply({ headers: [['content-type', 'application/json']], body: { text: deepest } })
+    assert.equal((await paragon.request('echo', '/x')).flat(Infinity)[0], 1)
   }))
 
 test('a "__proto__" key in a response stays data', () =>

@@ -268,6 +268,30 @@ def test_integers_longer_than_int_takes_arrive_whole(client: Paragon, sandbox: S
     assert answer == {"n": 10**4999, "m": -(10**4999), "small": 7}
 
 
+@pytest.mark.parametrize(("depth", "accepted"), [(126, True), (127, False), (5000, False)])
+def test_one_depth_line_for_json_answers(
+    client: Paragon, sandbox: Sandbox, depth: int, accepted: bool
+) -> None:
+    # 127 levels counting Paragon's wrapper, as the core's value decoding draws it: deeper is a
+    # DecodeError (once: not retried), never the text and never a RecursionError.
+    nested = "[" * depth + "1" + "]" * depth
+    sandbox.push_reply(
+        {
+            "headers": [["content-type", "application/json"]],
+            "body": {"text": f'{{"output": {nested}, "note": "]]]"}}'},
+        }
+    )
+    if accepted:
+        answer = client.request("echo", "/x")
+        for _ in range(depth):
+            (answer,) = answer
+        assert answer == 1
+    else:
+        with pytest.raises(pc.DecodeError, match="nested more than 127 levels"):
+            client.request("echo", "/x")
+    assert len(sandbox.requests()) == 1
+
+
 def test_ten_megabyte_bodies_both_ways(client: Paragon, sandbox: Sandbox) -> None:
     blob = os.urandom(10 * 1024 * 1024)
     raw = client.request("echo", "/upload", method="PUT", body=blob, raw=True)

@@ -99,6 +99,16 @@ pub mod fuzzing {
         crate::response::decode(content_type, body)
     }
 
+    /// The decoding the bindings use: JSON validated and left as text.
+    pub fn decode_as_text(content_type: Option<&str>, body: &[u8]) -> crate::Response {
+        crate::response::decode_as_text(content_type, body)
+    }
+
+    /// Whether a call that started at `first` follows a redirect to `next`.
+    pub fn may_follow(first: &url::Url, next: &url::Url) -> bool {
+        crate::redirect::may_follow(first, next)
+    }
+
     pub fn error_message(status: u16, body: &[u8]) -> String {
         let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
         let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();

@@ -109,18 +109,60 @@ pub(crate) fn check_integration_type(integration_type: &str) -> Result<(), Inval
     Ok(())
 }
 
-/// Whether some common server would read `segment` as `.` or `..`: as written, with a path
-/// parameter (`..;x`, Tomcat and Spring), as a full-width dot (NFKC), or as an overlong UTF-8
-/// encoding of `.` (`%c0%ae`, which lenient decoders accept).
+/// Spellings that some common server reads as a dot: overlong UTF-8 (lenient decoders), IIS's
+/// `%u` escapes, and characters NFKC folds to dots. Matched lower-case.
+const DOT_SPELLINGS: [(&str, &str); 9] = [
+    ("%c0%ae", "."),
+    ("%e0%80%ae", "."),
+    ("%f0%80%80%ae", "."),
+    ("%u002e", "."),
+    ("%uff0e", "."),
+    ("\u{FF0E}", "."),
+    ("\u{FE52}", "."),
+    ("\u{2024}", "."),
+    ("\u{2025}", ".."),
+];
+
+/// The same for `/` and `\\`, which split a segment in two on such a server.
+const SEPARATOR_SPELLINGS: [&str; 10] = [
+    "%c0%af",
+    "%e0%80%af",
+    "%f0%80%80%af",
+    "%c1%9c",
+    "%e0%81%9c",
+    "%u002f",
+    "%u005c",
+    "%uff0f",
+    "\u{FF0F}",
+    "\u{FF3C}",
+];
+
+/// The one rule for dot segments: a segment is refused when some common server would read it as
+/// `.` or `..`, that is when, with its path parameter dropped (`..;x`: Tomcat, Spring), the
+/// spellings above read as dots and trailing spaces trimmed (Windows servers), it is only dots.
+/// `check_path` applies it to each layer of percent-decoding, split at `/`, `\\` and the
+/// separator spellings.
 fn is_dot_segment(segment: &str) -> bool {
     let segment = segment.split(';').next().unwrap_or_default();
-    let lower = segment.to_ascii_lowercase();
-    let mut normalised = lower
-        .replace("%f0%80%80%ae", ".")
-        .replace("%e0%80%ae", ".")
-        .replace("%c0%ae", ".");
-    normalised = normalised.replace('\u{FF0E}', ".");
-    normalised == "." || normalised == ".."
+    let mut normalised = segment.to_ascii_lowercase();
+    for (spelling, dots) in DOT_SPELLINGS {
+        if normalised.contains(spelling) {
+            normalised = normalised.replace(spelling, dots);
+        }
+    }
+    let normalised = normalised.trim_end_matches(' ');
+    !normalised.is_empty() && normalised.bytes().all(|byte| byte == b'.')
+}
+
+/// Whether any of `layer`'s segments, split as a lenient server splits them, is a dot segment.
+fn has_dot_segment(layer: &str) -> bool {
+    let mut separated = layer.to_ascii_lowercase();
+    for spelling in SEPARATOR_SPELLINGS {
+        if separated.contains(spelling) {
+            separated = separated.replace(spelling, "/");
+        }
+    }
+    separated.split(['/', '\\']).any(is_dot_segment)
 }
 
 pub(crate) fn check_path(path: &str) -> Result<(), InvalidRequestError> {
@@ -153,7 +195,7 @@ pub(crate) fn check_path(path: &str) -> Result<(), InvalidRequestError> {
     }
     let mut layer = Cow::Borrowed(path_part);
     for _ in 0..=DECODE_DEPTH {
-        if layer.split(['/', '\\']).any(is_dot_segment) {
+        if has_dot_segment(&layer) {
             return invalid(
                 "contains a '.' or '..' segment (possibly percent-encoded), which could reach another Paragon endpoint",
             );
@@ -354,6 +396,20 @@ mod tests {
             "/%e0%80%ae%e0%80%ae/me",
             "/\u{FF0E}\u{FF0E}/me",
             "/%EF%BC%8E%EF%BC%8E/me",
+            "/%u002e%u002e/me",
+            "/%U002E./me",
+            "/\u{2025}/me",
+            "/\u{2024}\u{FE52}/me",
+            "/%E2%80%A5/me",
+            "/../me",
+            "/.. /me",
+            "/..%20/me",
+            "/.../me",
+            "/a/..%c0%af..%c0%afme",
+            "/a/..%c1%9cme",
+            "/a/..%u002fme",
+            "/a/..\u{FF0F}me",
+            "/a/%25c0%25ae%25c0%25ae/me",
             "..",
             "/..",
             "/../me",
@@ -382,6 +438,11 @@ mod tests {
             "/.well-known/x",
             "/v1/%2e%2ex",
             "/x?path=../..",
+            "/a.../b",
+            "/.. a/b",
+            "/a;../b",
+            "/\u{FF0E}x/b",
+            "/files/report%20.pdf",
         ] {
             assert!(url("slack", good).is_ok(), "{good}");
         }

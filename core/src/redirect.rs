@@ -28,7 +28,7 @@ pub(crate) fn policy() -> Policy {
 }
 
 /// Whether a call that started at `first` may be sent on to `next`.
-fn may_follow(first: &Url, next: &Url) -> bool {
+pub(crate) fn may_follow(first: &Url, next: &Url) -> bool {
     let Some(prefix) = proxy_prefix(first.path()) else {
         return false;
     };

@@ -308,9 +308,20 @@ async fn json_nested_past_the_depth_limit_is_a_decode_error_not_text() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
     assert!(
-        error.to_string().contains("nested more than 128 levels"),
+        error.to_string().contains("nested more than 127 levels"),
         "{error}"
     );
+    // JSON left as text (what the bindings use) draws the same line.
+    sandbox.push_reply(reply.clone());
+    let error = client
+        .request(
+            "echo",
+            "/x",
+            RequestOptions::new().max_retries(0).json_as_text(true),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
     // Raw calls still get the bytes.
     sandbox.push_reply(reply);
     let raw = client

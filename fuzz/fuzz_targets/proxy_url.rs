@@ -1,6 +1,10 @@
 //! Any integration type and path: building the URL never panics, and a URL it builds stays under
-//! `/sdk/proxy/{integration}/` of the configured host, with no dot segment left to resolve.
+//! `/sdk/proxy/{integration}/` of the configured host, with no segment that the most lenient
+//! common server (`server_view`) would read as `.` or `..`.
 #![no_main]
+
+#[path = "server_view.rs"]
+mod server_view;
 
 use libfuzzer_sys::fuzz_target;
 use paragon_connect::fuzzing::proxy_url;
@@ -11,9 +15,6 @@ fuzz_target!(|input: (&str, &str, Vec<(String, String)>)| {
         assert_eq!(url.host_str(), Some("proxy.example.com"), "{url}");
         let expected = format!("/projects/p/sdk/proxy/{integration}/");
         assert!(url.path().starts_with(&expected), "{url}");
-        for segment in url.path_segments().into_iter().flatten() {
-            assert!(segment != "." && segment != "..", "{url}");
-            assert!(!segment.eq_ignore_ascii_case("%2e%2e"), "{url}");
-        }
+        assert!(!server_view::sees_dot_segment(url.path()), "{path:?} -> {url}");
     }
 });
