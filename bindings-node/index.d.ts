@@ -85,6 +85,23 @@ export interface ParagonOptions {
   connectTimeout?: number
   /** Allow `http://` base URLs on hosts other than loopback (the token then travels in clear). */
   allowInsecureHttp?: boolean
+  /**
+   * Certificate authorities to trust, added to the system's: PEM text, a PEM file's path, a
+   * Buffer, or an array of them. `NODE_EXTRA_CA_CERTS` is added too, as Node does.
+   */
+  caCerts?: string | Buffer | Array<string | Buffer>
+  /** `false` trusts only `caCerts`, not the system's roots. Default true. */
+  useSystemRoots?: boolean
+  /** A client certificate chain (PEM text, path or Buffer) for servers requiring one (mutual TLS). */
+  clientCert?: string | Buffer
+  /** The private key of `clientCert` (PEM text, path or Buffer). */
+  clientKey?: string | Buffer
+  /**
+   * A proxy URL (`http://`, `https://`, `socks5://`, `socks5h://`; credentials in the URL), or
+   * `false` for none. Not given: the environment's (`HTTPS_PROXY`, `NO_PROXY`), never for
+   * services on loopback.
+   */
+  proxy?: string | false
   /** Return integers beyond `Number.MAX_SAFE_INTEGER` as `BigInt` instead of rounding them. */
   exactIntegers?: boolean
 }

@@ -196,6 +196,26 @@ function boolean(value, argument, refusing = refuse) {
   return value
 }
 
+/** PEM text or a file path: a string, a Buffer of PEM, or an array of those (as Node's `ca`). */
+function pem(value, setting) {
+  if (value === undefined || value === null) return undefined
+  const one = (part) => {
+    if (typeof part === 'string') return part
+    if (Buffer.isBuffer(part)) return part.toString('utf8')
+    throw refuseSetting(setting, `must be PEM text, a file path, a Buffer or an array of them, not ${describe(part)}`)
+  }
+  return Array.isArray(value) ? value.map(one).join('\n') : one(value)
+}
+
+/** A proxy URL, or `false` for none. */
+function proxy(value) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string' && typeof value !== 'boolean') {
+    throw refuseSetting('proxy', `must be a proxy URL (a string) or false for none, not ${describe(value)}`)
+  }
+  return value
+}
+
 /** An options object (or nothing). */
 function optionsObject(options, argument = 'options') {
   if (options === undefined) return {}
@@ -369,6 +389,11 @@ class Paragon {
       maxRetryAfter: number(options.maxRetryAfter, 'maxRetryAfter', refuseSetting),
       maxResponseBytes: number(options.maxResponseBytes, 'maxResponseBytes', refuseSetting),
       allowInsecureHttp: boolean(options.allowInsecureHttp, 'allowInsecureHttp', refuseSetting),
+      caCerts: pem(options.caCerts, 'caCerts'),
+      useSystemRoots: boolean(options.useSystemRoots, 'useSystemRoots', refuseSetting),
+      clientCert: pem(options.clientCert, 'clientCert'),
+      clientKey: pem(options.clientKey, 'clientKey'),
+      proxy: proxy(options.proxy),
       runtime: `node ${process.versions.node}`,
     })
     const problem = this.#native.configError()

@@ -112,6 +112,13 @@ export interface ClientOptions {
   maxRetryAfter?: number
   maxResponseBytes?: number
   allowInsecureHttp?: boolean
+  /** PEM text or a file path (the wrapper joins Buffers and arrays into text). */
+  caCerts?: string
+  useSystemRoots?: boolean
+  clientCert?: string
+  clientKey?: string
+  /** A proxy URL, or `false` for none. */
+  proxy?: string | boolean
   /** The Node version, for the User-Agent. */
   runtime?: string
 }

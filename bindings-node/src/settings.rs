@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use napi::Either;
 use napi::bindgen_prelude::Function;
 use paragon_connect::serde_json::{self, Map, Value};
-use paragon_connect::{ClientSettings, ConfigError, TimeUnit};
+use paragon_connect::{ClientSettings, ConfigError, ProxySetting, TimeUnit};
 
 use crate::fields::Fields;
 use crate::token::JsTokenProvider;
@@ -39,6 +40,14 @@ pub struct ClientOptions<'env> {
     pub max_retry_after: Option<f64>,
     pub max_response_bytes: Option<f64>,
     pub allow_insecure_http: Option<bool>,
+    /// PEM text or a file path (the wrapper joins Buffers and arrays into text).
+    pub ca_certs: Option<String>,
+    pub use_system_roots: Option<bool>,
+    pub client_cert: Option<String>,
+    pub client_key: Option<String>,
+    /// A proxy URL, or `false` for none.
+    #[napi(ts_type = "string | boolean")]
+    pub proxy: Option<Either<String, bool>>,
     /// The Node version, for the User-Agent.
     pub runtime: Option<String>,
 }
@@ -53,6 +62,17 @@ fn object(
         _ => Err(ConfigError::new(setting, "must be an object")),
     })
     .transpose()
+}
+
+fn proxy(value: Either<String, bool>) -> Result<ProxySetting, ConfigError> {
+    match value {
+        Either::A(url) => Ok(ProxySetting::Url(url)),
+        Either::B(false) => Ok(ProxySetting::Off),
+        Either::B(true) => Err(ConfigError::new(
+            "proxy",
+            "must be a proxy URL (a string) or false for none, not true",
+        )),
+    }
 }
 
 impl ClientOptions<'_> {
@@ -91,6 +111,11 @@ impl ClientOptions<'_> {
                 max_retry_after: self.max_retry_after,
                 max_response_bytes: self.max_response_bytes,
                 allow_insecure_http: self.allow_insecure_http,
+                ca_certs: self.ca_certs,
+                use_system_roots: self.use_system_roots,
+                client_cert: self.client_cert,
+                client_key: self.client_key.map(Into::into),
+                proxy: self.proxy.map(proxy).transpose()?,
             })
         })())
     }

@@ -21,6 +21,14 @@ class Sandbox {
       child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)))
     })
     const sandbox = new Sandbox(child, ready.url, ready.project_id)
+    // HTTPS (a private CA made by the sandbox), mutual TLS, and two proxies.
+    sandbox.httpsUrl = ready.https_url
+    sandbox.mtlsUrl = ready.mtls_url
+    sandbox.caPem = ready.ca_pem
+    sandbox.clientCertPem = ready.client_cert_pem
+    sandbox.clientKeyPem = ready.client_key_pem
+    sandbox.connectProxyUrl = ready.connect_proxy_url
+    sandbox.socks5ProxyUrl = ready.socks5_proxy_url
     const info = await sandbox.#get('/_sandbox/info')
     sandbox.tasklabId = info.tasklab_integration_id
     sandbox.driveFileId = info.drive_file_id
@@ -46,6 +54,11 @@ class Sandbox {
 
   requests() {
     return this.#get('/_sandbox/requests')
+  }
+
+  /** Tunnels the sandbox's CONNECT and SOCKS5 proxies opened so far. */
+  tunnels() {
+    return this.#get('/_sandbox/tunnels')
   }
 
   async pushReply(reply) {

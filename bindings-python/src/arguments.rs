@@ -10,7 +10,8 @@ use bytes::Bytes;
 use paragon_connect::serde_json::{Map, Value};
 use paragon_connect::{
     Body, CallArguments, ClientSettings, ConfigError, FieldValue, InvalidRequestError,
-    OneShotStream, Part, PartData, RequestOptions, TimeUnit, TriggerOptions, field_pairs,
+    OneShotStream, Part, PartData, ProxySetting, RequestOptions, TimeUnit, TriggerOptions,
+    field_pairs,
 };
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
@@ -95,6 +96,30 @@ pub fn flag(place: Place, value: Given<'_, '_>) -> PyResult<Option<bool>> {
     match value.cast::<PyBool>() {
         Ok(flag) => Ok(Some(flag.is_true())),
         Err(_) => Err(place.refuse(format!("must be bool, not {}", type_name(value)))),
+    }
+}
+
+/// PEM text (`str`) or the path of a PEM file (`str` or `os.PathLike`).
+fn pem_or_path(place: Place, value: Given<'_, '_>) -> PyResult<Option<String>> {
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
+    if value.is_instance_of::<PyString>() || !value.hasattr("__fspath__")? {
+        return text(place, Some(value));
+    }
+    let path = value.py().import("os")?.call_method1("fspath", (value,))?;
+    text(place, Some(&path))
+}
+
+/// A proxy URL, or `False` for no proxy at all.
+fn proxy(place: Place, value: Given<'_, '_>) -> PyResult<Option<ProxySetting>> {
+    let Some(value) = given(value) else {
+        return Ok(None);
+    };
+    match value.cast::<PyBool>() {
+        Ok(flag) if !flag.is_true() => Ok(Some(ProxySetting::Off)),
+        Ok(_) => Err(place.refuse("must be a proxy URL (str) or False for none, not True")),
+        Err(_) => Ok(text(place, Some(value))?.map(ProxySetting::Url)),
     }
 }
 
@@ -472,6 +497,11 @@ pub struct SettingsInput<'a, 'py> {
     pub deadline: Given<'a, 'py>,
     pub max_response_bytes: Given<'a, 'py>,
     pub allow_insecure_http: Given<'a, 'py>,
+    pub ca_certs: Given<'a, 'py>,
+    pub use_system_roots: Given<'a, 'py>,
+    pub client_cert: Given<'a, 'py>,
+    pub client_key: Given<'a, 'py>,
+    pub proxy: Given<'a, 'py>,
 }
 
 impl SettingsInput<'_, '_> {
@@ -517,6 +547,11 @@ impl SettingsInput<'_, '_> {
             max_retry_after: number(Setting("max_retry_after"), self.max_retry_after)?,
             max_response_bytes: number(Setting("max_response_bytes"), self.max_response_bytes)?,
             allow_insecure_http: flag(Setting("allow_insecure_http"), self.allow_insecure_http)?,
+            ca_certs: pem_or_path(Setting("ca_certs"), self.ca_certs)?,
+            use_system_roots: flag(Setting("use_system_roots"), self.use_system_roots)?,
+            client_cert: pem_or_path(Setting("client_cert"), self.client_cert)?,
+            client_key: pem_or_path(Setting("client_key"), self.client_key)?.map(Into::into),
+            proxy: proxy(Setting("proxy"), self.proxy)?,
         })
     }
 }

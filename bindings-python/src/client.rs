@@ -297,7 +297,7 @@ macro_rules! client_class {
         #[pymethods]
         impl $class {
             #[new]
-            #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=None, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=None))]
+            #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=None, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=None, ca_certs=None, use_system_roots=None, client_cert=None, client_key=None, proxy=None))]
             #[allow(clippy::too_many_arguments)]
             fn new<'py>(
                 py: Python<'py>,
@@ -320,6 +320,11 @@ macro_rules! client_class {
                 deadline: Option<Bound<'py, PyAny>>,
                 max_response_bytes: Option<Bound<'py, PyAny>>,
                 allow_insecure_http: Option<Bound<'py, PyAny>>,
+                ca_certs: Option<Bound<'py, PyAny>>,
+                use_system_roots: Option<Bound<'py, PyAny>>,
+                client_cert: Option<Bound<'py, PyAny>>,
+                client_key: Option<Bound<'py, PyAny>>,
+                proxy: Option<Bound<'py, PyAny>>,
             ) -> PyResult<Self> {
                 let settings = SettingsInput {
                     project_id: project_id.as_ref(),
@@ -341,6 +346,11 @@ macro_rules! client_class {
                     deadline: deadline.as_ref(),
                     max_response_bytes: max_response_bytes.as_ref(),
                     allow_insecure_http: allow_insecure_http.as_ref(),
+                    ca_certs: ca_certs.as_ref(),
+                    use_system_roots: use_system_roots.as_ref(),
+                    client_cert: client_cert.as_ref(),
+                    client_key: client_key.as_ref(),
+                    proxy: proxy.as_ref(),
                 }
                 .settings(py)?;
                 let client = settings.build().map_err(|error| to_py_err(py, error))?;

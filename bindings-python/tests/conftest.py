@@ -36,6 +36,14 @@ class Sandbox:
         ready = json.loads(self.process.stdout.readline())
         self.url: str = ready["url"]
         self.project_id: str = ready["project_id"]
+        # HTTPS (a private CA made by the sandbox), mutual TLS, and two proxies.
+        self.https_url: str = ready["https_url"]
+        self.mtls_url: str = ready["mtls_url"]
+        self.ca_pem: str = ready["ca_pem"]
+        self.client_cert_pem: str = ready["client_cert_pem"]
+        self.client_key_pem: str = ready["client_key_pem"]
+        self.connect_proxy_url: str = ready["connect_proxy_url"]
+        self.socks5_proxy_url: str = ready["socks5_proxy_url"]
         info = self._get("/_sandbox/info")
         self.tasklab_id: str = info["tasklab_integration_id"]
         self.drive_file_id: str = info["drive_file_id"]
@@ -52,6 +60,10 @@ class Sandbox:
             f"{self.url}/_sandbox/token?{urllib.parse.urlencode(query)}"
         ) as reply:
             return str(reply.read().decode())
+
+    def tunnels(self) -> dict[str, int]:
+        """Tunnels the sandbox's CONNECT and SOCKS5 proxies opened so far."""
+        return dict(self._get("/_sandbox/tunnels"))
 
     def requests(self) -> list[dict[str, Any]]:
         return list(self._get("/_sandbox/requests"))

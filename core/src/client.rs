@@ -137,15 +137,23 @@ impl Client {
 
     pub(crate) fn from_settings(settings: Settings) -> Result<Client> {
         let http_client = |decompress: bool| {
-            reqwest::Client::builder()
-                .connect_timeout(settings.connect_timeout)
-                .redirect(crate::redirect::policy())
-                // The original URL (its query string too) is nobody else's business.
-                .referer(false)
-                // hyper stops at 100 response headers, which some APIs pass (cookies, tracing).
-                .http1_max_headers(MAX_RESPONSE_HEADERS)
-                .gzip(decompress)
-                .build()
+            let build = |bundled_roots: bool| {
+                let builder = reqwest::Client::builder()
+                    .connect_timeout(settings.connect_timeout)
+                    .redirect(crate::redirect::policy())
+                    // The original URL (its query string too) is nobody else's business.
+                    .referer(false)
+                    // hyper stops at 100 response headers, which some APIs pass (cookies, tracing).
+                    .http1_max_headers(MAX_RESPONSE_HEADERS)
+                    .gzip(decompress);
+                settings.transport.apply(builder, bundled_roots).build()
+            };
+            // A system without CA certificates (a slim container) still verifies public servers.
+            build(false)
+                .or_else(|error| match settings.transport.may_use_bundled_roots() {
+                    true => build(true).map_err(|_| error),
+                    false => Err(error),
+                })
                 .map_err(|error| {
                     crate::error::ConfigError::new(
                         "http_client",

@@ -13,6 +13,7 @@ use crate::client::Client;
 use crate::config::ClientBuilder;
 use crate::error::{ConfigError, Result};
 use crate::secret::Secret;
+use crate::transport::ProxySetting;
 
 /// The settings of a client, as the Python and Node constructors take them (snake_case names
 /// are the ones errors report; Node shows them in camelCase).
@@ -43,6 +44,12 @@ pub struct ClientSettings {
     pub max_retry_after: Option<f64>,
     pub max_response_bytes: Option<f64>,
     pub allow_insecure_http: Option<bool>,
+    /// PEM text or file paths (see [`ClientBuilder::ca_certs`] and the rest).
+    pub ca_certs: Option<String>,
+    pub use_system_roots: Option<bool>,
+    pub client_cert: Option<String>,
+    pub client_key: Option<Secret>,
+    pub proxy: Option<ProxySetting>,
 }
 
 impl ClientSettings {
@@ -73,6 +80,15 @@ impl ClientSettings {
             self.allow_insecure_http,
             ClientBuilder::allow_insecure_http,
         );
+        builder = set(builder, self.ca_certs, ClientBuilder::ca_certs);
+        builder = set(
+            builder,
+            self.use_system_roots,
+            ClientBuilder::use_system_roots,
+        );
+        builder = set(builder, self.client_cert, ClientBuilder::client_cert);
+        builder = set(builder, self.client_key, ClientBuilder::client_key);
+        builder = set(builder, self.proxy, ClientBuilder::proxy);
         type Apply = fn(ClientBuilder, Duration) -> ClientBuilder;
         let durations: [(&'static str, Option<f64>, Apply); 5] = [
             (

@@ -15,6 +15,7 @@ use crate::auth::{Auth, Minter, SigningKey, TokenOptions, TokenProvider};
 use crate::error::ConfigError;
 use crate::retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, RetryPolicy};
 use crate::secret::Secret;
+use crate::transport::{ProxySetting, Transport, TransportSettings};
 
 /// Paragon's cloud services.
 pub const CLOUD_PROXY_BASE_URL: &str = "https://proxy.useparagon.com";
@@ -66,6 +67,7 @@ pub struct ClientBuilder {
     platform: Option<(String, String)>,
     allow_insecure_http: bool,
     ignore_environment: bool,
+    transport: TransportSettings,
 }
 
 impl ClientBuilder {
@@ -199,6 +201,43 @@ impl ClientBuilder {
         self
     }
 
+    /// Certificate authorities to trust: PEM text, or the path of a PEM file (one or more
+    /// certificates). Added to the system's roots unless [`use_system_roots`](Self::use_system_roots)
+    /// is false. Paragon installed on-premise behind a private CA needs this.
+    pub fn ca_certs(mut self, pem_or_path: impl Into<String>) -> Self {
+        self.transport.ca_certs = Some(pem_or_path.into());
+        self
+    }
+
+    /// Whether the system's roots are trusted (default true; false trusts only
+    /// [`ca_certs`](Self::ca_certs)).
+    pub fn use_system_roots(mut self, use_them: bool) -> Self {
+        self.transport.use_system_roots = Some(use_them);
+        self
+    }
+
+    /// A client certificate chain (PEM text or file path) for servers that require one (mutual
+    /// TLS); needs [`client_key`](Self::client_key).
+    pub fn client_cert(mut self, pem_or_path: impl Into<String>) -> Self {
+        self.transport.client_cert = Some(pem_or_path.into());
+        self
+    }
+
+    /// The private key of [`client_cert`](Self::client_cert) (PEM text or file path).
+    pub fn client_key(mut self, pem_or_path: impl Into<Secret>) -> Self {
+        self.transport.client_key = Some(pem_or_path.into());
+        self
+    }
+
+    /// The proxy to go through (`http://`, `https://`, `socks5://`, `socks5h://`, credentials in
+    /// the URL), or [`ProxySetting::Off`] for none. Not given: the environment's (`HTTPS_PROXY`,
+    /// `NO_PROXY`, ...; the system's settings on macOS and Windows), never for services on
+    /// loopback.
+    pub fn proxy(mut self, proxy: ProxySetting) -> Self {
+        self.transport.proxy = Some(proxy);
+        self
+    }
+
     /// Read nothing from `PARAGON_*` environment variables.
     pub fn ignore_environment(mut self) -> Self {
         self.ignore_environment = true;
@@ -267,6 +306,12 @@ impl ClientBuilder {
         let (language, runtime) = self
             .platform
             .unwrap_or_else(|| ("rust".to_owned(), "tokio".to_owned()));
+        let transport = Transport::resolve(
+            self.transport,
+            &language,
+            &[&proxy_base_url, &zeus_base_url, &hermes_base_url],
+            &env,
+        )?;
         let user_agent =
             HeaderValue::try_from(format!("paragon-connect/{VERSION} ({language}; {runtime})"))
                 .map_err(|_| ConfigError::new("platform", "must be printable ASCII"))?;
@@ -284,6 +329,7 @@ impl ClientBuilder {
             deadline,
             retry,
             max_response_bytes,
+            transport,
         })
     }
 }
@@ -322,6 +368,7 @@ pub(crate) struct Settings {
     pub deadline: Option<Duration>,
     pub retry: RetryPolicy,
     pub max_response_bytes: u64,
+    pub transport: Transport,
 }
 
 impl fmt::Debug for Settings {
@@ -334,6 +381,7 @@ impl fmt::Debug for Settings {
             .field("hermes_base_url", &self.hermes_base_url.as_str())
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
@@ -577,7 +625,7 @@ fn base_url(setting: &'static str, value: &str, allow_http: bool) -> Result<Url,
     Ok(url)
 }
 
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),

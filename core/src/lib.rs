@@ -36,6 +36,7 @@ mod download;
 mod error;
 mod error_description;
 mod headers;
+mod lenient_path;
 mod log;
 mod proxy_url;
 mod redirect;
@@ -45,6 +46,7 @@ mod retry;
 mod runtime;
 mod secret;
 mod stream;
+mod transport;
 mod user_api;
 
 pub use arguments::{
@@ -75,6 +77,7 @@ pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
 pub use runtime::{IO_THREADS_VARIABLE, io_runtime, io_threads};
 pub use secret::Secret;
 pub use stream::{ResponseStream, check_piece_size};
+pub use transport::ProxySetting;
 pub use user_api::{TriggerOptions, integration_id};
 
 /// The `http` crate this one uses for status codes, methods and headers.

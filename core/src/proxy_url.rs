@@ -11,6 +11,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use url::Url;
 
 use crate::error::InvalidRequestError;
+use crate::lenient_path::has_dot_segment;
 
 /// Characters a query parameter keeps as they are: RFC 3986's unreserved set.
 const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -109,62 +110,6 @@ pub(crate) fn check_integration_type(integration_type: &str) -> Result<(), Inval
     Ok(())
 }
 
-/// Spellings that some common server reads as a dot: overlong UTF-8 (lenient decoders), IIS's
-/// `%u` escapes, and characters NFKC folds to dots. Matched lower-case.
-const DOT_SPELLINGS: [(&str, &str); 9] = [
-    ("%c0%ae", "."),
-    ("%e0%80%ae", "."),
-    ("%f0%80%80%ae", "."),
-    ("%u002e", "."),
-    ("%uff0e", "."),
-    ("\u{FF0E}", "."),
-    ("\u{FE52}", "."),
-    ("\u{2024}", "."),
-    ("\u{2025}", ".."),
-];
-
-/// The same for `/` and `\\`, which split a segment in two on such a server.
-const SEPARATOR_SPELLINGS: [&str; 10] = [
-    "%c0%af",
-    "%e0%80%af",
-    "%f0%80%80%af",
-    "%c1%9c",
-    "%e0%81%9c",
-    "%u002f",
-    "%u005c",
-    "%uff0f",
-    "\u{FF0F}",
-    "\u{FF3C}",
-];
-
-/// The one rule for dot segments: a segment is refused when some common server would read it as
-/// `.` or `..`, that is when, with its path parameter dropped (`..;x`: Tomcat, Spring), the
-/// spellings above read as dots and trailing spaces trimmed (Windows servers), it is only dots.
-/// `check_path` applies it to each layer of percent-decoding, split at `/`, `\\` and the
-/// separator spellings.
-fn is_dot_segment(segment: &str) -> bool {
-    let segment = segment.split(';').next().unwrap_or_default();
-    let mut normalised = segment.to_ascii_lowercase();
-    for (spelling, dots) in DOT_SPELLINGS {
-        if normalised.contains(spelling) {
-            normalised = normalised.replace(spelling, dots);
-        }
-    }
-    let normalised = normalised.trim_end_matches(' ');
-    !normalised.is_empty() && normalised.bytes().all(|byte| byte == b'.')
-}
-
-/// Whether any of `layer`'s segments, split as a lenient server splits them, is a dot segment.
-fn has_dot_segment(layer: &str) -> bool {
-    let mut separated = layer.to_ascii_lowercase();
-    for spelling in SEPARATOR_SPELLINGS {
-        if separated.contains(spelling) {
-            separated = separated.replace(spelling, "/");
-        }
-    }
-    separated.split(['/', '\\']).any(is_dot_segment)
-}
-
 pub(crate) fn check_path(path: &str) -> Result<(), InvalidRequestError> {
     let invalid = |reason: &str| {
         Err(InvalidRequestError::new(
@@ -193,13 +138,13 @@ pub(crate) fn check_path(path: &str) -> Result<(), InvalidRequestError> {
             "starts with '//'; pass a full URL (https://host/...) to call another upstream host",
         );
     }
+    if has_dot_segment(path_part) {
+        return invalid(
+            "contains a '.' or '..' segment (possibly percent-encoded), which could reach another Paragon endpoint",
+        );
+    }
     let mut layer = Cow::Borrowed(path_part);
     for _ in 0..=DECODE_DEPTH {
-        if has_dot_segment(&layer) {
-            return invalid(
-                "contains a '.' or '..' segment (possibly percent-encoded), which could reach another Paragon endpoint",
-            );
-        }
         let decoded = percent_decode_str(&layer).decode_utf8_lossy().into_owned();
         if decoded.chars().any(|c| c.is_control()) {
             return invalid("contains a percent-encoded control character in its path");

@@ -93,6 +93,14 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done]):
     ``Retry-After`` longer than ``max_retry_after`` (60) fails at once. A setting of the wrong
     type or value raises :class:`ConfigurationError`, a call's argument
     :class:`InvalidRequestError`, before anything is sent.
+
+    TLS and proxies: ``ca_certs`` (PEM text or a PEM file's path) adds certificate authorities to
+    the system's (only those with ``use_system_roots=False``); ``REQUESTS_CA_BUNDLE``, when set
+    and ``ca_certs`` is not, replaces them as in requests. ``client_cert`` and ``client_key``
+    (PEM text or paths) show a client certificate to servers that require one (mutual TLS).
+    ``proxy`` is a proxy URL (``http://``, ``https://``, ``socks5://``, ``socks5h://``) or
+    ``False`` for none; not given, the environment's (``HTTPS_PROXY``, ``NO_PROXY``) is used, never
+    for services on loopback.
     """
 
     def __init__(
@@ -117,6 +125,11 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done]):
         deadline: float | None = None,
         max_response_bytes: int | None = None,
         allow_insecure_http: bool | None = None,
+        ca_certs: str | PathLike[str] | None = None,
+        use_system_roots: bool | None = None,
+        client_cert: str | PathLike[str] | None = None,
+        client_key: str | PathLike[str] | None = None,
+        proxy: str | Literal[False] | None = None,
     ) -> None: ...
     @overload
     def request(

@@ -4,20 +4,25 @@
 //! `/projects/{project}/sdk/proxy/{integration}/...` to fake upstream APIs (see [`upstreams`]),
 //! wraps their JSON in `{"output": ...}` unless `X-Paragon-Use-Raw-Response` asks for the raw
 //! answer, and records every request it gets so tests can assert on what went over the wire.
-//! Tests can also script the next replies ([`Reply`]).
+//! Tests can also script the next replies ([`Reply`]). The same routes are served over HTTPS
+//! (a private CA made at start, see [`tls`]), over HTTPS requiring a client certificate, and
+//! reached through a `CONNECT` and a SOCKS5 proxy ([`proxies`]).
 //!
 //! In Rust: `let sandbox = Sandbox::start().await?;`. From other languages: run the
 //! `paragon-sandbox` binary, read its first stdout line (`{"url": ..., "project_id": ...}`) and
 //! use the `/_sandbox/...` control endpoints (see [`router`]).
 
 mod auth;
+mod proxies;
 mod record;
 mod reply;
+pub mod tls;
 pub mod upstreams;
 pub mod user_api;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Json;
@@ -31,6 +36,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 pub use auth::{Signer, TokenClaims};
 pub use record::RecordedRequest;
@@ -49,6 +55,7 @@ struct SandboxState {
     requests: Mutex<Vec<RecordedRequest>>,
     replies: Mutex<VecDeque<Reply>>,
     users: Mutex<ProjectState>,
+    tunnels: Arc<proxies::Tunnels>,
 }
 
 impl SandboxState {
@@ -74,8 +81,16 @@ impl SandboxState {
 /// A running sandbox on 127.0.0.1. Dropping it stops the server.
 pub struct Sandbox {
     url: String,
+    /// The addresses of the other listeners (see [`Sandbox::https_url`] and the rest).
+    https_url: String,
+    mtls_url: String,
+    connect_proxy_url: String,
+    socks5_proxy_url: String,
+    pki: tls::Pki,
     state: Arc<SandboxState>,
     shutdown: Option<oneshot::Sender<()>>,
+    /// The listeners other than the main one, stopped on drop.
+    others: Vec<JoinHandle<()>>,
 }
 
 impl Sandbox {
@@ -92,22 +107,94 @@ impl Sandbox {
             requests: Mutex::new(Vec::new()),
             replies: Mutex::new(VecDeque::new()),
             users: Mutex::new(ProjectState::default()),
+            tunnels: Arc::default(),
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = router(state.clone());
+        let main = app.clone();
         tokio::spawn(async move {
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
+            let app = main.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })
                 .await;
         });
+        let local = || TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let (https, mtls, connect, socks5) = (
+            local().await?,
+            local().await?,
+            local().await?,
+            local().await?,
+        );
+        let port = |listener: &TcpListener| listener.local_addr().map(|addr| addr.port());
+        let https_url = format!("https://localhost:{}", port(&https)?);
+        let mtls_url = format!("https://localhost:{}", port(&mtls)?);
+        let connect_proxy_url = format!("http://127.0.0.1:{}", port(&connect)?);
+        let socks5_proxy_url = format!("socks5://127.0.0.1:{}", port(&socks5)?);
+        let pki = tls::Pki::new();
+        let others = vec![
+            tokio::spawn(tls::serve(https, pki.open.clone(), app.clone())),
+            tokio::spawn(tls::serve(mtls, pki.mutual.clone(), app)),
+            tokio::spawn(proxies::serve_connect(connect, state.tunnels.clone())),
+            tokio::spawn(proxies::serve_socks5(socks5, state.tunnels.clone())),
+        ];
         Ok(Sandbox {
             url,
+            https_url,
+            mtls_url,
+            connect_proxy_url,
+            socks5_proxy_url,
+            pki,
             state,
             shutdown: Some(shutdown),
+            others,
         })
+    }
+
+    /// `https://localhost:<port>`: the same services over TLS (HTTP/2 or HTTP/1.1 by ALPN),
+    /// with a certificate from [`Sandbox::ca_pem`].
+    pub fn https_url(&self) -> &str {
+        &self.https_url
+    }
+
+    /// The same again, requiring a client certificate from the sandbox's CA
+    /// ([`Sandbox::client_cert_pem`]).
+    pub fn mtls_url(&self) -> &str {
+        &self.mtls_url
+    }
+
+    /// The private CA that signed the sandbox's certificates, as PEM.
+    pub fn ca_pem(&self) -> &str {
+        &self.pki.ca_pem
+    }
+
+    /// A client certificate the mutual-TLS listener accepts, and its key, as PEM.
+    pub fn client_cert_pem(&self) -> &str {
+        &self.pki.client_cert_pem
+    }
+
+    pub fn client_key_pem(&self) -> &str {
+        &self.pki.client_key_pem
+    }
+
+    /// `http://127.0.0.1:<port>`: an HTTP `CONNECT` proxy that reaches only 127.0.0.1.
+    pub fn connect_proxy_url(&self) -> &str {
+        &self.connect_proxy_url
+    }
+
+    /// `socks5://127.0.0.1:<port>`: a SOCKS5 proxy that reaches only 127.0.0.1.
+    pub fn socks5_proxy_url(&self) -> &str {
+        &self.socks5_proxy_url
+    }
+
+    /// Tunnels opened by the `CONNECT` and the SOCKS5 proxy so far.
+    pub fn tunnels(&self) -> (u64, u64) {
+        let tunnels = &self.state.tunnels;
+        (
+            tunnels.connect.load(Ordering::SeqCst),
+            tunnels.socks5.load(Ordering::SeqCst),
+        )
     }
 
     /// `http://127.0.0.1:<port>`: the base URL of every service (proxy, zeus, hermes).
@@ -150,6 +237,9 @@ impl Drop for Sandbox {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+        for task in &self.others {
+            task.abort();
+        }
     }
 }
 
@@ -160,6 +250,7 @@ impl Drop for Sandbox {
 ///   or forget them;
 /// - `POST /_sandbox/replies`: queue a [`Reply`] (JSON) for the next proxy call;
 /// - `GET /_sandbox/state`: users, their metadata and accounts, triggers and events received;
+/// - `GET /_sandbox/tunnels`: `{"connect": n, "socks5": n}`, the tunnels the proxies opened;
 /// - `/projects/{project}/sdk/me`, `/sdk/integrations`, `/sdk/credentials`, `/sdk/triggers/{id}`
 ///   and `/v2/projects/{project}/sdk/events/trigger`: the user-scoped API (see [`user_api`]);
 /// - `GET /_sandbox/token?sub=<user>[&ttl=<seconds>][&aud=<audience>][&signer=other-project]`:
@@ -174,6 +265,7 @@ fn router(state: Arc<SandboxState>) -> Router {
         .route("/_sandbox/replies", post(queue_reply))
         .route("/_sandbox/token", get(token))
         .route("/_sandbox/state", get(show_state))
+        .route("/_sandbox/tunnels", get(show_tunnels))
         .fallback(paragon)
         .with_state(state)
 }
@@ -188,6 +280,14 @@ async fn info() -> Json<Value> {
 
 async fn list_requests(State(state): State<Arc<SandboxState>>) -> Json<Vec<RecordedRequest>> {
     Json(state.requests().clone())
+}
+
+async fn show_tunnels(State(state): State<Arc<SandboxState>>) -> Json<Value> {
+    let tunnels = &state.tunnels;
+    Json(json!({
+        "connect": tunnels.connect.load(Ordering::SeqCst),
+        "socks5": tunnels.socks5.load(Ordering::SeqCst),
+    }))
 }
 
 async fn show_state(State(state): State<Arc<SandboxState>>) -> Json<ProjectState> {
@@ -269,6 +369,7 @@ async fn paragon(
         let mut requests = state.requests();
         requests.push(RecordedRequest::new(
             peer,
+            parts.version,
             parts.method.as_str(),
             target,
             &parts.headers,

@@ -1,6 +1,7 @@
 //! `paragon-sandbox [--port N] [--until-stdin-closes]`: runs the sandbox on 127.0.0.1 and prints
-//! one JSON line, `{"url": "http://127.0.0.1:PORT", "project_id": "..."}`, once it accepts
-//! connections. With `--until-stdin-closes` it stops when its standard input closes, so a test
+//! one JSON line, `{"url": "http://127.0.0.1:PORT", "project_id": "...", "https_url": ...,
+//! "mtls_url": ..., "ca_pem": ..., "client_cert_pem": ..., "client_key_pem": ...,
+//! "connect_proxy_url": ..., "socks5_proxy_url": ...}`, once it accepts connections. With `--until-stdin-closes` it stops when its standard input closes, so a test
 //! process that dies cannot leave it running.
 
 use std::net::SocketAddr;
@@ -41,7 +42,17 @@ async fn main() -> ExitCode {
     };
     println!(
         "{}",
-        serde_json::json!({"url": sandbox.url(), "project_id": PROJECT_ID})
+        serde_json::json!({
+            "url": sandbox.url(),
+            "project_id": PROJECT_ID,
+            "https_url": sandbox.https_url(),
+            "mtls_url": sandbox.mtls_url(),
+            "ca_pem": sandbox.ca_pem(),
+            "client_cert_pem": sandbox.client_cert_pem(),
+            "client_key_pem": sandbox.client_key_pem(),
+            "connect_proxy_url": sandbox.connect_proxy_url(),
+            "socks5_proxy_url": sandbox.socks5_proxy_url(),
+        })
     );
     if until_stdin_closes {
         let mut stdin = tokio::io::stdin();

@@ -15,6 +15,8 @@ pub struct RecordedRequest {
     pub body_base64: String,
     /// The client's address: requests that share it came over one connection.
     pub peer: String,
+    /// `HTTP/1.1` or `HTTP/2.0`.
+    pub version: String,
     /// Whether the sandbox finished answering. A request whose client went away first (a
     /// cancelled call) stays unanswered: the server dropped its handler with the connection.
     pub answered: bool,
@@ -23,6 +25,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     pub(crate) fn new(
         peer: std::net::SocketAddr,
+        version: http::Version,
         method: &str,
         target: &str,
         headers: &http::HeaderMap,
@@ -30,6 +33,7 @@ impl RecordedRequest {
     ) -> Self {
         RecordedRequest {
             peer: peer.to_string(),
+            version: format!("{version:?}"),
             answered: false,
             method: method.to_owned(),
             target: target.to_owned(),

@@ -1,0 +1,380 @@
+//! How a client reaches Paragon: the certificate authorities it trusts, the certificate it shows
+//! (mutual TLS) and the proxy it goes through. Resolved once, with the environment, when a client
+//! is built, and applied to every HTTP client the core makes for it.
+
+use std::fmt;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use url::Url;
+
+use crate::config::is_loopback;
+use crate::error::ConfigError;
+use crate::secret::Secret;
+
+/// The transport settings as given (each PEM setting is PEM text or the path of a PEM file).
+#[derive(Clone, Default)]
+pub(crate) struct TransportSettings {
+    pub ca_certs: Option<String>,
+    pub use_system_roots: Option<bool>,
+    pub client_cert: Option<String>,
+    pub client_key: Option<Secret>,
+    pub proxy: Option<ProxySetting>,
+}
+
+/// The `proxy` setting: a proxy URL, or no proxy at all (not even the environment's).
+#[derive(Clone, PartialEq, Eq)]
+pub enum ProxySetting {
+    Url(String),
+    Off,
+}
+
+impl fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxySetting::Url(url) => write!(f, "Url({:?})", redacted(url)),
+            ProxySetting::Off => f.write_str("Off"),
+        }
+    }
+}
+
+/// Checked transport settings.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    roots: Roots,
+    identity: Option<reqwest::Identity>,
+    proxy: Proxy,
+}
+
+#[derive(Clone)]
+enum Roots {
+    /// The system's (on Linux, `SSL_CERT_FILE`/`SSL_CERT_DIR` when set), with these added.
+    System(Vec<CertificateDer<'static>>),
+    /// Only these.
+    Only(Vec<CertificateDer<'static>>),
+}
+
+#[derive(Clone)]
+enum Proxy {
+    /// The environment's (`HTTPS_PROXY`, `NO_PROXY`, ...; the system settings on macOS and
+    /// Windows), unless every service is on loopback.
+    Environment {
+        all_loopback: bool,
+    },
+    Off,
+    Given(Box<reqwest::Proxy>, String),
+}
+
+impl Transport {
+    /// Checks `given`, reading `REQUESTS_CA_BUNDLE` (Python: replaces the roots, as requests
+    /// does) or `NODE_EXTRA_CA_CERTS` (Node: adds to them, as Node does) through `env` when no
+    /// `ca_certs` is given.
+    pub(crate) fn resolve(
+        given: TransportSettings,
+        language: &str,
+        services: &[&Url],
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Transport, ConfigError> {
+        let only = given.use_system_roots == Some(false);
+        let roots = match (given.ca_certs, language) {
+            (Some(pem), _) => {
+                let certs = certificates("ca_certs", &pem)?;
+                if only {
+                    Roots::Only(certs)
+                } else {
+                    Roots::System(certs)
+                }
+            }
+            (None, _) if only => {
+                return Err(ConfigError::new(
+                    "use_system_roots",
+                    "is false but no ca_certs were given: no server could be trusted",
+                ));
+            }
+            (None, "python") => match env("REQUESTS_CA_BUNDLE") {
+                Some(path) => Roots::Only(certificates("REQUESTS_CA_BUNDLE", &path)?),
+                None => Roots::System(Vec::new()),
+            },
+            (None, "node") => match env("NODE_EXTRA_CA_CERTS") {
+                Some(path) => Roots::System(certificates("NODE_EXTRA_CA_CERTS", &path)?),
+                None => Roots::System(Vec::new()),
+            },
+            (None, _) => Roots::System(Vec::new()),
+        };
+        let identity = identity(given.client_cert, given.client_key)?;
+        let proxy = match given.proxy {
+            None => Proxy::Environment {
+                all_loopback: services.iter().all(|url| is_loopback(url)),
+            },
+            Some(ProxySetting::Off) => Proxy::Off,
+            Some(ProxySetting::Url(url)) => Proxy::Given(Box::new(proxy(&url)?), redacted(&url)),
+        };
+        Ok(Transport {
+            roots,
+            identity,
+            proxy,
+        })
+    }
+
+    /// `builder` set up to trust, show and go through what these settings say; with
+    /// `bundled_roots`, Mozilla's roots (built in) stand in for the system's.
+    pub(crate) fn apply(
+        &self,
+        mut builder: reqwest::ClientBuilder,
+        bundled_roots: bool,
+    ) -> reqwest::ClientBuilder {
+        let der = |certs: &[CertificateDer<'static>]| -> Vec<reqwest::Certificate> {
+            certs
+                .iter()
+                .filter_map(|cert| reqwest::Certificate::from_der(cert).ok())
+                .collect()
+        };
+        builder = match &self.roots {
+            Roots::Only(certs) => builder.tls_certs_only(der(certs)),
+            Roots::System(extra) if bundled_roots => {
+                let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                    .iter()
+                    .filter_map(|cert| reqwest::Certificate::from_der(cert).ok());
+                builder.tls_certs_only(bundled.chain(der(extra)))
+            }
+            Roots::System(extra) if extra.is_empty() => builder,
+            Roots::System(extra) => builder.tls_certs_merge(der(extra)),
+        };
+        if let Some(identity) = &self.identity {
+            builder = builder.identity(identity.clone());
+        }
+        match &self.proxy {
+            Proxy::Environment { all_loopback: true } | Proxy::Off => builder.no_proxy(),
+            Proxy::Environment {
+                all_loopback: false,
+            } => builder,
+            Proxy::Given(proxy, _) => builder.proxy(proxy.as_ref().clone()),
+        }
+    }
+
+    /// Whether a client that failed to start may start again on the bundled roots: it relied on
+    /// the system's, which may be empty or unreadable (a slim container without CA certificates).
+    pub(crate) fn may_use_bundled_roots(&self) -> bool {
+        matches!(self.roots, Roots::System(_))
+    }
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (roots, added) = match &self.roots {
+            Roots::System(extra) => ("system", extra.len()),
+            Roots::Only(certs) => ("only given", certs.len()),
+        };
+        let proxy = match &self.proxy {
+            Proxy::Environment { .. } => "environment".to_owned(),
+            Proxy::Off => "off".to_owned(),
+            Proxy::Given(_, shown) => shown.clone(),
+        };
+        f.debug_struct("Transport")
+            .field("roots", &roots)
+            .field("certificates_given", &added)
+            .field("client_certificate", &self.identity.is_some())
+            .field("proxy", &proxy)
+            .finish()
+    }
+}
+
+/// PEM text as given, or read from the file `value` names.
+fn pem_bytes(setting: &'static str, value: &str) -> Result<Vec<u8>, ConfigError> {
+    // Anywhere: `openssl pkcs12` writes "Bag Attributes" lines before the block, and key text
+    // taken for a path would be quoted in the error.
+    if value.contains("-----BEGIN") {
+        return Ok(value.as_bytes().to_vec());
+    }
+    std::fs::read(value)
+        .map_err(|error| ConfigError::new(setting, format!("cannot read {value:?}: {error}")))
+}
+
+/// Every certificate in the PEM `value` (text or file), each checked as a trust anchor.
+fn certificates(
+    setting: &'static str,
+    value: &str,
+) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    parse_certificates(setting, &pem_bytes(setting, value)?)
+}
+
+fn parse_certificates(
+    setting: &'static str,
+    pem: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| ConfigError::new(setting, format!("holds malformed PEM: {error}")))?;
+    if certs.is_empty() {
+        return Err(ConfigError::new(
+            setting,
+            "holds no certificate (a PEM block starting -----BEGIN CERTIFICATE-----)",
+        ));
+    }
+    for (index, cert) in certs.iter().enumerate() {
+        rustls::RootCertStore::empty()
+            .add(cert.clone())
+            .map_err(|error| {
+                ConfigError::new(
+                    setting,
+                    format!("certificate {} is not valid: {error}", index + 1),
+                )
+            })?;
+    }
+    Ok(certs)
+}
+
+/// The client certificate for mutual TLS: the chain and its key, which must come together and
+/// match.
+fn identity(
+    cert: Option<String>,
+    key: Option<Secret>,
+) -> Result<Option<reqwest::Identity>, ConfigError> {
+    let (cert, key) = match (cert, key) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "client_key",
+                "is required with client_cert (the certificate's private key, PEM)",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                "client_cert",
+                "is required with client_key (the certificate chain, PEM)",
+            ));
+        }
+        (Some(cert), Some(key)) => (cert, key),
+    };
+    let mut pem = pem_bytes("client_cert", &cert)?;
+    let chain = parse_certificates("client_cert", &pem)?;
+    let key_pem = pem_bytes("client_key", key.expose())?;
+    let private_key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| {
+        ConfigError::new(
+            "client_key",
+            "holds no private key (a PEM block starting -----BEGIN PRIVATE KEY-----, or an RSA or EC one)",
+        )
+    })?;
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    // Checked here so a key that does not match the certificate is named, not a start failure.
+    rustls::sign::CertifiedKey::from_der(chain, private_key, &provider)
+        .map_err(|error| ConfigError::new("client_key", format!("cannot be used: {error}")))?;
+    pem.push(b'\n');
+    pem.extend_from_slice(&key_pem);
+    reqwest::Identity::from_pem(&pem)
+        .map(Some)
+        .map_err(|error| ConfigError::new("client_key", format!("cannot be used: {error}")))
+}
+
+/// The proxy `url` names, or why not (never showing its password).
+fn proxy(url: &str) -> Result<reqwest::Proxy, ConfigError> {
+    let refuse = |reason: &str| {
+        Err(ConfigError::new(
+            "proxy",
+            format!("{} {reason}", redacted(url)),
+        ))
+    };
+    let Ok(parsed) = Url::parse(url) else {
+        return refuse("is not a URL (e.g. http://proxy.internal:3128 or socks5://127.0.0.1:1080)");
+    };
+    if !matches!(parsed.scheme(), "http" | "https" | "socks5" | "socks5h") {
+        return refuse("is not a proxy URL: use http://, https://, socks5:// or socks5h://");
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return refuse("names no host");
+    }
+    match reqwest::Proxy::all(url) {
+        Ok(proxy) => Ok(proxy),
+        Err(_) => refuse("is not a usable proxy URL"),
+    }
+}
+
+/// `url` with any password replaced, for messages and `Debug`.
+fn redacted(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("[redacted]"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) if url.contains('@') => "the proxy URL".to_owned(),
+        Err(_) => format!("{url:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CA: &str = include_str!("../../tests/keys/test-ca.pem");
+
+    fn resolve(
+        given: TransportSettings,
+        language: &str,
+        services: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Transport, ConfigError> {
+        let services: Vec<Url> = services
+            .iter()
+            .map(|url| Url::parse(url).unwrap())
+            .collect();
+        let services: Vec<&Url> = services.iter().collect();
+        let env = |name: &str| {
+            env.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        };
+        Transport::resolve(given, language, &services, &env)
+    }
+
+    #[test]
+    fn each_language_reads_its_own_ca_variable() {
+        let env = [("REQUESTS_CA_BUNDLE", CA), ("NODE_EXTRA_CA_CERTS", CA)];
+        let remote = ["https://proxy.example"];
+        let python = resolve(TransportSettings::default(), "python", &remote, &env).unwrap();
+        assert!(matches!(python.roots, Roots::Only(ref certs) if certs.len() == 1));
+        let node = resolve(TransportSettings::default(), "node", &remote, &env).unwrap();
+        assert!(matches!(node.roots, Roots::System(ref certs) if certs.len() == 1));
+        let rust = resolve(TransportSettings::default(), "rust", &remote, &env).unwrap();
+        assert!(matches!(rust.roots, Roots::System(ref certs) if certs.is_empty()));
+        // A given ca_certs wins over the variable.
+        let given = TransportSettings {
+            ca_certs: Some(CA.to_owned()),
+            ..TransportSettings::default()
+        };
+        let python = resolve(given, "python", &remote, &env).unwrap();
+        assert!(matches!(python.roots, Roots::System(_)));
+        // A variable naming a missing file is named in the error.
+        let error = resolve(
+            TransportSettings::default(),
+            "node",
+            &remote,
+            &[("NODE_EXTRA_CA_CERTS", "/nonexistent/ca.pem")],
+        )
+        .err()
+        .unwrap();
+        assert_eq!(error.setting, "NODE_EXTRA_CA_CERTS");
+    }
+
+    #[test]
+    fn the_environments_proxy_is_never_used_for_loopback_services() {
+        let loopback = [
+            "http://127.0.0.1:9/",
+            "http://localhost:9/",
+            "http://[::1]:9/",
+        ];
+        let transport = resolve(TransportSettings::default(), "rust", &loopback, &[]).unwrap();
+        assert!(matches!(
+            transport.proxy,
+            Proxy::Environment { all_loopback: true }
+        ));
+        let mixed = ["http://127.0.0.1:9/", "https://zeus.example/"];
+        let transport = resolve(TransportSettings::default(), "rust", &mixed, &[]).unwrap();
+        assert!(matches!(
+            transport.proxy,
+            Proxy::Environment {
+                all_loopback: false
+            }
+        ));
+    }
+}

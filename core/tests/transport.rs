@@ -1,0 +1,219 @@
+//! TLS trust, client certificates and proxies, over real TLS against the sandbox's HTTPS
+//! listeners (a private CA made when the sandbox starts) and through its two proxies.
+
+mod support;
+
+use paragon_connect::{Client, ClientBuilder, ErrorKind, ProxySetting, RequestOptions};
+use paragon_sandbox::Sandbox;
+
+/// A client of the sandbox's services at `base` (its HTTPS or mutual-TLS URL).
+fn builder_at(sandbox: &Sandbox, base: &str) -> ClientBuilder {
+    Client::builder()
+        .ignore_environment()
+        .project_id(sandbox.project_id())
+        .user_token(sandbox.user_token("user-1"))
+        .proxy_base_url(base)
+        .zeus_base_url(base)
+        .hermes_base_url(base)
+        .max_retries(0)
+}
+
+async fn call(client: &Client) -> paragon_connect::Result<paragon_connect::Response> {
+    client.request("echo", "/tls", RequestOptions::new()).await
+}
+
+/// A file under the system's temporary directory, removed on drop.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &str) -> TempFile {
+        let path = std::env::temp_dir().join(format!("paragon-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        TempFile(path)
+    }
+
+    fn path(&self) -> String {
+        self.0.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn a_private_ca_is_refused_until_it_is_trusted() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let untrusted = builder_at(&sandbox, sandbox.https_url()).build().unwrap();
+    let error = call(&untrusted).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
+    assert!(error.to_string().contains("UnknownIssuer"), "{error}");
+    assert!(sandbox.requests().is_empty());
+
+    // As PEM text, added to the system's roots; HTTP/2 is negotiated.
+    let trusted = builder_at(&sandbox, sandbox.https_url())
+        .ca_certs(sandbox.ca_pem())
+        .build()
+        .unwrap();
+    call(&trusted).await.unwrap();
+    assert_eq!(sandbox.requests()[0].version, "HTTP/2.0");
+
+    // As a file, and as the only root.
+    let file = TempFile::new("ca.pem", sandbox.ca_pem());
+    let only = builder_at(&sandbox, sandbox.https_url())
+        .ca_certs(file.path())
+        .use_system_roots(false)
+        .build()
+        .unwrap();
+    call(&only).await.unwrap();
+    assert_eq!(sandbox.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_server_requiring_a_client_certificate_gets_one() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let anonymous = builder_at(&sandbox, sandbox.mtls_url())
+        .ca_certs(sandbox.ca_pem())
+        .build()
+        .unwrap();
+    let error = call(&anonymous).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Connection, "{error}");
+
+    let key = TempFile::new("client-key.pem", sandbox.client_key_pem());
+    let identified = builder_at(&sandbox, sandbox.mtls_url())
+        .ca_certs(sandbox.ca_pem())
+        .client_cert(sandbox.client_cert_pem())
+        .client_key(key.path())
+        .build()
+        .unwrap();
+    call(&identified).await.unwrap();
+    assert_eq!(sandbox.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn calls_go_through_a_connect_or_socks5_proxy_when_given_one() {
+    let sandbox = Sandbox::start().await.unwrap();
+    for (proxy, tunnels) in [
+        (sandbox.connect_proxy_url().to_owned(), (1, 0)),
+        (sandbox.socks5_proxy_url().to_owned(), (1, 1)),
+    ] {
+        let client = builder_at(&sandbox, sandbox.https_url())
+            .ca_certs(sandbox.ca_pem())
+            .proxy(ProxySetting::Url(proxy))
+            .build()
+            .unwrap();
+        call(&client).await.unwrap();
+        assert_eq!(sandbox.tunnels(), tunnels);
+    }
+    // No proxy at all: straight to the server.
+    let direct = builder_at(&sandbox, sandbox.https_url())
+        .ca_certs(sandbox.ca_pem())
+        .proxy(ProxySetting::Off)
+        .build()
+        .unwrap();
+    call(&direct).await.unwrap();
+    assert_eq!(sandbox.tunnels(), (1, 1));
+    assert_eq!(sandbox.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn bad_tls_and_proxy_settings_name_themselves_and_hide_secrets() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let missing = std::env::temp_dir().join("paragon-no-such-dir/ca.pem");
+    let not_a_cert =
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+    let key_text = sandbox.client_key_pem().to_owned();
+    let cases: Vec<(ClientBuilder, &str, &str)> = vec![
+        (
+            Client::builder().ca_certs(missing.to_string_lossy()),
+            "ca_certs",
+            "cannot read",
+        ),
+        (
+            Client::builder().ca_certs(not_a_cert),
+            "ca_certs",
+            "not valid",
+        ),
+        (
+            Client::builder()
+                .ca_certs("-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n"),
+            "ca_certs",
+            "no certificate",
+        ),
+        (
+            Client::builder().use_system_roots(false),
+            "use_system_roots",
+            "no ca_certs",
+        ),
+        (
+            Client::builder().client_cert(sandbox.client_cert_pem()),
+            "client_key",
+            "required",
+        ),
+        (
+            Client::builder().client_key(key_text.clone()),
+            "client_cert",
+            "required",
+        ),
+        (
+            // The CA's certificate with the client's key: they do not match.
+            Client::builder()
+                .client_cert(sandbox.ca_pem())
+                .client_key(key_text.clone()),
+            "client_key",
+            "cannot be used",
+        ),
+        (
+            Client::builder().proxy(ProxySetting::Url("ftp://user:hunter2@proxy.example".into())),
+            "proxy",
+            "socks5://",
+        ),
+        (
+            Client::builder().proxy(ProxySetting::Url("not a url".into())),
+            "proxy",
+            "is not a URL",
+        ),
+    ];
+    for (builder, setting, says) in cases {
+        let error = builder
+            .ignore_environment()
+            .project_id(sandbox.project_id())
+            .user_token(sandbox.user_token("user-1"))
+            .proxy_base_url(sandbox.https_url())
+            .build()
+            .unwrap_err();
+        let message = error.to_string();
+        let debug = format!("{error:?}");
+        assert_eq!(error.kind(), ErrorKind::Config, "{message}");
+        assert!(
+            message.contains(setting) && message.contains(says),
+            "{setting}: {message}"
+        );
+        for secret in ["hunter2", "PRIVATE KEY", &key_text[40..80]] {
+            assert!(
+                !message.contains(secret) && !debug.contains(secret),
+                "{message}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_client_shows_no_proxy_password_in_debug() {
+    let client = Client::builder()
+        .ignore_environment()
+        .project_id("19d0c3a8-5b2e-4f6a-9d1c-7e8f90a1b012")
+        .user_token("t")
+        .proxy(ProxySetting::Url(
+            "http://user:hunter2@proxy.example:3128".into(),
+        ))
+        .build()
+        .unwrap();
+    let shown = format!("{client:?}");
+    assert!(
+        shown.contains("proxy.example") && !shown.contains("hunter2"),
+        "{shown}"
+    );
+}
