@@ -205,6 +205,13 @@ export declare class Paragon {
   download(integrationType: string, path: string, options: DownloadOptions): Promise<Download>
   /** A client acting for `userId`, sharing this one's settings and connections. */
   user(userId: string): Paragon
+  /**
+   * Releases the pooled connections (shared with the `user(id)` clients made from this one); the
+   * client opens new ones if used again.
+   */
+  close(): Promise<void>
+  /** `await using paragon = new Paragon(...)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>
   /** The user this client acts for, when it came from `user(id)`. */
   readonly userId: string | undefined
   /** The user and their connected integrations. */

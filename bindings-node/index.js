@@ -424,6 +424,21 @@ class Paragon {
     return new Paragon(BIND, { native: this.#native, exactIntegers: this.#exactIntegers, user: userId })
   }
 
+  /**
+   * Releases the pooled connections (shared with the `user(id)` clients made from this one);
+   * the client opens new ones if used again. `await using paragon = new Paragon(...)` calls it.
+   *
+   * @returns {Promise<void>}
+   */
+  async close() {
+    const problem = this.#native.close()
+    if (problem) throw toError(problem)
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.close()
+  }
+
   /** The options every proxy call takes, typed for the native side. */
   #callOptions(options) {
     const { method, body, headers, query, selectedCredentialId, timeout, deadline, maxRetries, idempotent } = options

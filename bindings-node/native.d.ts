@@ -30,6 +30,8 @@ export declare class NativeClient {
   constructor(options: ClientOptions)
   configError(): Record<string, unknown> | null
   projectId(): string | null
+  /** Drops the pooled connections; the client opens new ones if used again. */
+  close(): Record<string, unknown> | null
   describe(): string
   /** Checks that a `user(id)` client can be made (a user-token client cannot). */
   checkUser(user: string): Record<string, unknown> | null

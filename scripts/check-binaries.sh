@@ -78,6 +78,7 @@ for wheel in dist/*.whl; do
   esac
   rm -rf "$work/wheel" && unzip -q "$wheel" -d "$work/wheel"
   for module in "$work"/wheel/paragon_connect/*.so; do check_binary "$module" "$arch" "$libc"; done
+  cmp -s LICENSE "$work"/wheel/paragon_connect-*.dist-info/licenses/LICENSE || fail "$wheel: no LICENSE in its .dist-info/licenses"
 done
 
 for tarball in dist/paragon-connect-linux-*.tgz; do
@@ -88,6 +89,7 @@ for tarball in dist/paragon-connect-linux-*.tgz; do
     arm64-*) arch=aarch64 ;;
   esac
   check_binary "$work/package/paragon-connect.linux-$platform.node" "$arch" "${platform#*-}"
+  cmp -s LICENSE "$work/package/LICENSE" || fail "$tarball: no LICENSE"
 done
 
 [ "$failed" = 0 ] || exit 1

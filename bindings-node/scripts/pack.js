@@ -15,7 +15,7 @@ const path = require('node:path')
 const { platformOfTarget } = require('../platforms.js')
 
 const PACKAGE = path.resolve(__dirname, '..')
-const MAIN_FILES = ['package.json', 'index.js', 'index.mjs', 'index.d.ts', 'native.js', 'platforms.js', 'README.md']
+const MAIN_FILES = ['package.json', 'index.js', 'index.mjs', 'index.d.ts', 'native.js', 'platforms.js', 'README.md', 'LICENSE']
 
 function npmPack(folder, out) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -55,10 +55,11 @@ function main([binaries, out]) {
         cpu: [platform.cpu],
         ...(platform.libc ? { libc: [platform.libc] } : {}),
         main: binary,
-        files: [binary],
+        files: [binary, 'LICENSE'],
         engines: manifest.engines,
       }
       fs.writeFileSync(path.join(folder, 'package.json'), `${JSON.stringify(platformManifest, null, 2)}\n`)
+      fs.copyFileSync(path.join(PACKAGE, 'LICENSE'), path.join(folder, 'LICENSE'))
       fs.writeFileSync(
         path.join(folder, 'README.md'),
         `# ${platformManifest.name}\n\n${platformManifest.description}\nSee ${manifest.homepage}.\n`,

@@ -19,7 +19,8 @@ use crate::stream::NativeStream;
 
 #[napi]
 pub struct NativeClient {
-    client: std::result::Result<Client, Error>,
+    /// Replaced by a client with a fresh pool on `close()`.
+    client: std::result::Result<std::sync::Mutex<Client>, Error>,
 }
 
 /// Why the I/O runtime could not be set up as asked (a bad `PARAGON_IO_THREADS`), reported by
@@ -65,6 +66,12 @@ where
     })
 }
 
+fn lock(client: &std::sync::Mutex<Client>) -> std::sync::MutexGuard<'_, Client> {
+    client
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[napi]
 impl NativeClient {
     /// Never throws for a bad setting: the error is kept and reported by `configError()`, so the
@@ -74,7 +81,8 @@ impl NativeClient {
         let client = options
             .settings()?
             .map_err(Error::from)
-            .and_then(|settings| settings.build());
+            .and_then(|settings| settings.build())
+            .map(std::sync::Mutex::new);
         Ok(NativeClient { client })
     }
 
@@ -92,21 +100,39 @@ impl NativeClient {
 
     #[napi]
     pub fn project_id(&self) -> Option<String> {
-        self.client
-            .as_ref()
-            .ok()
-            .map(|client| client.project_id().to_owned())
+        self.current().map(|client| client.project_id().to_owned())
+    }
+
+    /// Drops the pooled connections; the client opens new ones if used again.
+    #[napi(ts_return_type = "Record<string, unknown> | null")]
+    pub fn close(&self) -> Option<ErrorDescription> {
+        let Ok(client) = &self.client else {
+            return None;
+        };
+        let mut client = lock(client);
+        match client.with_fresh_pool() {
+            Ok(fresh) => {
+                *client = fresh;
+                None
+            }
+            Err(error) => Some(error.into()),
+        }
+    }
+
+    /// The client now, unless its settings were refused.
+    fn current(&self) -> Option<Client> {
+        self.client.as_ref().ok().map(|client| lock(client).clone())
     }
 
     #[napi]
     pub fn describe(&self) -> String {
-        match &self.client {
-            Ok(client) => format!(
+        match self.current() {
+            Some(client) => format!(
                 "Paragon {{ projectId: '{}', proxyBaseUrl: '{}', userToken: '[redacted]' }}",
                 client.project_id(),
                 client.proxy_base_url()
             ),
-            Err(_) => "Paragon { invalid settings }".to_owned(),
+            None => "Paragon { invalid settings }".to_owned(),
         }
     }
 
@@ -116,7 +142,7 @@ impl NativeClient {
         user: Option<String>,
     ) -> std::result::Result<Client, Box<ErrorDescription>> {
         let client = match &self.client {
-            Ok(client) => client.clone(),
+            Ok(client) => lock(client).clone(),
             Err(error) => return Err(Box::new(ErrorDescription::Internal(error.to_string()))),
         };
         match user {

@@ -203,3 +203,18 @@ test('the user agent names node', () =>
     const agent = request.headers.find(([name]) => name === 'user-agent')[1]
     assert.equal(agent, `paragon-connect/${pc.version} (node; node ${process.versions.node})`)
   }))
+
+test('close() drops the pooled connections; the client opens new ones if used again', () =>
+  withSandbox(async (sandbox) => {
+    const paragon = new Paragon(await sandbox.settings())
+    await paragon.request('echo', '/a')
+    await paragon.request('echo', '/b')
+    await paragon.close()
+    await paragon.request('echo', '/c')
+    await paragon[Symbol.asyncDispose]()
+    await paragon.request('echo', '/d')
+    const peers = (await sandbox.requests()).map((request) => request.peer)
+    assert.equal(peers[0], peers[1])
+    assert.notEqual(peers[1], peers[2])
+    assert.notEqual(peers[2], peers[3])
+  }))

@@ -32,6 +32,9 @@ test('npm pack, npm install into an empty project, require and import', () => {
     const files = fs.readdirSync(path.join(project, 'node_modules/paragon-connect')).sort()
     assert.deepStrictEqual(files.filter((file) => file.endsWith('.node')), ['paragon-connect.linux-x64-gnu.node'])
     assert.ok(!files.includes('src') && !files.includes('test'), `unexpected files: ${files}`)
+    // The licence text ships (licence scanners look for it), the same as the repository's.
+    const license = fs.readFileSync(path.join(project, 'node_modules/paragon-connect/LICENSE'), 'utf8')
+    assert.equal(license, fs.readFileSync(path.join(ROOT, '../LICENSE'), 'utf8'))
   } finally {
     fs.rmSync(project, { recursive: true, force: true })
   }
