@@ -102,6 +102,14 @@ export interface ParagonOptions {
    * services on loopback.
    */
   proxy?: string | false
+  /** The most idle connections kept per host; no limit by default, 0 keeps none. */
+  poolMaxIdlePerHost?: number
+  /** Milliseconds an idle connection is kept; default 90 000. */
+  poolIdleTimeout?: number
+  /** Milliseconds between TCP keep-alive probes; default 15 000. */
+  tcpKeepalive?: number
+  /** `'auto'` (HTTP/2 when the server offers it over TLS; default), `'always'` or `'never'`. */
+  http2?: 'auto' | 'always' | 'never'
   /** Return integers beyond `Number.MAX_SAFE_INTEGER` as `BigInt` instead of rounding them. */
   exactIntegers?: boolean
 }

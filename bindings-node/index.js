@@ -394,6 +394,10 @@ class Paragon {
       clientCert: pem(options.clientCert, 'clientCert'),
       clientKey: pem(options.clientKey, 'clientKey'),
       proxy: proxy(options.proxy),
+      poolMaxIdlePerHost: number(options.poolMaxIdlePerHost, 'poolMaxIdlePerHost', refuseSetting),
+      poolIdleTimeout: number(options.poolIdleTimeout, 'poolIdleTimeout', refuseSetting),
+      tcpKeepalive: number(options.tcpKeepalive, 'tcpKeepalive', refuseSetting),
+      http2: string(options.http2, 'http2', setting),
       runtime: `node ${process.versions.node}`,
     })
     const problem = this.#native.configError()

@@ -121,6 +121,10 @@ export interface ClientOptions {
   clientKey?: string
   /** A proxy URL, or `false` for none. */
   proxy?: string | boolean
+  poolMaxIdlePerHost?: number
+  poolIdleTimeout?: number
+  tcpKeepalive?: number
+  http2?: string
   /** The Node version, for the User-Agent. */
   runtime?: string
 }

@@ -48,6 +48,10 @@ pub struct ClientOptions<'env> {
     /// A proxy URL, or `false` for none.
     #[napi(ts_type = "string | boolean")]
     pub proxy: Option<Either<String, bool>>,
+    pub pool_max_idle_per_host: Option<f64>,
+    pub pool_idle_timeout: Option<f64>,
+    pub tcp_keepalive: Option<f64>,
+    pub http2: Option<String>,
     /// The Node version, for the User-Agent.
     pub runtime: Option<String>,
 }
@@ -116,6 +120,10 @@ impl ClientOptions<'_> {
                 client_cert: self.client_cert,
                 client_key: self.client_key.map(Into::into),
                 proxy: self.proxy.map(proxy).transpose()?,
+                pool_max_idle_per_host: self.pool_max_idle_per_host,
+                pool_idle_timeout: self.pool_idle_timeout,
+                tcp_keepalive: self.tcp_keepalive,
+                http2: self.http2,
             })
         })())
     }

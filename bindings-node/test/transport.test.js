@@ -96,3 +96,20 @@ test('bad TLS and proxy settings are named, without secrets', () =>
       })
     }
   }))
+
+test('connection settings: HTTP version, pool size and idle time', () =>
+  withSandbox(async (sandbox) => {
+    const trusted = await at(sandbox, sandbox.httpsUrl, { caCerts: sandbox.caPem })
+    await new Paragon({ ...trusted, http2: 'never' }).request('echo', '/tls')
+    await new Paragon({ ...trusted, http2: 'auto', tcpKeepalive: 30_000 }).request('echo', '/tls')
+    const fresh = new Paragon(await sandbox.settings({ poolMaxIdlePerHost: 0, poolIdleTimeout: 5_000 }))
+    await fresh.request('echo', '/a')
+    await fresh.request('echo', '/b')
+    const recorded = await sandbox.requests()
+    assert.deepEqual(recorded.slice(0, 2).map((r) => r.version), ['HTTP/1.1', 'HTTP/2.0'])
+    assert.notEqual(recorded[2].peer, recorded[3].peer)
+    for (const [overrides, setting] of [[{ http2: 'sometimes' }, 'http2'], [{ poolMaxIdlePerHost: -1 }, 'poolMaxIdlePerHost'], [{ poolIdleTimeout: 0 }, 'poolIdleTimeout']]) {
+      const settings = await sandbox.settings(overrides)
+      assert.throws(() => new Paragon(settings), (error) => error instanceof pc.ConfigurationError && error.setting === setting)
+    }
+  }))

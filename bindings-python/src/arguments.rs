@@ -502,6 +502,10 @@ pub struct SettingsInput<'a, 'py> {
     pub client_cert: Given<'a, 'py>,
     pub client_key: Given<'a, 'py>,
     pub proxy: Given<'a, 'py>,
+    pub pool_max_idle_per_host: Given<'a, 'py>,
+    pub pool_idle_timeout: Given<'a, 'py>,
+    pub tcp_keepalive: Given<'a, 'py>,
+    pub http2: Given<'a, 'py>,
 }
 
 impl SettingsInput<'_, '_> {
@@ -552,6 +556,13 @@ impl SettingsInput<'_, '_> {
             client_cert: pem_or_path(Setting("client_cert"), self.client_cert)?,
             client_key: pem_or_path(Setting("client_key"), self.client_key)?.map(Into::into),
             proxy: proxy(Setting("proxy"), self.proxy)?,
+            pool_max_idle_per_host: number(
+                Setting("pool_max_idle_per_host"),
+                self.pool_max_idle_per_host,
+            )?,
+            pool_idle_timeout: number(Setting("pool_idle_timeout"), self.pool_idle_timeout)?,
+            tcp_keepalive: number(Setting("tcp_keepalive"), self.tcp_keepalive)?,
+            http2: text(Setting("http2"), self.http2)?,
         })
     }
 }

@@ -297,7 +297,7 @@ macro_rules! client_class {
         #[pymethods]
         impl $class {
             #[new]
-            #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=None, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=None, ca_certs=None, use_system_roots=None, client_cert=None, client_key=None, proxy=None))]
+            #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=None, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=None, ca_certs=None, use_system_roots=None, client_cert=None, client_key=None, proxy=None, pool_max_idle_per_host=None, pool_idle_timeout=None, tcp_keepalive=None, http2=None))]
             #[allow(clippy::too_many_arguments)]
             fn new<'py>(
                 py: Python<'py>,
@@ -325,6 +325,10 @@ macro_rules! client_class {
                 client_cert: Option<Bound<'py, PyAny>>,
                 client_key: Option<Bound<'py, PyAny>>,
                 proxy: Option<Bound<'py, PyAny>>,
+                pool_max_idle_per_host: Option<Bound<'py, PyAny>>,
+                pool_idle_timeout: Option<Bound<'py, PyAny>>,
+                tcp_keepalive: Option<Bound<'py, PyAny>>,
+                http2: Option<Bound<'py, PyAny>>,
             ) -> PyResult<Self> {
                 let settings = SettingsInput {
                     project_id: project_id.as_ref(),
@@ -351,6 +355,10 @@ macro_rules! client_class {
                     client_cert: client_cert.as_ref(),
                     client_key: client_key.as_ref(),
                     proxy: proxy.as_ref(),
+                    pool_max_idle_per_host: pool_max_idle_per_host.as_ref(),
+                    pool_idle_timeout: pool_idle_timeout.as_ref(),
+                    tcp_keepalive: tcp_keepalive.as_ref(),
+                    http2: http2.as_ref(),
                 }
                 .settings(py)?;
                 let client = settings.build().map_err(|error| to_py_err(py, error))?;

@@ -126,3 +126,23 @@ def test_an_empty_system_store_falls_back_to_the_bundled_roots(
         client.request("echo", "/tls")
     Paragon(**at(sandbox, sandbox.https_url, ca_certs=sandbox.ca_pem)).request("echo", "/tls")
     assert len(sandbox.requests()) == 1
+
+
+def test_connection_settings(sandbox: Sandbox) -> None:
+    trusted = at(sandbox, sandbox.https_url, ca_certs=sandbox.ca_pem)
+    Paragon(**trusted, http2="never").request("echo", "/tls")
+    Paragon(**trusted, http2="auto", tcp_keepalive=30).request("echo", "/tls")
+    fresh = Paragon(**sandbox.settings(pool_max_idle_per_host=0, pool_idle_timeout=5))
+    fresh.request("echo", "/a")
+    fresh.request("echo", "/b")
+    recorded = sandbox.requests()
+    assert [r["version"] for r in recorded[:2]] == ["HTTP/1.1", "HTTP/2.0"]
+    assert recorded[2]["peer"] != recorded[3]["peer"]
+    for settings, setting in [
+        ({"http2": "sometimes"}, "http2"),
+        ({"pool_max_idle_per_host": -1}, "pool_max_idle_per_host"),
+        ({"pool_idle_timeout": 0}, "pool_idle_timeout"),
+    ]:
+        with pytest.raises(pc.ConfigurationError) as raised:
+            Paragon(**sandbox.settings(**settings))
+        assert raised.value.setting == setting

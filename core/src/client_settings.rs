@@ -13,7 +13,7 @@ use crate::client::Client;
 use crate::config::ClientBuilder;
 use crate::error::{ConfigError, Result};
 use crate::secret::Secret;
-use crate::transport::ProxySetting;
+use crate::transport::{Http2, ProxySetting};
 
 /// The settings of a client, as the Python and Node constructors take them (snake_case names
 /// are the ones errors report; Node shows them in camelCase).
@@ -50,6 +50,11 @@ pub struct ClientSettings {
     pub client_cert: Option<String>,
     pub client_key: Option<Secret>,
     pub proxy: Option<ProxySetting>,
+    /// Connection pool: a count, times in `time_unit`, and `"auto"`/`"always"`/`"never"`.
+    pub pool_max_idle_per_host: Option<f64>,
+    pub pool_idle_timeout: Option<f64>,
+    pub tcp_keepalive: Option<f64>,
+    pub http2: Option<String>,
 }
 
 impl ClientSettings {
@@ -89,8 +94,21 @@ impl ClientSettings {
         builder = set(builder, self.client_cert, ClientBuilder::client_cert);
         builder = set(builder, self.client_key, ClientBuilder::client_key);
         builder = set(builder, self.proxy, ClientBuilder::proxy);
+        if let Some(http2) = self.http2 {
+            builder = builder.http2(Http2::from_setting(&http2)?);
+        }
         type Apply = fn(ClientBuilder, Duration) -> ClientBuilder;
-        let durations: [(&'static str, Option<f64>, Apply); 5] = [
+        let durations: [(&'static str, Option<f64>, Apply); 7] = [
+            (
+                "pool_idle_timeout",
+                self.pool_idle_timeout,
+                ClientBuilder::pool_idle_timeout,
+            ),
+            (
+                "tcp_keepalive",
+                self.tcp_keepalive,
+                ClientBuilder::tcp_keepalive,
+            ),
             (
                 "token_lifetime",
                 self.token_lifetime,
@@ -120,6 +138,14 @@ impl ClientSettings {
         };
         if let Some(retries) = whole("max_retries", self.max_retries, 0, MOST_RETRIES)? {
             builder = builder.max_retries(retries as u32);
+        }
+        if let Some(most) = whole(
+            "pool_max_idle_per_host",
+            self.pool_max_idle_per_host,
+            0,
+            1 << 20,
+        )? {
+            builder = builder.pool_max_idle_per_host(most as usize);
         }
         let most_bytes = u64::MAX >> 11; // exactly representable as a language's number
         if let Some(bytes) = whole("max_response_bytes", self.max_response_bytes, 1, most_bytes)? {

@@ -15,7 +15,7 @@ use crate::auth::{Auth, Minter, SigningKey, TokenOptions, TokenProvider};
 use crate::error::ConfigError;
 use crate::retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, RetryPolicy};
 use crate::secret::Secret;
-use crate::transport::{ProxySetting, Transport, TransportSettings};
+use crate::transport::{Http2, ProxySetting, Transport, TransportSettings};
 
 /// Paragon's cloud services.
 pub const CLOUD_PROXY_BASE_URL: &str = "https://proxy.useparagon.com";
@@ -235,6 +235,30 @@ impl ClientBuilder {
     /// loopback.
     pub fn proxy(mut self, proxy: ProxySetting) -> Self {
         self.transport.proxy = Some(proxy);
+        self
+    }
+
+    /// The most idle connections kept per host (default: no limit; 0 keeps none).
+    pub fn pool_max_idle_per_host(mut self, most: usize) -> Self {
+        self.transport.pool.max_idle_per_host = Some(most);
+        self
+    }
+
+    /// How long an idle connection is kept (default 90 s).
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.transport.pool.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The TCP keep-alive interval of each connection (default 15 s).
+    pub fn tcp_keepalive(mut self, interval: Duration) -> Self {
+        self.transport.pool.tcp_keepalive = Some(interval);
+        self
+    }
+
+    /// Which HTTP version to speak (default [`Http2::Auto`]).
+    pub fn http2(mut self, http2: Http2) -> Self {
+        self.transport.pool.http2 = Some(http2);
         self
     }
 

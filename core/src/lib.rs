@@ -77,7 +77,7 @@ pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
 pub use runtime::{IO_THREADS_VARIABLE, io_runtime, io_threads};
 pub use secret::Secret;
 pub use stream::{ResponseStream, check_piece_size};
-pub use transport::ProxySetting;
+pub use transport::{Http2, ProxySetting};
 pub use user_api::{TriggerOptions, integration_id};
 
 /// The `http` crate this one uses for status codes, methods and headers.

@@ -3,6 +3,7 @@
 //! is built, and applied to every HTTP client the core makes for it.
 
 use std::fmt;
+use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -20,6 +21,43 @@ pub(crate) struct TransportSettings {
     pub client_cert: Option<String>,
     pub client_key: Option<Secret>,
     pub proxy: Option<ProxySetting>,
+    pub pool: PoolSettings,
+}
+
+/// How connections are kept: `None` keeps the HTTP client's default (in the README).
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct PoolSettings {
+    pub max_idle_per_host: Option<usize>,
+    pub idle_timeout: Option<Duration>,
+    pub tcp_keepalive: Option<Duration>,
+    pub http2: Option<Http2>,
+}
+
+/// Which HTTP version a client speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Http2 {
+    /// HTTP/2 when the server offers it over TLS (ALPN), HTTP/1.1 otherwise.
+    #[default]
+    Auto,
+    /// HTTP/2 only, also over plain HTTP (prior knowledge).
+    Always,
+    /// HTTP/1.1 only.
+    Never,
+}
+
+impl Http2 {
+    /// The setting's value as the bindings pass it: `"auto"`, `"always"` or `"never"`.
+    pub fn from_setting(value: &str) -> Result<Http2, ConfigError> {
+        match value {
+            "auto" => Ok(Http2::Auto),
+            "always" => Ok(Http2::Always),
+            "never" => Ok(Http2::Never),
+            other => Err(ConfigError::new(
+                "http2",
+                format!("must be \"auto\", \"always\" or \"never\", not {other:?}"),
+            )),
+        }
+    }
 }
 
 /// The `proxy` setting: a proxy URL, or no proxy at all (not even the environment's).
@@ -44,6 +82,7 @@ pub(crate) struct Transport {
     roots: Roots,
     identity: Option<reqwest::Identity>,
     proxy: Proxy,
+    pool: PoolSettings,
 }
 
 #[derive(Clone)]
@@ -113,6 +152,7 @@ impl Transport {
             roots,
             identity,
             proxy,
+            pool: given.pool,
         })
     }
 
@@ -143,6 +183,21 @@ impl Transport {
         if let Some(identity) = &self.identity {
             builder = builder.identity(identity.clone());
         }
+        let pool = self.pool;
+        if let Some(most) = pool.max_idle_per_host {
+            builder = builder.pool_max_idle_per_host(most);
+        }
+        if let Some(timeout) = pool.idle_timeout {
+            builder = builder.pool_idle_timeout(timeout);
+        }
+        if let Some(interval) = pool.tcp_keepalive {
+            builder = builder.tcp_keepalive(interval);
+        }
+        builder = match pool.http2.unwrap_or_default() {
+            Http2::Auto => builder,
+            Http2::Always => builder.http2_prior_knowledge(),
+            Http2::Never => builder.http1_only(),
+        };
         match &self.proxy {
             Proxy::Environment { all_loopback: true } | Proxy::Off => builder.no_proxy(),
             Proxy::Environment {
@@ -175,6 +230,7 @@ impl fmt::Debug for Transport {
             .field("certificates_given", &added)
             .field("client_certificate", &self.identity.is_some())
             .field("proxy", &proxy)
+            .field("pool", &self.pool)
             .finish()
     }
 }

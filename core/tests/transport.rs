@@ -3,7 +3,7 @@
 
 mod support;
 
-use paragon_connect::{Client, ClientBuilder, ErrorKind, ProxySetting, RequestOptions};
+use paragon_connect::{Client, ClientBuilder, ErrorKind, Http2, ProxySetting, RequestOptions};
 use paragon_sandbox::Sandbox;
 
 /// A client of the sandbox's services at `base` (its HTTPS or mutual-TLS URL).
@@ -216,4 +216,63 @@ fn a_client_shows_no_proxy_password_in_debug() {
         shown.contains("proxy.example") && !shown.contains("hunter2"),
         "{shown}"
     );
+}
+
+#[tokio::test]
+async fn the_http_version_is_chosen_by_the_http2_setting() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let over_tls = |http2| {
+        builder_at(&sandbox, sandbox.https_url())
+            .ca_certs(sandbox.ca_pem())
+            .http2(http2)
+            .build()
+            .unwrap()
+    };
+    call(&over_tls(Http2::Never)).await.unwrap();
+    call(&over_tls(Http2::Auto)).await.unwrap();
+    // Prior knowledge: HTTP/2 also over plain HTTP.
+    let plain = support::builder_for(&sandbox, "user-1")
+        .http2(Http2::Always)
+        .build()
+        .unwrap();
+    call(&plain).await.unwrap();
+    let versions: Vec<String> = sandbox.requests().into_iter().map(|r| r.version).collect();
+    assert_eq!(versions, ["HTTP/1.1", "HTTP/2.0", "HTTP/2.0"]);
+    let error = Http2::from_setting("sometimes").unwrap_err();
+    assert_eq!(error.setting, "http2");
+}
+
+#[tokio::test]
+async fn the_pool_keeps_connections_as_set() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let peers = |from: usize| -> Vec<String> {
+        sandbox.requests()[from..]
+            .iter()
+            .map(|r| r.peer.clone())
+            .collect()
+    };
+    let kept = support::client_for(&sandbox);
+    call(&kept).await.unwrap();
+    call(&kept).await.unwrap();
+    let first = peers(0);
+    assert_eq!(first[0], first[1], "the default pool reuses its connection");
+
+    let none_kept = support::builder_for(&sandbox, "user-1")
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    call(&none_kept).await.unwrap();
+    call(&none_kept).await.unwrap();
+    let second = peers(2);
+    assert_ne!(second[0], second[1], "no idle connection kept");
+
+    let short = support::builder_for(&sandbox, "user-1")
+        .pool_idle_timeout(std::time::Duration::from_millis(50))
+        .build()
+        .unwrap();
+    call(&short).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    call(&short).await.unwrap();
+    let third = peers(4);
+    assert_ne!(third[0], third[1], "the idle connection expired");
 }

@@ -101,6 +101,10 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done]):
     ``proxy`` is a proxy URL (``http://``, ``https://``, ``socks5://``, ``socks5h://``) or
     ``False`` for none; not given, the environment's (``HTTPS_PROXY``, ``NO_PROXY``) is used, never
     for services on loopback.
+
+    Connections: ``pool_max_idle_per_host`` (no limit; 0 keeps none), ``pool_idle_timeout`` (90),
+    ``tcp_keepalive`` (15), ``http2`` (``"auto"``: HTTP/2 when the server offers it over TLS;
+    ``"always"``; ``"never"``).
     """
 
     def __init__(
@@ -130,6 +134,10 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done]):
         client_cert: str | PathLike[str] | None = None,
         client_key: str | PathLike[str] | None = None,
         proxy: str | Literal[False] | None = None,
+        pool_max_idle_per_host: int | None = None,
+        pool_idle_timeout: float | None = None,
+        tcp_keepalive: float | None = None,
+        http2: Literal["auto", "always", "never"] | None = None,
     ) -> None: ...
     @overload
     def request(
