@@ -110,8 +110,37 @@ export interface ParagonOptions {
   tcpKeepalive?: number
   /** `'auto'` (HTTP/2 when the server offers it over TLS; default), `'always'` or `'never'`. */
   http2?: 'auto' | 'always' | 'never'
+  /**
+   * Where call events go: any object with `debug()` and `warn()` (console, winston; for pino,
+   * `{ debug: (m, f) => log.debug(f, m), warn: (m, f) => log.warn(f, m) }`), called with a
+   * one-line message and {@link LogFields}. Each attempt is `debug`, a retry or giving up `warn`.
+   */
+  logger?: Logger
+  /** `'debug'`, `'info'`, `'warn'` (default), `'error'` or `'off'`; alone, it logs to `console`. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'off'
   /** Return integers beyond `Number.MAX_SAFE_INTEGER` as `BigInt` instead of rounding them. */
   exactIntegers?: boolean
+}
+
+/** What {@link ParagonOptions.logger} needs. */
+export interface Logger {
+  debug(message: string, fields: LogFields): void
+  warn(message: string, fields: LogFields): void
+}
+
+/** The fields of a call event (times in milliseconds); never a token or a query string. */
+export interface LogFields {
+  event: 'sending' | 'answered' | 'retrying' | 'gaveUp'
+  method: string
+  integration: string
+  /** The call's path, without its query string. */
+  path: string
+  attempt: number
+  status?: number | null
+  elapsedMs?: number | null
+  delayMs?: number | null
+  reason?: string | null
+  requestId?: string | null
 }
 
 /** A multipart part: text, bytes, a file streamed from disk, or data with a file name and type. */

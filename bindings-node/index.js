@@ -207,6 +207,28 @@ function pem(value, setting) {
   return Array.isArray(value) ? value.map(one).join('\n') : one(value)
 }
 
+/**
+ * The `logger` option as one function for the native side (`console` when only `logLevel` is
+ * given): `logger.debug` or `logger.warn` called with the message first and the fields second, as
+ * console and winston take them. A logger that throws does not fail the call.
+ */
+function logFunction(logger, logLevel) {
+  if (logger === undefined || logger === null) {
+    if (logLevel === undefined || logLevel === null) return undefined
+    logger = console
+  }
+  if ((typeof logger !== 'object' && typeof logger !== 'function') || typeof logger.debug !== 'function' || typeof logger.warn !== 'function') {
+    throw refuseSetting('logger', `must be an object with debug() and warn() methods (console, pino, winston), not ${describe(logger)}`)
+  }
+  return (level, message, fields) => {
+    try {
+      logger[level](message, fields)
+    } catch {
+      // The application's logger failing is not the call's failure.
+    }
+  }
+}
+
 /** A proxy URL, or `false` for none. */
 function proxy(value) {
   if (value === undefined || value === null) return undefined
@@ -398,6 +420,8 @@ class Paragon {
       poolIdleTimeout: number(options.poolIdleTimeout, 'poolIdleTimeout', refuseSetting),
       tcpKeepalive: number(options.tcpKeepalive, 'tcpKeepalive', refuseSetting),
       http2: string(options.http2, 'http2', setting),
+      logFunction: logFunction(options.logger, options.logLevel),
+      logLevel: string(options.logLevel, 'logLevel', setting),
       runtime: `node ${process.versions.node}`,
     })
     const problem = this.#native.configError()

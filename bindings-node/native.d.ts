@@ -125,6 +125,9 @@ export interface ClientOptions {
   poolIdleTimeout?: number
   tcpKeepalive?: number
   http2?: string
+  /** The `logger` option as one function, and the level it wants. */
+  logFunction?: (level: string, message: string, fields: LogFields) => void
+  logLevel?: string
   /** The Node version, for the User-Agent. */
   runtime?: string
 }
@@ -134,6 +137,22 @@ export interface ClientOptions {
  * camelCase).
  */
 export declare function errorClasses(): Array<[string, string | null, string[]]>
+
+/** An event's fields, as the logger receives them (times in milliseconds). */
+export interface LogFields {
+  /** `sending`, `answered`, `retrying` or `gaveUp`. */
+  event: string
+  method: string
+  integration: string
+  /** The call's path, without its query string. */
+  path: string
+  attempt: number
+  status?: number
+  elapsedMs?: number
+  delayMs?: number
+  reason?: string
+  requestId?: string
+}
 
 /** A finished download. */
 export interface NativeDownload {

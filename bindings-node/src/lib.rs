@@ -8,6 +8,7 @@ mod client;
 mod errors;
 mod fields;
 mod json;
+mod logging;
 mod outcome;
 mod settings;
 mod settle;

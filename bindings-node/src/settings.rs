@@ -9,6 +9,7 @@ use paragon_connect::serde_json::{self, Map, Value};
 use paragon_connect::{ClientSettings, ConfigError, ProxySetting, TimeUnit};
 
 use crate::fields::Fields;
+use crate::logging::{JsLogFunction, NodeLogging};
 use crate::token::JsTokenProvider;
 
 /// Client settings (times in milliseconds).
@@ -52,6 +53,10 @@ pub struct ClientOptions<'env> {
     pub pool_idle_timeout: Option<f64>,
     pub tcp_keepalive: Option<f64>,
     pub http2: Option<String>,
+    /// The `logger` option as one function, and the level it wants.
+    #[napi(ts_type = "(level: string, message: string, fields: LogFields) => void")]
+    pub log_function: Option<JsLogFunction<'env>>,
+    pub log_level: Option<String>,
     /// The Node version, for the User-Agent.
     pub runtime: Option<String>,
 }
@@ -83,6 +88,16 @@ impl ClientOptions<'_> {
     pub fn settings(self) -> napi::Result<Result<ClientSettings, ConfigError>> {
         let token_provider = match self.token_function {
             Some(function) => Some(Arc::new(JsTokenProvider::new(function)?) as _),
+            None => None,
+        };
+        let event_sink = match self.log_function {
+            Some(function) => {
+                let level = self.log_level.as_deref().unwrap_or("warn");
+                match NodeLogging::new(function, level)? {
+                    Ok(sink) => sink.map(|sink| Arc::new(sink) as _),
+                    Err(error) => return Ok(Err(error)),
+                }
+            }
             None => None,
         };
         Ok((|| {
@@ -124,6 +139,7 @@ impl ClientOptions<'_> {
                 pool_idle_timeout: self.pool_idle_timeout,
                 tcp_keepalive: self.tcp_keepalive,
                 http2: self.http2,
+                event_sink,
             })
         })())
     }

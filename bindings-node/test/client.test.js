@@ -218,3 +218,43 @@ test('close() drops the pooled connections; the client opens new ones if used ag
     assert.notEqual(peers[1], peers[2])
     assert.notEqual(peers[2], peers[3])
   }))
+
+test('call events reach the logger: each attempt at debug, a retry at warn, no secrets', () =>
+  withSandbox(async (sandbox) => {
+    const records = []
+    const logger = {
+      debug: (message, fields) => records.push(['debug', message, fields]),
+      warn: (message, fields) => records.push(['warn', message, fields]),
+      info() {},
+      error() {},
+    }
+    const settings = await sandbox.settings()
+    const paragon = new Paragon({ ...settings, logger, logLevel: 'debug' })
+    await sandbox.pushReply({ status: 503, headers: [['retry-after', '0']], body: { json: {} } })
+    await paragon.request('echo', '/logged?secret=s3cr3t', { headers: { 'X-Api-Key': 'own-h3ader' } })
+    // Events arrive through the event loop, in order.
+    for (let i = 0; i < 100 && records.length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.deepEqual(records.map(([level, , fields]) => [level, fields.event, fields.attempt]), [
+      ['debug', 'sending', 1],
+      ['debug', 'answered', 1],
+      ['warn', 'retrying', 1],
+      ['debug', 'sending', 2],
+      ['debug', 'answered', 2],
+    ])
+    assert.equal(records[1][2].status, 503)
+    assert.equal(records[0][2].path, '/logged')
+    assert.ok(records[2][2].delayMs >= 0)
+    const shown = JSON.stringify(records)
+    for (const secret of [settings.userToken, 's3cr3t', 'own-h3ader']) assert.ok(!shown.includes(secret), shown)
+
+    // At the default level ('warn') only the retry; a throwing logger does not fail the call.
+    const warnings = []
+    const quiet = new Paragon({ ...settings, logger: { debug: () => { throw new Error('no') }, warn: (m) => warnings.push(m) } })
+    await sandbox.pushReply({ status: 503, headers: [['retry-after', '0']], body: { json: {} } })
+    await quiet.request('echo', '/x')
+    for (let i = 0; i < 100 && warnings.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.equal(warnings.length, 1)
+    assert.match(warnings[0], /GET echo \/x: attempt 1 failed .*503.*retrying in \d+ ms/)
+    assert.throws(() => new Paragon({ ...settings, logLevel: 'loud' }), (error) => error instanceof pc.ConfigurationError && error.setting === 'logLevel')
+    assert.throws(() => new Paragon({ ...settings, logger: {} }), (error) => error instanceof pc.ConfigurationError && error.setting === 'logger')
+  }))

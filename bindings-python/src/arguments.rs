@@ -563,6 +563,7 @@ impl SettingsInput<'_, '_> {
             pool_idle_timeout: number(Setting("pool_idle_timeout"), self.pool_idle_timeout)?,
             tcp_keepalive: number(Setting("tcp_keepalive"), self.tcp_keepalive)?,
             http2: text(Setting("http2"), self.http2)?,
+            event_sink: Some(crate::logging::sink(py)),
         })
     }
 }

@@ -44,6 +44,7 @@ impl SharedClient {
 
     /// This process's client, acting for `user` when given.
     fn get(&self, py: Python<'_>, user: Option<&str>) -> PyResult<Client> {
+        crate::logging::refresh(py);
         let pid = std::process::id();
         let client = {
             let mut current = self.lock();

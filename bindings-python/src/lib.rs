@@ -5,6 +5,7 @@ mod client;
 mod convert;
 mod errors;
 mod event_loop;
+mod logging;
 mod pending;
 mod progress;
 mod runtime;

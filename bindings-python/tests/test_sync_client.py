@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import pickle
 import signal
@@ -428,9 +429,9 @@ def test_debug_logging_shows_calls_but_never_the_token(sandbox: Sandbox) -> None
     )
     log = result.stderr
     assert f"paragon-connect: GET {sandbox.url}/projects/" in log
-    assert "(attempt 1) -> 503 Service Unavailable" in log
-    assert "retrying in" in log
-    assert "(attempt 2) -> 200 OK" in log
+    assert "GET echo /x: attempt 1 answered 503 in" in log
+    assert "GET echo /x: attempt 1 failed" in log and "retrying in" in log
+    assert "GET echo /x: attempt 2 answered 200 in" in log
     assert "authorization: [redacted]" in log
     assert token not in log
     assert "secret=1" not in log
@@ -439,3 +440,33 @@ def test_debug_logging_shows_calls_but_never_the_token(sandbox: Sandbox) -> None
         assert secret not in log
     assert "x-trace: trace-1" in log
     assert log.count("authorization: [redacted]") == log.count("authorization:") == 3
+
+
+def test_calls_are_logged_on_the_paragon_connect_logger(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = sandbox.token()
+    paragon = Paragon(**sandbox.settings(user_token=token))
+    sandbox.push_reply({"status": 503, "headers": [["retry-after", "0"]], "body": {"json": {}}})
+    with caplog.at_level(logging.DEBUG, logger="paragon_connect"):
+        paragon.request("echo", "/logged?secret=s3cr3t", headers={"X-Api-Key": "own-h3ader"})
+        # Records come from the logging thread, in order: wait for the last one.
+        deadline = time.monotonic() + 5
+        while len(caplog.records) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    records = [r for r in caplog.records if r.name == "paragon_connect"]
+    events = [(r.levelname, r.paragon_event, r.paragon_attempt) for r in records]  # type: ignore[attr-defined]
+    assert events == [
+        ("DEBUG", "sending", 1),
+        ("DEBUG", "answered", 1),
+        ("WARNING", "retrying", 1),
+        ("DEBUG", "sending", 2),
+        ("DEBUG", "answered", 2),
+    ]
+    retry = records[2]
+    assert retry.paragon_status is None and retry.paragon_delay is not None  # type: ignore[attr-defined]
+    assert records[1].paragon_status == 503  # type: ignore[attr-defined]
+    assert records[0].paragon_path == "/logged"  # type: ignore[attr-defined]
+    for record in records:
+        shown = record.getMessage() + repr(record.__dict__)
+        assert token not in shown and "s3cr3t" not in shown and "own-h3ader" not in shown

@@ -399,11 +399,16 @@ impl Client {
             if let Some(call) = error.call_mut() {
                 call.earlier_attempts = earlier_attempts.clone();
             }
+            let attempt = retries_done + 1;
+            let events = &self.inner.settings.events;
             let Some(delay) = delay else {
+                if retries_done > 0 {
+                    events.gave_up(&prepared.call, attempt, &error, started.elapsed());
+                }
                 return Err(error);
             };
             earlier_attempts.push(error.short());
-            crate::log::retrying(&prepared.call, &error, delay);
+            events.retrying(&prepared.call, attempt, &error, delay);
             tokio::time::sleep(delay).await;
         }
     }
@@ -418,6 +423,8 @@ impl Client {
         finish: &F,
     ) -> Result<F::Output> {
         let call = prepared.call.clone();
+        let attempt = retries_done as u32 + 1;
+        self.inner.settings.events.sending(&call, attempt);
         let mut headers = prepared.headers.clone();
         let token = self.token(&call, timeout).await?;
         if !headers.contains_key(AUTHORIZATION) {
@@ -464,13 +471,15 @@ impl Client {
             Err(error) => return Err(self.transport_error(call, &prepared.url, error, timeout)),
         };
         let status = response.status();
-        crate::log::answered(
-            &prepared.method,
+        self.inner.settings.events.answered(
+            &call,
+            attempt,
             &prepared.url,
             &prepared.headers,
             status,
+            response.headers(),
             started.elapsed(),
-            retries_done + 1,
+            |id| token.scrub(id),
         );
         let headers = std::mem::take(response.headers_mut());
         finish

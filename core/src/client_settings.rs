@@ -12,6 +12,7 @@ use crate::auth::TokenProvider;
 use crate::client::Client;
 use crate::config::ClientBuilder;
 use crate::error::{ConfigError, Result};
+use crate::log::EventSink;
 use crate::secret::Secret;
 use crate::transport::{Http2, ProxySetting};
 
@@ -55,6 +56,8 @@ pub struct ClientSettings {
     pub pool_idle_timeout: Option<f64>,
     pub tcp_keepalive: Option<f64>,
     pub http2: Option<String>,
+    /// Where call events go (the binding's logging).
+    pub event_sink: Option<Arc<dyn EventSink>>,
 }
 
 impl ClientSettings {
@@ -94,6 +97,7 @@ impl ClientSettings {
         builder = set(builder, self.client_cert, ClientBuilder::client_cert);
         builder = set(builder, self.client_key, ClientBuilder::client_key);
         builder = set(builder, self.proxy, ClientBuilder::proxy);
+        builder = set(builder, self.event_sink, ClientBuilder::event_sink);
         if let Some(http2) = self.http2 {
             builder = builder.http2(Http2::from_setting(&http2)?);
         }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::{Auth, Minter, SigningKey, TokenOptions, TokenProvider};
 use crate::error::ConfigError;
+use crate::log::{EventSink, Events};
 use crate::retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, RetryPolicy};
 use crate::secret::Secret;
 use crate::transport::{Http2, ProxySetting, Transport, TransportSettings};
@@ -68,6 +69,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     ignore_environment: bool,
     transport: TransportSettings,
+    events: Events,
 }
 
 impl ClientBuilder {
@@ -262,6 +264,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Where the client's call events go (each attempt, each retry, giving up); they also go to
+    /// stderr when `PARAGON_LOG=debug`.
+    pub fn event_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.events.sink = Some(sink);
+        self
+    }
+
     /// Read nothing from `PARAGON_*` environment variables.
     pub fn ignore_environment(mut self) -> Self {
         self.ignore_environment = true;
@@ -354,6 +363,7 @@ impl ClientBuilder {
             retry,
             max_response_bytes,
             transport,
+            events: self.events,
         })
     }
 }
@@ -393,6 +403,7 @@ pub(crate) struct Settings {
     pub retry: RetryPolicy,
     pub max_response_bytes: u64,
     pub transport: Transport,
+    pub events: Events,
 }
 
 impl fmt::Debug for Settings {

@@ -71,6 +71,7 @@ pub use error::{
 pub use error_description::{
     Attribute, AttributeValue, ERROR_CLASSES, ErrorClass, class_attributes, error_class,
 };
+pub use log::{CallEvent, EventKind, EventSink, Level};
 pub use request::{Body, OneShotStream, Part, PartData, RequestOptions};
 pub use response::{RawResponse, Response, decode_text};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};

@@ -11,8 +11,11 @@ of your users through Paragon's proxy::
 
 :class:`AsyncParagon` has the same methods for asyncio. A server acting for many users builds one
 client from the project's signing key and calls ``paragon.user("user-id").request(...)``.
-Errors are in :mod:`paragon_connect.errors`.
+Errors are in :mod:`paragon_connect.errors`. Calls are logged on the logger
+``paragon_connect`` (DEBUG for each attempt, WARNING for each retry and for giving up).
 """
+
+import logging as _logging
 
 from ._native import (
     AsyncParagon,
@@ -67,3 +70,6 @@ __all__ = [
     "__version__",
     "sign_user_token",
 ]
+
+# A library's logger stays quiet until the application configures logging.
+_logging.getLogger("paragon_connect").addHandler(_logging.NullHandler())
