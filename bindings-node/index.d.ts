@@ -122,6 +122,24 @@ export interface ParagonOptions {
   exactIntegers?: boolean
 }
 
+/** What a successful call's answer carried besides its body (`withResponse: true`). */
+export interface ResponseInfo {
+  status: number
+  headers: Headers
+  /** Paragon's request id (`X-Paragon-Request-Id`, else `X-Request-Id`), to quote to Paragon's support. */
+  requestId?: string
+  /** How many times the call was sent (1 when it was not retried). */
+  attempts: number
+  /** Milliseconds from the call's start to its decoded answer, retries included. */
+  elapsedMs: number
+}
+
+/** `const { data, response } = await paragon.request(..., { withResponse: true })`. */
+export interface WithResponse<T> {
+  data: T
+  response: ResponseInfo
+}
+
 /** What {@link ParagonOptions.logger} needs. */
 export interface Logger {
   debug(message: string, fields: LogFields): void
@@ -179,6 +197,11 @@ export interface RequestOptions {
   signal?: AbortSignal
   /** Return integers beyond `Number.MAX_SAFE_INTEGER` as `BigInt` (default: the client's setting). */
   exactIntegers?: boolean
+  /**
+   * Resolve to `{ data, response }`: the decoded answer and its {@link ResponseInfo} (status,
+   * headers, request id, attempts, elapsed time). What is sent is the same.
+   */
+  withResponse?: boolean
   /** A file to send as the body, streamed from disk (and read again for a retry). */
   file?: string
   /** A url-encoded form (`application/x-www-form-urlencoded`). */
@@ -234,7 +257,9 @@ export declare class Paragon {
    * upstream answer as the browser SDK decodes it: parsed JSON without Paragon's `output`
    * wrapper, text, or `undefined` for an empty body.
    */
+  request(integrationType: string, path: string, options: RequestOptions & { raw: true; withResponse: true }): Promise<WithResponse<RawResponse>>
   request(integrationType: string, path: string, options: RequestOptions & { raw: true }): Promise<RawResponse>
+  request<T = unknown>(integrationType: string, path: string, options: RequestOptions & { withResponse: true }): Promise<WithResponse<T>>
   request<T = unknown>(integrationType: string, path: string, options?: RequestOptions): Promise<T>
   /** Calls `path` and resolves once the answer's head arrives; the body is a `Readable`. */
   stream(integrationType: string, path: string, options?: StreamOptions): Promise<StreamedResponse>

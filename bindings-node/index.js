@@ -351,6 +351,17 @@ function settle(kind, payload, signal) {
       return undefined
     case 'raw':
       return { status: payload.status, headers: headersFromPairs(payload.headers), body: payload.body }
+    case 'meta': {
+      const [[innerKind, innerPayload], meta] = payload
+      const response = {
+        status: meta.status,
+        headers: headersFromPairs(meta.headers),
+        requestId: meta.requestId ?? undefined,
+        attempts: meta.attempts,
+        elapsedMs: meta.elapsedMs,
+      }
+      return { data: settle(innerKind, innerPayload, signal), response }
+    }
     case 'aborted':
       throw abortError(signal)
     default:
@@ -494,13 +505,14 @@ class Paragon {
     string(integrationType, 'integrationType', { required: true })
     wellFormed(string(path, 'path', { required: true }), 'path')
     options = optionsObject(options)
-    const { body, raw, signal, exactIntegers } = options
+    const { body, raw, signal, exactIntegers, withResponse } = options
     if (signal?.aborted) throw abortError(signal)
     const call = {
       ...this.#callOptions(options),
       ...uploadOptions(options),
       raw: boolean(raw, 'raw'),
       exactIntegers: boolean(exactIntegers, 'exactIntegers') ?? this.#exactIntegers,
+      withResponse: boolean(withResponse, 'withResponse'),
     }
     const writer = isStreamed(body) ? new BodyWriter() : undefined
     const [kind, payload] = await this.#cancellable(signal, (cancel) => {

@@ -87,6 +87,8 @@ export interface CallOptions {
   maxRetries?: number
   idempotent?: boolean
   exactIntegers?: boolean
+  /** Resolve to the answer with its metadata (`request()` only). */
+  withResponse?: boolean
 }
 
 /** Client settings (times in milliseconds). */
@@ -167,6 +169,15 @@ export interface NativeHead {
   status: number
   headers: Array<Array<string>>
   contentLength?: number
+}
+
+/** What a successful call's answer carried besides its body (times in milliseconds). */
+export interface NativeMeta {
+  status: number
+  headers: Array<Array<string>>
+  requestId?: string
+  attempts: number
+  elapsedMs: number
 }
 
 /** One multipart part: `text`, `bytes` or `path`, with an optional file name and type. */

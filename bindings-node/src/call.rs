@@ -31,6 +31,8 @@ pub struct CallOptions {
     pub max_retries: Option<f64>,
     pub idempotent: Option<bool>,
     pub exact_integers: Option<bool>,
+    /// Resolve to the answer with its metadata (`request()` only).
+    pub with_response: Option<bool>,
 }
 
 /// One multipart part: `text`, `bytes` or `path`, with an optional file name and type.

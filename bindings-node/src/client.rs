@@ -181,8 +181,22 @@ impl NativeClient {
         upload: Option<&BodyWriter>,
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let exact_integers = options.exact_integers();
+        let with_response = options.with_response == Some(true);
         let streamed = upload.and_then(BodyWriter::take_body);
         let prepared = self.prepare_call(user, options.options(streamed));
+        if with_response {
+            return settle_call(
+                env,
+                prepared,
+                cancel,
+                |client, options| async move {
+                    client
+                        .request_with_meta(&integration_type, &path, options)
+                        .await
+                },
+                move |result| Outcome::with_meta(result, exact_integers),
+            );
+        }
         settle_call(
             env,
             prepared,

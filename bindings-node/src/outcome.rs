@@ -53,6 +53,16 @@ pub struct NativeRaw {
     pub body: CopiedBuffer,
 }
 
+/// What a successful call's answer carried besides its body (times in milliseconds).
+#[napi_derive::napi(object, object_from_js = false)]
+pub struct NativeMeta {
+    pub status: u32,
+    pub headers: Vec<Vec<String>>,
+    pub request_id: Option<String>,
+    pub attempts: u32,
+    pub elapsed_ms: f64,
+}
+
 pub fn header_pairs(headers: &HeaderMap) -> Vec<Vec<String>> {
     headers
         .iter()
@@ -94,6 +104,8 @@ pub enum Outcome {
     JsonText(String),
     Text(String),
     Raw(NativeRaw),
+    /// A decoded answer and its metadata: `["meta", [[kind, payload], meta]]`.
+    WithMeta(Box<Outcome>, NativeMeta),
     Error(Box<ErrorDescription>),
     Aborted,
 }
@@ -128,6 +140,28 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// A call made with `withResponse`, as the wrapper settles it.
+    pub fn with_meta(
+        result: Result<(Response, paragon_connect::ResponseMeta), Error>,
+        exact_integers: bool,
+    ) -> Outcome {
+        match result {
+            Ok((response, meta)) => Outcome::WithMeta(
+                Box::new(Outcome::from_core(Ok(response), exact_integers)),
+                NativeMeta {
+                    status: u32::from(meta.status.as_u16()),
+                    headers: header_pairs(&meta.headers),
+                    request_id: meta.request_id,
+                    attempts: meta.attempts,
+                    elapsed_ms: meta.elapsed.as_secs_f64() * 1000.0,
+                },
+            ),
+            Err(error) => Outcome::error(error, exact_integers),
+        }
+    }
+}
+
 impl ToNapiValue for Outcome {
     unsafe fn to_napi_value(env: sys::napi_env, outcome: Self) -> napi::Result<sys::napi_value> {
         // SAFETY: on the JavaScript thread of `env` (the caller's contract); each value made here
@@ -147,6 +181,15 @@ impl ToNapiValue for Outcome {
                 Outcome::JsonText(text) => ("json", String::to_napi_value(env, text)?),
                 Outcome::Text(text) => ("value", String::to_napi_value(env, text)?),
                 Outcome::Raw(raw) => ("raw", NativeRaw::to_napi_value(env, raw)?),
+                Outcome::WithMeta(outcome, meta) => {
+                    let mut both = ptr::null_mut();
+                    check_status!(sys::napi_create_array_with_length(env, 2, &mut both))?;
+                    let inner = Outcome::to_napi_value(env, *outcome)?;
+                    check_status!(sys::napi_set_element(env, both, 0, inner))?;
+                    let meta = NativeMeta::to_napi_value(env, meta)?;
+                    check_status!(sys::napi_set_element(env, both, 1, meta))?;
+                    ("meta", both)
+                }
                 Outcome::Error(error) => ("error", ErrorDescription::to_napi_value(env, *error)?),
                 Outcome::Aborted => ("aborted", Undefined::to_napi_value(env, ())?),
             };

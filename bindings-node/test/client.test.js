@@ -258,3 +258,28 @@ test('call events reach the logger: each attempt at debug, a retry at warn, no s
     assert.throws(() => new Paragon({ ...settings, logLevel: 'loud' }), (error) => error instanceof pc.ConfigurationError && error.setting === 'logLevel')
     assert.throws(() => new Paragon({ ...settings, logger: {} }), (error) => error instanceof pc.ConfigurationError && error.setting === 'logger')
   }))
+
+test('withResponse resolves to { data, response } and sends the same request', () =>
+  withSandbox(async (sandbox) => {
+    const settings = await sandbox.settings()
+    const paragon = new Paragon(settings)
+    await sandbox.pushReply({ status: 503, headers: [['retry-after', '0']], body: { json: {} } })
+    await sandbox.pushReply({
+      headers: [['x-paragon-request-id', `req-1-${settings.userToken}`], ['x-extra', 'yes']],
+      body: { json: { output: { ok: true } } },
+    })
+    const { data, response } = await paragon.request('echo', '/meta', { withResponse: true })
+    assert.deepEqual(data, { ok: true })
+    assert.equal(response.status, 200)
+    assert.equal(response.attempts, 2)
+    assert.equal(response.headers.get('x-extra'), 'yes')
+    assert.match(response.requestId, /^req-1-/)
+    assert.ok(!response.requestId.includes(settings.userToken))
+    assert.ok(response.elapsedMs > 0 && response.elapsedMs < 10_000)
+    await paragon.request('echo', '/meta')
+    const sent = await sandbox.requests()
+    assert.deepEqual(sent[1].headers, sent[2].headers)
+    assert.equal(sent[1].target, sent[2].target)
+    await assert.rejects(paragon.request('echo', '/meta', { withResponse: 'yes' }), (error) =>
+      error instanceof pc.InvalidRequestError && error.argument === 'withResponse')
+  }))

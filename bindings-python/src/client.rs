@@ -7,14 +7,14 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use paragon_connect::serde_json::Value;
-use paragon_connect::{Client, Response};
+use paragon_connect::{Client, Response, ResponseMeta};
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyTuple};
 
 use crate::arguments::{
-    CallInput, Place, SettingsInput, json, json_object, required_text, text, trigger_options,
+    CallInput, Place, SettingsInput, flag, json, json_object, required_text, text, trigger_options,
 };
-use crate::convert::{from_json, response_to_python};
+use crate::convert::{from_json, headers_to_python, response_to_python};
 use crate::errors::to_py_err;
 use crate::event_loop::EVENT_LOOP;
 use crate::pending::{PendingCall, pending};
@@ -94,6 +94,23 @@ fn json_to_python(py: Python<'_>, value: Value) -> PyResult<Py<PyAny>> {
 
 fn response_into_python(py: Python<'_>, response: Response) -> PyResult<Py<PyAny>> {
     response_to_python(py, &response)
+}
+
+/// `WithResponse(data, ResponseInfo(...))`.
+fn with_response_into_python(
+    py: Python<'_>,
+    (response, meta): (Response, ResponseMeta),
+) -> PyResult<Py<PyAny>> {
+    let types = py.import("paragon_connect._types")?;
+    let info = types.getattr("ResponseInfo")?.call1((
+        meta.status.as_u16(),
+        headers_to_python(py, &meta.headers)?,
+        meta.request_id,
+        meta.attempts,
+        meta.elapsed.as_secs_f64(),
+    ))?;
+    let data = response_to_python(py, &response)?;
+    Ok(types.getattr("WithResponse")?.call1((data, info))?.unbind())
 }
 
 /// Runs a core call to completion with the GIL released.
@@ -381,8 +398,8 @@ macro_rules! client_class {
 
             /// Calls `path` of the integration's API through Paragon's proxy, as the user, and
             /// returns the answer decoded as the browser SDK decodes it (or a `RawResponse` with
-            /// `raw=True`).
-            #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=None, timeout=None, deadline=None, max_retries=None, idempotent=None, form=None, multipart=None))]
+            /// `raw=True`; with `with_response=True`, `(data, ResponseInfo)`).
+            #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, raw=None, timeout=None, deadline=None, max_retries=None, idempotent=None, form=None, multipart=None, with_response=None))]
             #[allow(clippy::too_many_arguments)]
             fn request(
                 &self,
@@ -401,7 +418,9 @@ macro_rules! client_class {
                 idempotent: Option<Bound<'_, PyAny>>,
                 form: Option<Bound<'_, PyAny>>,
                 multipart: Option<Bound<'_, PyAny>>,
+                with_response: Option<Bound<'_, PyAny>>,
             ) -> <$waiting as Waiting>::Output {
+                let name = concat!($name, ".request");
                 let call = (|| {
                     let (integration_type, path) = call_target(&integration_type, &path)?;
                     let options = CallInput {
@@ -419,10 +438,25 @@ macro_rules! client_class {
                         multipart: multipart.as_ref(),
                     }
                     .options()?;
-                    let client = self.client(py)?;
-                    Ok(async move { client.request(&integration_type, &path, options).await })
+                    let with_response = flag(Place::Argument("with_response"), with_response.as_ref())?;
+                    Ok((self.client(py)?, integration_type, path, options, with_response == Some(true)))
                 })();
-                <$waiting>::run(py, concat!($name, ".request"), call, response_into_python)
+                match call {
+                    Ok((client, integration_type, path, options, true)) => {
+                        let call = async move {
+                            client.request_with_meta(&integration_type, &path, options).await
+                        };
+                        <$waiting>::run(py, name, Ok(call), with_response_into_python)
+                    }
+                    Ok((client, integration_type, path, options, false)) => {
+                        let call = async move { client.request(&integration_type, &path, options).await };
+                        <$waiting>::run(py, name, Ok(call), response_into_python)
+                    }
+                    Err(error) => {
+                        let call = Err::<std::future::Ready<paragon_connect::Result<Response>>, _>(error);
+                        <$waiting>::run(py, name, call, response_into_python)
+                    }
+                }
             }
 
             /// Calls `path` and gives the answer as soon as its head arrives, its body read as it

@@ -470,3 +470,30 @@ def test_calls_are_logged_on_the_paragon_connect_logger(
     for record in records:
         shown = record.getMessage() + repr(record.__dict__)
         assert token not in shown and "s3cr3t" not in shown and "own-h3ader" not in shown
+
+
+def test_with_response_gives_the_answers_metadata_and_sends_the_same(sandbox: Sandbox) -> None:
+    token = sandbox.token()
+    paragon = Paragon(**sandbox.settings(user_token=token))
+    sandbox.push_reply({"status": 503, "headers": [["retry-after", "0"]], "body": {"json": {}}})
+    sandbox.push_reply(
+        {
+            "headers": [["x-paragon-request-id", f"req-1-{token}"], ["x-extra", "yes"]],
+            "body": {"json": {"output": {"ok": True}}},
+        }
+    )
+    data, response = paragon.request("echo", "/meta", with_response=True)
+    assert data == {"ok": True}
+    assert isinstance(response, pc.ResponseInfo)
+    assert (response.status, response.attempts) == (200, 2)
+    assert response.headers["x-extra"] == "yes"
+    assert response.request_id is not None and response.request_id.startswith("req-1-")
+    assert token not in response.request_id and token not in repr(response)
+    assert 0 < response.elapsed < 10
+    paragon.request("echo", "/meta")
+    sent = sandbox.requests()
+    # The same request either way.
+    assert [r["target"] for r in sent] == [sent[0]["target"]] * 3
+    assert {k: v for k, v in sent[1]["headers"]} == {k: v for k, v in sent[2]["headers"]}
+    with pytest.raises(pc.InvalidRequestError, match="with_response"):
+        paragon.request("echo", "/meta", with_response="yes")  # type: ignore[call-overload]

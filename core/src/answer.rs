@@ -45,11 +45,20 @@ pub(crate) trait Finish {
 /// The whole answer, decoded as the call asked.
 pub(crate) struct Whole(pub Decoding);
 
+/// A decoded answer and what its head said.
+pub(crate) struct Answered {
+    pub response: Response,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// Paragon's request id, scrubbed of the token.
+    pub request_id: Option<String>,
+}
+
 impl Finish for Whole {
-    type Output = Response;
+    type Output = Answered;
     const TIMES_WHOLE_ANSWER: bool = true;
 
-    async fn finish(&self, mut head: Head) -> Result<Response> {
+    async fn finish(&self, mut head: Head) -> Result<Answered> {
         let body = read_body(&mut head).await?;
         let Head {
             call,
@@ -61,6 +70,7 @@ impl Finish for Whole {
         if !status.is_success() {
             return Err(status_error(call, status, headers, body, &token));
         }
+        let request_id = crate::error::request_id(&headers, &token);
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok());
@@ -68,13 +78,12 @@ impl Finish for Whole {
             Decoding::Proxy => decode(content_type, &body),
             Decoding::ProxyText => decode_as_text(content_type, &body),
             Decoding::Api => decode_api(content_type, &body),
-            Decoding::Raw => {
-                return Ok(Response::Raw(RawResponse {
-                    status,
-                    headers,
-                    body,
-                }));
-            }
+            Decoding::Raw => Response::Raw(RawResponse {
+                status,
+                headers: headers.clone(),
+                // A reference count, not a copy.
+                body: body.clone(),
+            }),
         };
         if matches!(response, Response::Text(_)) && nested_too_deep(content_type, &body) {
             return Err(Error::Decode(Box::new(DecodeError {
@@ -86,7 +95,12 @@ impl Finish for Whole {
                 source: None,
             })));
         }
-        Ok(response)
+        Ok(Answered {
+            response,
+            status,
+            headers,
+            request_id,
+        })
     }
 }
 

@@ -77,6 +77,20 @@ struct Inner {
     integrations: Mutex<Option<(Instant, Value)>>,
 }
 
+/// What a successful call's answer carried besides its body
+/// ([`Client::request_with_meta`]).
+#[derive(Debug, Clone)]
+pub struct ResponseMeta {
+    pub status: http::StatusCode,
+    pub headers: HeaderMap,
+    /// Paragon's request id (`X-Paragon-Request-Id`, else `X-Request-Id`), scrubbed of the token.
+    pub request_id: Option<String>,
+    /// How many times the call was sent (1 when it was not retried).
+    pub attempts: u32,
+    /// From the call's start to its decoded answer, retries and their waits included.
+    pub elapsed: Duration,
+}
+
 /// How the body of a 2xx answer becomes a [`Response`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decoding {
@@ -344,7 +358,29 @@ impl Client {
     /// its answer.
     pub async fn send(&self, prepared: PreparedRequest) -> Result<Response> {
         let whole = Whole(prepared.decoding);
-        self.send_answer(prepared, &whole).await
+        Ok(self.send_answer(prepared, &whole).await?.0.response)
+    }
+
+    /// [`Client::request`], with what the answer carried besides its body: status, headers,
+    /// Paragon's request id, the attempts made and the time taken. What is sent is the same.
+    pub async fn request_with_meta(
+        &self,
+        integration_type: &str,
+        path: &str,
+        options: RequestOptions,
+    ) -> Result<(Response, ResponseMeta)> {
+        let prepared = self.prepare(integration_type, path, options)?;
+        let started = Instant::now();
+        let whole = Whole(prepared.decoding);
+        let (answered, attempts) = self.send_answer(prepared, &whole).await?;
+        let meta = ResponseMeta {
+            status: answered.status,
+            headers: answered.headers,
+            request_id: answered.request_id,
+            attempts,
+            elapsed: started.elapsed(),
+        };
+        Ok((answered.response, meta))
     }
 
     /// Calls `path` like [`Client::request`] with `raw`, but returns as soon as the status and
@@ -358,15 +394,16 @@ impl Client {
         options: RequestOptions,
     ) -> Result<ResponseStream> {
         let prepared = self.prepare(integration_type, path, options.raw(true))?;
-        self.send_answer(prepared, &Streamed).await
+        Ok(self.send_answer(prepared, &Streamed).await?.0)
     }
 
-    /// Sends `prepared`, retrying as its policy allows, and finishes the call with `finish`.
+    /// Sends `prepared`, retrying as its policy allows, and finishes the call with `finish`;
+    /// gives how many attempts it took.
     async fn send_answer<F: Finish>(
         &self,
         prepared: PreparedRequest,
         finish: &F,
-    ) -> Result<F::Output> {
+    ) -> Result<(F::Output, u32)> {
         let started = Instant::now();
         // A body read from a one-shot stream cannot be sent a second time.
         let replayable = prepared.body.as_ref().is_none_or(PreparedBody::replayable);
@@ -387,7 +424,7 @@ impl Client {
                 .attempt(&prepared, timeout, earlier_attempts.len(), finish)
                 .await
             {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => return Ok((answer, earlier_attempts.len() as u32 + 1)),
                 Err(error) => error,
             };
             let retries_done = earlier_attempts.len() as u32;
@@ -479,7 +516,7 @@ impl Client {
             status,
             response.headers(),
             started.elapsed(),
-            |id| token.scrub(id),
+            &token,
         );
         let headers = std::mem::take(response.headers_mut());
         finish

@@ -376,11 +376,7 @@ impl StatusError {
             .as_ref()
             .and_then(|json| json.pointer("/meta/isIntegrationError"))
             == Some(&Value::Bool(true));
-        // Scrubbed: a server may echo anything in it, and it is shown in messages.
-        let request_id = ["x-paragon-request-id", "x-request-id"]
-            .iter()
-            .find_map(|name| headers.get(*name)?.to_str().ok())
-            .map(|id| token.scrub(id));
+        let request_id = request_id(&headers, token);
         let retry_after = retry_after(&headers, SystemTime::now());
         StatusError {
             call,
@@ -395,6 +391,15 @@ impl StatusError {
             is_integration_error,
         }
     }
+}
+
+/// Paragon's request id of an answer, scrubbed: a server may echo anything in it, and it is shown
+/// in messages.
+pub(crate) fn request_id(headers: &HeaderMap, token: &Secret) -> Option<String> {
+    ["x-paragon-request-id", "x-request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .map(|id| token.scrub(id))
 }
 
 /// The message the browser SDK gives a failed call, in its order of preference.

@@ -56,7 +56,7 @@ pub use auth::{
     DEFAULT_TOKEN_LIFETIME, MAX_USER_ID_BYTES, PERMISSIONS_CLAIM, SigningKey, TokenFuture,
     TokenOptions, TokenProvider, sign_user_token,
 };
-pub use client::{Client, MAX_URL_BYTES, PreparedRequest};
+pub use client::{Client, MAX_URL_BYTES, PreparedRequest, ResponseMeta};
 pub use client_settings::ClientSettings;
 pub use config::{
     CLOUD_HERMES_BASE_URL, CLOUD_PROXY_BASE_URL, CLOUD_ZEUS_BASE_URL, ClientBuilder,

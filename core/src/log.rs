@@ -11,6 +11,7 @@ use http::{HeaderMap, StatusCode};
 use url::Url;
 
 use crate::error::{CallSite, Error};
+use crate::secret::Secret;
 
 /// How much an event matters: each attempt is `Debug`, a retry or giving up `Warning`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -168,7 +169,7 @@ impl Events {
         status: StatusCode,
         answer: &HeaderMap,
         took: Duration,
-        scrub: impl Fn(&str) -> String,
+        token: &Secret,
     ) {
         let (stderr, sink) = self.wanted(Level::Debug);
         if !stderr && !sink {
@@ -186,10 +187,7 @@ impl Events {
         let mut event = CallEvent::new(EventKind::Answered, call, attempt);
         event.status = Some(status.as_u16());
         event.elapsed = Some(took);
-        event.request_id = ["x-paragon-request-id", "x-request-id"]
-            .iter()
-            .find_map(|name| answer.get(*name)?.to_str().ok())
-            .map(scrub);
+        event.request_id = crate::error::request_id(answer, token);
         self.emit(event, stderr, sink);
     }
 

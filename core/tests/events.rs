@@ -102,3 +102,24 @@ async fn giving_up_is_a_warning_and_debug_events_are_not_made_unless_wanted() {
     assert_eq!(events[1].attempt, 2);
     assert!(events[1].to_string().contains("gave up after 2 attempts"));
 }
+
+#[tokio::test]
+async fn request_with_meta_gives_status_headers_request_id_and_attempts() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::client_for(&sandbox);
+    let token = sandbox.user_token("user-1");
+    sandbox.push_reply(Reply::json(503, json!({})).with_header("retry-after", "0"));
+    sandbox.push_reply(
+        Reply::json(200, json!({"output": {"ok": true}}))
+            .with_header("x-paragon-request-id", &format!("req-{token}")),
+    );
+    let (response, meta) = client
+        .request_with_meta("echo", "/meta", RequestOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(response.as_json(), Some(&json!({"ok": true})));
+    assert_eq!((meta.status.as_u16(), meta.attempts), (200, 2));
+    assert!(meta.request_id.as_deref().unwrap().starts_with("req-"));
+    assert!(!meta.request_id.unwrap().contains(&token));
+    assert!(meta.elapsed > std::time::Duration::ZERO);
+}

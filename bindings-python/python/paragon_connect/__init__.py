@@ -25,7 +25,7 @@ from ._native import (
     __version__,
     sign_user_token,
 )
-from ._types import Download, Headers, RawResponse
+from ._types import Download, Headers, RawResponse, ResponseInfo, WithResponse
 from .errors import (
     APIStatusError,
     AuthenticationError,
@@ -64,9 +64,11 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RawResponse",
+    "ResponseInfo",
     "StreamResponse",
     "TimeoutError",
     "UnprocessableEntityError",
+    "WithResponse",
     "__version__",
     "sign_user_token",
 ]

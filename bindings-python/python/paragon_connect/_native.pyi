@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeAlias, TypedDict, TypeVar, overloa
 
 from typing_extensions import Self, Unpack
 
-from ._types import Download, Headers, RawResponse
+from ._types import Download, Headers, RawResponse, WithResponse
 
 __version__: str
 
@@ -78,9 +78,10 @@ _Raw = TypeVar("_Raw")
 _Text = TypeVar("_Text")
 _Saved = TypeVar("_Saved")
 _Stream = TypeVar("_Stream")
+_Meta = TypeVar("_Meta")
 _Done = TypeVar("_Done")
 
-class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done]):
+class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta]):
     """What :class:`Paragon` and :class:`AsyncParagon` share: one definition, in which a call's
     result type is a parameter (the value itself for ``Paragon``, a coroutine giving it for
     ``AsyncParagon``).
@@ -146,6 +147,7 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done]):
         path: str,
         *,
         raw: Literal[False] | None = None,
+        with_response: Literal[False] | None = None,
         **options: Unpack[_CallOptions],
     ) -> _Value:
         """Calls ``path`` of the integration's API through Paragon's proxy, as the user, and
@@ -157,9 +159,22 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done]):
         path: str,
         *,
         raw: Literal[True],
+        with_response: Literal[False] | None = None,
         **options: Unpack[_CallOptions],
     ) -> _Raw:
         """With ``raw=True``: the answer's status, headers and bytes, untouched."""
+    @overload
+    def request(
+        self,
+        integration_type: str,
+        path: str,
+        *,
+        raw: bool | None = None,
+        with_response: Literal[True],
+        **options: Unpack[_CallOptions],
+    ) -> _Meta:
+        """With ``with_response=True``: ``(data, response)``, the decoded answer and its
+        :class:`ResponseInfo` (status, headers, request id, attempts, elapsed time)."""
     def stream(self, integration_type: str, path: str, **options: Unpack[_SendOptions]) -> _Stream:
         """Calls ``path`` and gives the answer once its head arrives (``with`` for ``Paragon``,
         ``async with`` for ``AsyncParagon``)."""
@@ -212,7 +227,7 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done]):
     def close(self) -> _Done:
         """Releases pooled connections (the client opens new ones if used again)."""
 
-class Paragon(_Client[Any, RawResponse, str, Download, "StreamResponse", None]):
+class Paragon(_Client[Any, RawResponse, str, Download, "StreamResponse", None, WithResponse]):
     """A Paragon Connect client, for threads and plain (non-async) code. Safe to share between
     threads; calls release the GIL while waiting."""
 
@@ -232,6 +247,7 @@ class AsyncParagon(
         Coroutine[Any, Any, Download],
         "AsyncStreamContext",
         Coroutine[Any, Any, None],
+        Coroutine[Any, Any, WithResponse],
     ]
 ):
     """A Paragon Connect client, for asyncio (and uvloop) code: the same settings and methods as

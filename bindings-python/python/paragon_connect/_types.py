@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Download", "Headers", "RawResponse"]
 
@@ -91,6 +91,45 @@ class RawResponse:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (RawResponse, (self.status, self.headers, self.content))
+
+
+class ResponseInfo:
+    """What a successful call's answer carried besides its body: the second item of
+    ``request(..., with_response=True)``. What is sent is the same as without it."""
+
+    __slots__ = ("attempts", "elapsed", "headers", "request_id", "status")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Headers,
+        request_id: str | None,
+        attempts: int,
+        elapsed: float,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        #: Paragon's request id (``X-Paragon-Request-Id``, else ``X-Request-Id``), to quote to
+        #: Paragon's support.
+        self.request_id = request_id
+        #: How many times the call was sent (1 when it was not retried).
+        self.attempts = attempts
+        #: Seconds from the call's start to its decoded answer, retries included.
+        self.elapsed = elapsed
+
+    def __repr__(self) -> str:
+        return (
+            f"<ResponseInfo [{self.status}] request_id={self.request_id!r} "
+            f"attempts={self.attempts} elapsed={self.elapsed:.3f}s>"
+        )
+
+
+class WithResponse(NamedTuple):
+    """``data, response = paragon.request(..., with_response=True)``."""
+
+    #: The decoded answer, as ``request()`` returns it.
+    data: Any
+    response: ResponseInfo
 
 
 class Download:
