@@ -122,6 +122,12 @@ export interface ParagonOptions {
   exactIntegers?: boolean
 }
 
+/** The settings {@link Paragon.withOptions} may change. */
+export type PerCallSettings = Pick<
+  ParagonOptions,
+  'timeout' | 'deadline' | 'maxRetries' | 'maxRetryAfter' | 'maxResponseBytes' | 'defaultHeaders' | 'exactIntegers'
+>
+
 /** What a successful call's answer carried besides its body (`withResponse: true`). */
 export interface ResponseInfo {
   status: number
@@ -267,6 +273,11 @@ export declare class Paragon {
   download(integrationType: string, path: string, options: DownloadOptions): Promise<Download>
   /** A client acting for `userId`, sharing this one's settings and connections. */
   user(userId: string): Paragon
+  /**
+   * A copy of this client with some per-call settings changed (`defaultHeaders` replace the
+   * client's of the same name), sharing its connections, credentials and user.
+   */
+  withOptions(options: PerCallSettings): Paragon
   /**
    * Releases the pooled connections (shared with the `user(id)` clients made from this one); the
    * client opens new ones if used again.

@@ -378,6 +378,46 @@ function tokenFunction(userToken) {
   }
 }
 
+/** The constructor's options as the native side takes them, each checked for its type. */
+function nativeSettings(options) {
+  const { userToken } = options
+  const setting = { refusing: refuseSetting }
+  return {
+    projectId: string(options.projectId, 'projectId', setting),
+    userToken: typeof userToken === 'string' ? userToken : undefined,
+    tokenFunction: typeof userToken === 'function' ? tokenFunction(userToken) : undefined,
+    signingKey: string(options.signingKey, 'signingKey', setting),
+    tokenLifetime: number(options.tokenLifetime, 'tokenLifetime', refuseSetting),
+    tokenAudience: boolean(options.tokenAudience, 'tokenAudience', refuseSetting),
+    tokenClaims: jsonObject(options.tokenClaims, 'tokenClaims'),
+    permissions: jsonObject(options.permissions, 'permissions'),
+    host: string(options.host, 'host', setting),
+    proxyBaseUrl: string(options.proxyBaseUrl, 'proxyBaseUrl', setting),
+    zeusBaseUrl: string(options.zeusBaseUrl, 'zeusBaseUrl', setting),
+    hermesBaseUrl: string(options.hermesBaseUrl, 'hermesBaseUrl', setting),
+    defaultHeaders: fields(options.defaultHeaders, 'defaultHeaders', refuseSetting),
+    timeout: number(options.timeout, 'timeout', refuseSetting),
+    connectTimeout: number(options.connectTimeout, 'connectTimeout', refuseSetting),
+    deadline: number(options.deadline, 'deadline', refuseSetting),
+    maxRetries: number(options.maxRetries, 'maxRetries', refuseSetting),
+    maxRetryAfter: number(options.maxRetryAfter, 'maxRetryAfter', refuseSetting),
+    maxResponseBytes: number(options.maxResponseBytes, 'maxResponseBytes', refuseSetting),
+    allowInsecureHttp: boolean(options.allowInsecureHttp, 'allowInsecureHttp', refuseSetting),
+    caCerts: pem(options.caCerts, 'caCerts'),
+    useSystemRoots: boolean(options.useSystemRoots, 'useSystemRoots', refuseSetting),
+    clientCert: pem(options.clientCert, 'clientCert'),
+    clientKey: pem(options.clientKey, 'clientKey'),
+    proxy: proxy(options.proxy),
+    poolMaxIdlePerHost: number(options.poolMaxIdlePerHost, 'poolMaxIdlePerHost', refuseSetting),
+    poolIdleTimeout: number(options.poolIdleTimeout, 'poolIdleTimeout', refuseSetting),
+    tcpKeepalive: number(options.tcpKeepalive, 'tcpKeepalive', refuseSetting),
+    http2: string(options.http2, 'http2', setting),
+    logFunction: logFunction(options.logger, options.logLevel),
+    logLevel: string(options.logLevel, 'logLevel', setting),
+    runtime: `node ${process.versions.node}`,
+  }
+}
+
 /** Lets `user()` make a bound client without going through the public constructor. */
 const BIND = Symbol('bind')
 
@@ -399,42 +439,8 @@ class Paragon {
     if (userToken !== undefined && typeof userToken !== 'string' && typeof userToken !== 'function') {
       throw refuseSetting('userToken', 'must be a string, or a function (sync or async) returning one')
     }
-    const setting = { refusing: refuseSetting }
     // Settings not given are read from PARAGON_* variables by the core.
-    this.#native = new NativeClient({
-      projectId: string(options.projectId, 'projectId', setting),
-      userToken: typeof userToken === 'string' ? userToken : undefined,
-      tokenFunction: typeof userToken === 'function' ? tokenFunction(userToken) : undefined,
-      signingKey: string(options.signingKey, 'signingKey', setting),
-      tokenLifetime: number(options.tokenLifetime, 'tokenLifetime', refuseSetting),
-      tokenAudience: boolean(options.tokenAudience, 'tokenAudience', refuseSetting),
-      tokenClaims: jsonObject(options.tokenClaims, 'tokenClaims'),
-      permissions: jsonObject(options.permissions, 'permissions'),
-      host: string(options.host, 'host', setting),
-      proxyBaseUrl: string(options.proxyBaseUrl, 'proxyBaseUrl', setting),
-      zeusBaseUrl: string(options.zeusBaseUrl, 'zeusBaseUrl', setting),
-      hermesBaseUrl: string(options.hermesBaseUrl, 'hermesBaseUrl', setting),
-      defaultHeaders: fields(options.defaultHeaders, 'defaultHeaders', refuseSetting),
-      timeout: number(options.timeout, 'timeout', refuseSetting),
-      connectTimeout: number(options.connectTimeout, 'connectTimeout', refuseSetting),
-      deadline: number(options.deadline, 'deadline', refuseSetting),
-      maxRetries: number(options.maxRetries, 'maxRetries', refuseSetting),
-      maxRetryAfter: number(options.maxRetryAfter, 'maxRetryAfter', refuseSetting),
-      maxResponseBytes: number(options.maxResponseBytes, 'maxResponseBytes', refuseSetting),
-      allowInsecureHttp: boolean(options.allowInsecureHttp, 'allowInsecureHttp', refuseSetting),
-      caCerts: pem(options.caCerts, 'caCerts'),
-      useSystemRoots: boolean(options.useSystemRoots, 'useSystemRoots', refuseSetting),
-      clientCert: pem(options.clientCert, 'clientCert'),
-      clientKey: pem(options.clientKey, 'clientKey'),
-      proxy: proxy(options.proxy),
-      poolMaxIdlePerHost: number(options.poolMaxIdlePerHost, 'poolMaxIdlePerHost', refuseSetting),
-      poolIdleTimeout: number(options.poolIdleTimeout, 'poolIdleTimeout', refuseSetting),
-      tcpKeepalive: number(options.tcpKeepalive, 'tcpKeepalive', refuseSetting),
-      http2: string(options.http2, 'http2', setting),
-      logFunction: logFunction(options.logger, options.logLevel),
-      logLevel: string(options.logLevel, 'logLevel', setting),
-      runtime: `node ${process.versions.node}`,
-    })
+    this.#native = new NativeClient(nativeSettings(options))
     const problem = this.#native.configError()
     if (problem) throw toError(problem)
     this.#exactIntegers = Boolean(boolean(options.exactIntegers, 'exactIntegers', refuseSetting))
@@ -461,6 +467,24 @@ class Paragon {
     const problem = this.#native.checkUser(userId)
     if (problem) throw toError(problem)
     return new Paragon(BIND, { native: this.#native, exactIntegers: this.#exactIntegers, user: userId })
+  }
+
+  /**
+   * A copy of this client with some per-call settings changed (`timeout`, `deadline`,
+   * `maxRetries`, `maxRetryAfter`, `maxResponseBytes`, `defaultHeaders`, which replace the
+   * client's of the same name, and `exactIntegers`), sharing its connections, credentials and
+   * user. Any other setting is refused with a `ConfigurationError` naming it.
+   *
+   * @param {object} options
+   */
+  withOptions(options) {
+    options = optionsObject(options)
+    const { exactIntegers, ...settings } = options
+    const native = this.#native.withOptions(nativeSettings(settings))
+    const problem = native.configError()
+    if (problem) throw toError(problem)
+    const exact = boolean(exactIntegers, 'exactIntegers', refuseSetting) ?? this.#exactIntegers
+    return new Paragon(BIND, { native, exactIntegers: exact, user: this.#user })
   }
 
   /**

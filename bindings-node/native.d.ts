@@ -30,6 +30,11 @@ export declare class NativeClient {
   constructor(options: ClientOptions)
   configError(): Record<string, unknown> | null
   projectId(): string | null
+  /**
+   * A copy with some per-call settings changed, sharing the pool (see the core's
+   * `Client::with_options`); a refused setting is kept for `configError()`.
+   */
+  withOptions(options: ClientOptions): NativeClient
   /** Drops the pooled connections; the client opens new ones if used again. */
   close(): Record<string, unknown> | null
   describe(): string

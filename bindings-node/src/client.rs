@@ -103,6 +103,23 @@ impl NativeClient {
         self.current().map(|client| client.project_id().to_owned())
     }
 
+    /// A copy with some per-call settings changed, sharing the pool (see the core's
+    /// `Client::with_options`); a refused setting is kept for `configError()`.
+    #[napi]
+    pub fn with_options(&self, options: ClientOptions<'_>) -> Result<NativeClient> {
+        let client = match (options.settings()?, &self.client) {
+            (Err(error), _) => Err(Error::from(error)),
+            (Ok(_), Err(error)) => Err(Error::from(paragon_connect::ConfigError::new(
+                "options",
+                format!("the client's own settings were refused: {error}"),
+            ))),
+            (Ok(overrides), Ok(client)) => overrides.apply_to(&lock(client)),
+        };
+        Ok(NativeClient {
+            client: client.map(std::sync::Mutex::new),
+        })
+    }
+
     /// Drops the pooled connections; the client opens new ones if used again.
     #[napi(ts_return_type = "Record<string, unknown> | null")]
     pub fn close(&self) -> Option<ErrorDescription> {

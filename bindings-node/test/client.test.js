@@ -283,3 +283,21 @@ test('withResponse resolves to { data, response } and sends the same request', (
     await assert.rejects(paragon.request('echo', '/meta', { withResponse: 'yes' }), (error) =>
       error instanceof pc.InvalidRequestError && error.argument === 'withResponse')
   }))
+
+test('withOptions changes per-call settings, shares the pool and refuses the rest by name', () =>
+  withSandbox(async (sandbox) => {
+    const base = new Paragon(await sandbox.settings({ defaultHeaders: { 'X-A': '1' } }))
+    const derived = base.withOptions({ maxRetries: 0, defaultHeaders: { 'X-A': '2', 'X-B': '3' } })
+    await base.request('echo', '/base')
+    await derived.request('echo', '/derived')
+    const [first, second] = await sandbox.requests()
+    const headers = [first, second].map((r) => Object.fromEntries(r.headers))
+    assert.deepEqual([headers[0]['x-a'], headers[0]['x-b']], ['1', undefined])
+    assert.deepEqual([headers[1]['x-a'], headers[1]['x-b']], ['2', '3'])
+    assert.equal(first.peer, second.peer)
+    await sandbox.pushReply({ status: 503, headers: [['retry-after', '0']], body: { json: {} } })
+    await assert.rejects(derived.request('echo', '/once'), pc.InternalServerError)
+    assert.equal((await sandbox.requests()).length, 3)
+    assert.throws(() => base.withOptions({ proxy: false }), (error) => error instanceof pc.ConfigurationError && error.setting === 'proxy')
+    assert.throws(() => base.withOptions({ timeout: -1 }), (error) => error instanceof pc.ConfigurationError && error.setting === 'timeout')
+  }))

@@ -386,6 +386,40 @@ macro_rules! client_class {
                 })
             }
 
+            /// A copy of this client with some per-call settings changed, sharing its
+            /// connections, credentials and user.
+            #[pyo3(signature = (*, timeout=None, deadline=None, max_retries=None, max_retry_after=None, max_response_bytes=None, default_headers=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn with_options(
+                &self,
+                py: Python<'_>,
+                timeout: Option<Bound<'_, PyAny>>,
+                deadline: Option<Bound<'_, PyAny>>,
+                max_retries: Option<Bound<'_, PyAny>>,
+                max_retry_after: Option<Bound<'_, PyAny>>,
+                max_response_bytes: Option<Bound<'_, PyAny>>,
+                default_headers: Option<Bound<'_, PyAny>>,
+            ) -> PyResult<$class> {
+                let mut overrides = SettingsInput {
+                    timeout: timeout.as_ref(),
+                    deadline: deadline.as_ref(),
+                    max_retries: max_retries.as_ref(),
+                    max_retry_after: max_retry_after.as_ref(),
+                    max_response_bytes: max_response_bytes.as_ref(),
+                    default_headers: default_headers.as_ref(),
+                    ..SettingsInput::default()
+                }
+                .settings(py)?;
+                // The client's logging stays as it is.
+                overrides.event_sink = None;
+                let base = self.shared.get(py, None)?;
+                let client = overrides.apply_to(&base).map_err(|error| to_py_err(py, error))?;
+                Ok($class {
+                    shared: SharedClient::new(client),
+                    user: self.user.clone(),
+                })
+            }
+
             /// A client acting for `user_id`, sharing this one's settings and connections.
             fn user(&self, py: Python<'_>, user_id: Bound<'_, PyAny>) -> PyResult<$class> {
                 let user_id = required_text(Place::Argument("user_id"), &user_id)?;

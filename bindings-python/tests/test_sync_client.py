@@ -497,3 +497,23 @@ def test_with_response_gives_the_answers_metadata_and_sends_the_same(sandbox: Sa
     assert {k: v for k, v in sent[1]["headers"]} == {k: v for k, v in sent[2]["headers"]}
     with pytest.raises(pc.InvalidRequestError, match="with_response"):
         paragon.request("echo", "/meta", with_response="yes")  # type: ignore[call-overload]
+
+
+def test_with_options_changes_per_call_settings_and_shares_the_pool(sandbox: Sandbox) -> None:
+    base = Paragon(**sandbox.settings(default_headers={"X-A": "1"}))
+    derived = base.with_options(max_retries=0, default_headers={"X-A": "2", "X-B": "3"})
+    assert isinstance(derived, Paragon)
+    base.request("echo", "/base")
+    derived.request("echo", "/derived")
+    first, second = sandbox.requests()
+    headers = [dict(r["headers"]) for r in (first, second)]
+    assert (headers[0]["x-a"], headers[0].get("x-b")) == ("1", None)
+    assert (headers[1]["x-a"], headers[1]["x-b"]) == ("2", "3")
+    assert first["peer"] == second["peer"]  # one pool
+    sandbox.push_reply({"status": 503, "headers": [["retry-after", "0"]], "body": {"json": {}}})
+    with pytest.raises(pc.InternalServerError):
+        derived.request("echo", "/once")
+    assert len(sandbox.requests()) == 3
+    with pytest.raises(pc.ConfigurationError) as raised:
+        base.with_options(timeout=-1)
+    assert raised.value.setting == "timeout"

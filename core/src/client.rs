@@ -198,6 +198,24 @@ impl Client {
         Ok(fresh)
     }
 
+    /// A copy of this client with some per-call settings changed (`timeout`, `deadline`,
+    /// `max_retries`, `max_retry_after`, `max_response_bytes`, and `default_headers`, which replace
+    /// the ones of the same name), sharing its connection pool, credentials and user. Any other
+    /// setting in `overrides` is refused, naming it.
+    pub fn with_options(&self, overrides: ClientBuilder) -> Result<Client> {
+        let settings = overrides.overlay(&self.inner.settings)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                settings,
+                http: self.inner.http.clone(),
+                http_raw: self.inner.http_raw.clone(),
+                integrations: Mutex::new(None),
+            }),
+            user: self.user.clone(),
+            token: self.token.clone(),
+        })
+    }
+
     /// A client acting for `user_id`, sharing this one's settings and connection pool (it costs
     /// an `Arc` clone). Its tokens are signed with the signing key for that user (or asked of the
     /// token provider with that user). A client built from a fixed user token is already bound

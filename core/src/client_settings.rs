@@ -167,6 +167,11 @@ impl ClientSettings {
     pub fn build(self) -> Result<Client> {
         self.builder()?.build()
     }
+
+    /// `client` with these settings laid over its own ([`Client::with_options`]).
+    pub fn apply_to(self, client: &Client) -> Result<Client> {
+        client.with_options(self.builder()?)
+    }
 }
 
 /// `builder` with `apply`'s setting when a value was given.

@@ -277,6 +277,82 @@ impl ClientBuilder {
         self
     }
 
+    /// `settings` with this builder's per-call limits and default headers laid over them: what
+    /// [`Client::with_options`](crate::Client::with_options) may change. Any other setting given
+    /// is refused, naming it: it shapes the connection pool or the credentials.
+    pub(crate) fn overlay(self, settings: &Settings) -> Result<Settings, ConfigError> {
+        let transport = &self.transport;
+        let fixed = [
+            ("project_id", self.project_id.is_some()),
+            (
+                "user_token",
+                self.user_token.is_some() || self.token_provider.is_some(),
+            ),
+            ("signing_key", self.signing_key.is_some()),
+            (
+                "token_options",
+                self.token_options != TokenOptions::default(),
+            ),
+            ("host", self.host.is_some()),
+            ("proxy_base_url", self.proxy_base_url.is_some()),
+            ("zeus_base_url", self.zeus_base_url.is_some()),
+            ("hermes_base_url", self.hermes_base_url.is_some()),
+            ("connect_timeout", self.connect_timeout.is_some()),
+            ("allow_insecure_http", self.allow_insecure_http),
+            ("ca_certs", transport.ca_certs.is_some()),
+            ("use_system_roots", transport.use_system_roots.is_some()),
+            ("client_cert", transport.client_cert.is_some()),
+            ("client_key", transport.client_key.is_some()),
+            ("proxy", transport.proxy.is_some()),
+            (
+                "pool_max_idle_per_host",
+                transport.pool.max_idle_per_host.is_some(),
+            ),
+            ("pool_idle_timeout", transport.pool.idle_timeout.is_some()),
+            ("tcp_keepalive", transport.pool.tcp_keepalive.is_some()),
+            ("http2", transport.pool.http2.is_some()),
+            ("logger", self.events.sink.is_some()),
+        ];
+        if let Some((setting, _)) = fixed.iter().find(|(_, given)| *given) {
+            return Err(ConfigError::new(
+                *setting,
+                "cannot be changed by with_options (it shapes the connections or the credentials): build a new client",
+            ));
+        }
+        let mut settings = settings.clone();
+        if let Some(timeout) = self.timeout {
+            settings.timeout = positive("timeout", timeout)?;
+        }
+        if let Some(deadline) = self.deadline {
+            settings.deadline = Some(positive("deadline", deadline)?);
+        }
+        if let Some(retries) = self.max_retries {
+            settings.retry.max_retries = retries;
+        }
+        if let Some(wait) = self.max_retry_after {
+            settings.retry.max_retry_after = wait;
+        }
+        if let Some(bytes) = self.max_response_bytes {
+            if bytes == 0 {
+                return Err(ConfigError::new(
+                    "max_response_bytes",
+                    "must be greater than zero",
+                ));
+            }
+            settings.max_response_bytes = bytes;
+        }
+        let headers = crate::headers::caller_headers(&self.default_headers)
+            .map_err(|error| ConfigError::new("default_headers", error.reason))?;
+        // A header given replaces the client's of the same name (all its values).
+        for name in headers.keys() {
+            settings.default_headers.remove(name);
+        }
+        for (name, value) in &headers {
+            settings.default_headers.append(name, value.clone());
+        }
+        Ok(settings)
+    }
+
     /// Checks the settings, filling what is missing from the process environment.
     pub(crate) fn resolve(self) -> Result<Settings, ConfigError> {
         let ignore = self.ignore_environment;

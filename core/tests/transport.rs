@@ -276,3 +276,26 @@ async fn the_pool_keeps_connections_as_set() {
     let third = peers(4);
     assert_ne!(third[0], third[1], "the idle connection expired");
 }
+
+#[tokio::test]
+async fn with_options_overlays_per_call_settings_on_the_same_pool() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let base = support::builder_for(&sandbox, "user-1")
+        .default_header("x-a", "1")
+        .build()
+        .unwrap();
+    let derived = base
+        .with_options(Client::builder().default_header("x-a", "2").max_retries(0))
+        .unwrap();
+    call(&base).await.unwrap();
+    call(&derived).await.unwrap();
+    let sent = sandbox.requests();
+    assert_eq!(sent[0].header("x-a"), Some("1"));
+    assert_eq!(sent[1].header("x-a"), Some("2"));
+    assert_eq!(sent[0].peer, sent[1].peer);
+    let error = base
+        .with_options(Client::builder().proxy(ProxySetting::Off))
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("proxy"), "{error}");
+}

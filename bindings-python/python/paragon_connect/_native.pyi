@@ -224,6 +224,19 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta]):
     def user_id(self) -> str | None: ...
     @property
     def project_id(self) -> str: ...
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        max_retry_after: float | None = None,
+        max_response_bytes: int | None = None,
+        default_headers: HeadersArg | None = None,
+    ) -> Self:
+        """A copy of this client with some per-call settings changed (``default_headers``
+        replace the client's of the same name), sharing its connections, credentials and
+        user."""
     def close(self) -> _Done:
         """Releases pooled connections (the client opens new ones if used again)."""
 
