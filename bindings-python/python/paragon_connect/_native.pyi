@@ -221,9 +221,11 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta]):
     def send_event(self, name: str, payload: Mapping[str, Any] | None = None) -> _Value:
         """Sends an App Event."""
     @property
-    def user_id(self) -> str | None: ...
+    def user_id(self) -> str | None:
+        """The user this client acts for, when it came from ``user(id)``."""
     @property
-    def project_id(self) -> str: ...
+    def project_id(self) -> str:
+        """The Paragon project this client calls."""
     def with_options(
         self,
         *,
@@ -298,14 +300,20 @@ class StreamResponse:
     """A 2xx answer whose body is read as it arrives."""
 
     @property
-    def status(self) -> int: ...
+    def status(self) -> int:
+        """The answer's HTTP status."""
     @property
-    def headers(self) -> Headers: ...
+    def headers(self) -> Headers:
+        """The answer's headers (repeated names kept, case-insensitive lookup)."""
     @property
-    def content_length(self) -> int | None: ...
-    def iter_bytes(self, chunk_size: int | None = None) -> ByteIterator: ...
-    def read(self) -> bytes: ...
-    def close(self) -> None: ...
+    def content_length(self) -> int | None:
+        """``Content-Length`` when the server sent one."""
+    def iter_bytes(self, chunk_size: int | None = None) -> ByteIterator:
+        """The body as it arrives, in pieces of ``chunk_size`` bytes when given."""
+    def read(self) -> bytes:
+        """The rest of the body (at most ``max_response_bytes``)."""
+    def close(self) -> None:
+        """Stops reading and releases the connection."""
     def __enter__(self) -> StreamResponse: ...
     def __exit__(
         self,
@@ -315,6 +323,8 @@ class StreamResponse:
     ) -> None: ...
 
 class ByteIterator(Iterator[bytes]):
+    """The pieces of a streamed body (``StreamResponse.iter_bytes``)."""
+
     def __iter__(self) -> ByteIterator: ...
     def __next__(self) -> bytes: ...
 
@@ -322,16 +332,24 @@ class AsyncStreamResponse:
     """A 2xx answer whose body is read as it arrives (asyncio)."""
 
     @property
-    def status(self) -> int: ...
+    def status(self) -> int:
+        """The answer's HTTP status."""
     @property
-    def headers(self) -> Headers: ...
+    def headers(self) -> Headers:
+        """The answer's headers (repeated names kept, case-insensitive lookup)."""
     @property
-    def content_length(self) -> int | None: ...
-    def aiter_bytes(self, chunk_size: int | None = None) -> AsyncByteIterator: ...
-    async def aread(self) -> bytes: ...
-    async def aclose(self) -> None: ...
+    def content_length(self) -> int | None:
+        """``Content-Length`` when the server sent one."""
+    def aiter_bytes(self, chunk_size: int | None = None) -> AsyncByteIterator:
+        """The body as it arrives, in pieces of ``chunk_size`` bytes when given."""
+    async def aread(self) -> bytes:
+        """The rest of the body (at most ``max_response_bytes``)."""
+    async def aclose(self) -> None:
+        """Stops reading and releases the connection."""
 
 class AsyncByteIterator(AsyncIterator[bytes]):
+    """The pieces of a streamed body (``AsyncStreamResponse.aiter_bytes``)."""
+
     def __aiter__(self) -> AsyncByteIterator: ...
     async def __anext__(self) -> bytes: ...
     async def _next_piece(self) -> bytes: ...
