@@ -737,11 +737,13 @@ macro_rules! client_class {
                 <$waiting>::run(py, concat!($name, ".send_event"), call, json_to_python)
             }
 
+            /// The Paragon project this client calls.
             #[getter]
             fn project_id(&self, py: Python<'_>) -> PyResult<String> {
                 Ok(self.client(py)?.project_id().to_owned())
             }
 
+            /// The user this client acts for, when it came from `user(id)`.
             #[getter]
             fn user_id(&self) -> Option<String> {
                 self.user.clone()

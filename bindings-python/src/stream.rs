@@ -108,8 +108,10 @@ fn head(py: Python<'_>, stream: &ResponseStream) -> PyResult<(u16, Py<PyAny>, Op
 /// A 2xx answer whose body is read as it arrives (`Paragon.stream`). Use it in a `with` block.
 #[pyclass(module = "paragon_connect", frozen)]
 pub struct StreamResponse {
+    /// The answer's HTTP status.
     #[pyo3(get)]
     status: u16,
+    /// The answer's headers (`Headers`: repeated names kept, case-insensitive lookup).
     #[pyo3(get)]
     headers: Py<PyAny>,
     /// The body's length, when the server announced it.
@@ -198,8 +200,10 @@ impl ByteIterator {
 /// A 2xx answer whose body is read as it arrives (`AsyncParagon.stream`).
 #[pyclass(module = "paragon_connect", frozen)]
 pub struct AsyncStreamResponse {
+    /// The answer's HTTP status.
     #[pyo3(get)]
     status: u16,
+    /// The answer's headers (`Headers`: repeated names kept, case-insensitive lookup).
     #[pyo3(get)]
     headers: Py<PyAny>,
     /// The body's length, when the server announced it.

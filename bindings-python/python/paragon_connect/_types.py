@@ -66,12 +66,15 @@ class Headers(Mapping[str, str]):
 class RawResponse:
     """A response exactly as it arrived: the answer to ``request(..., raw=True)``."""
 
-    __slots__ = ("content", "headers", "status")
+    __slots__ = {
+        "content": "The body's bytes, never decoded.",
+        "headers": "The answer's headers (:class:`Headers`).",
+        "status": "The answer's HTTP status.",
+    }
 
     def __init__(self, status: int, headers: Headers, content: bytes) -> None:
         self.status = status
         self.headers = headers
-        #: The body's bytes, never decoded.
         self.content = content
 
     @property
@@ -97,7 +100,14 @@ class ResponseInfo:
     """What a successful call's answer carried besides its body: the second item of
     ``request(..., with_response=True)``. What is sent is the same as without it."""
 
-    __slots__ = ("attempts", "elapsed", "headers", "request_id", "status")
+    __slots__ = {
+        "attempts": "How many times the call was sent (1 when it was not retried).",
+        "elapsed": "Seconds from the call's start to its decoded answer, retries included.",
+        "headers": "The answer's headers (:class:`Headers`).",
+        "request_id": "Paragon's request id (``X-Paragon-Request-Id``, else ``X-Request-Id``), "
+        "to quote to Paragon's support.",
+        "status": "The answer's HTTP status.",
+    }
 
     def __init__(
         self,
@@ -109,12 +119,8 @@ class ResponseInfo:
     ) -> None:
         self.status = status
         self.headers = headers
-        #: Paragon's request id (``X-Paragon-Request-Id``, else ``X-Request-Id``), to quote to
-        #: Paragon's support.
         self.request_id = request_id
-        #: How many times the call was sent (1 when it was not retried).
         self.attempts = attempts
-        #: Seconds from the call's start to its decoded answer, retries included.
         self.elapsed = elapsed
 
     def __repr__(self) -> str:
@@ -135,7 +141,12 @@ class WithResponse(NamedTuple):
 class Download:
     """A finished ``download()``: the file is complete at ``path``."""
 
-    __slots__ = ("headers", "path", "size", "status")
+    __slots__ = {
+        "headers": "The answer's headers (:class:`Headers`).",
+        "path": "Where the file is (:class:`pathlib.Path`).",
+        "size": "Bytes written.",
+        "status": "The answer's HTTP status.",
+    }
 
     def __init__(
         self, status: int, headers: Headers, path: str | os.PathLike[str], size: int
@@ -143,7 +154,6 @@ class Download:
         self.status = status
         self.headers = headers
         self.path = Path(path)
-        #: Bytes written.
         self.size = size
 
     def __repr__(self) -> str:
