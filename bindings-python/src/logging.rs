@@ -4,14 +4,17 @@
 //! thread that takes the GIL and logs them in order, so no handler (the application's code) runs
 //! on an I/O thread, and no event is made for a level the logger does not want.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::mpsc::{Sender, channel};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use paragon_connect::{CallEvent, EventSink, Level};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
+
+/// Events waiting for the logging thread at most; a handler that blocks costs no more memory.
+const MAX_QUEUED: usize = 10_000;
 
 const DEBUG_AND_UP: u8 = 0;
 const WARNINGS_ONLY: u8 = 1;
@@ -20,9 +23,11 @@ const NOTHING: u8 = 2;
 /// The one sink every Python client shares.
 pub struct PythonLogging {
     least: AtomicU8,
+    /// Events dropped because the queue was full (reported on the next record written).
+    dropped: AtomicU64,
     /// The queue to the logging thread, and the process that started it (a forked child has no
     /// such thread and starts its own).
-    queue: Mutex<Option<(u32, Sender<CallEvent>)>>,
+    queue: Mutex<Option<(u32, SyncSender<CallEvent>)>>,
 }
 
 fn shared() -> &'static Arc<PythonLogging> {
@@ -30,6 +35,7 @@ fn shared() -> &'static Arc<PythonLogging> {
     SINK.get_or_init(|| {
         Arc::new(PythonLogging {
             least: AtomicU8::new(NOTHING),
+            dropped: AtomicU64::new(0),
             queue: Mutex::new(None),
         })
     })
@@ -67,7 +73,7 @@ impl PythonLogging {
     }
 
     /// The queue to the logging thread, started on first use.
-    fn queue(&self) -> Option<Sender<CallEvent>> {
+    fn queue(&self) -> Option<SyncSender<CallEvent>> {
         let pid = std::process::id();
         let mut queue = self
             .queue
@@ -77,13 +83,19 @@ impl PythonLogging {
             .as_ref()
             .is_none_or(|(started_by, _)| *started_by != pid)
         {
-            let (sender, receiver) = channel::<CallEvent>();
+            let (sender, receiver) = sync_channel::<CallEvent>(MAX_QUEUED);
             let started = std::thread::Builder::new()
                 .name("paragon-connect-logging".to_owned())
                 .spawn(move || {
                     while let Ok(event) = receiver.recv() {
+                        let dropped = shared().dropped.swap(0, Ordering::Relaxed);
                         // None while the interpreter shuts down: the event is dropped.
-                        let _ = Python::try_attach(|py| log(py, &event));
+                        let _ = Python::try_attach(|py| {
+                            if dropped > 0 {
+                                log_dropped(py, dropped);
+                            }
+                            log(py, &event)
+                        });
                     }
                 });
             *queue = started.ok().map(|_| (pid, sender));
@@ -103,7 +115,10 @@ impl EventSink for PythonLogging {
 
     fn event(&self, event: CallEvent) {
         if let Some(queue) = self.queue() {
-            let _ = queue.send(event);
+            // Never wait on an I/O thread: past MAX_QUEUED (a handler that blocks), drop.
+            if let Err(TrySendError::Full(_)) = queue.try_send(event) {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -120,6 +135,16 @@ fn logger(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
             )
         })
         .map(|logger| logger.bind(py))
+}
+
+/// A warning that `count` events were not logged because the handlers fell behind.
+fn log_dropped(py: Python<'_>, count: u64) {
+    let message = format!(
+        "{count} call events were not logged: the logging handlers fell behind by {MAX_QUEUED}"
+    );
+    if let Err(error) = logger(py).and_then(|logger| logger.call_method1("log", (30, message))) {
+        error.write_unraisable(py, None);
+    }
 }
 
 /// One record; a handler's exception is reported by `logging` itself, as for any record.

@@ -517,3 +517,38 @@ def test_with_options_changes_per_call_settings_and_shares_the_pool(sandbox: San
     with pytest.raises(pc.ConfigurationError) as raised:
         base.with_options(timeout=-1)
     assert raised.value.setting == "timeout"
+
+
+def test_a_blocked_logging_handler_does_not_hold_up_calls(sandbox: Sandbox) -> None:
+    release = threading.Event()
+
+    class Blocked(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            release.wait(10)
+            self.records.append(record)
+
+    handler = Blocked()
+    logger = logging.getLogger("paragon_connect")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        paragon = Paragon(**sandbox.settings(timeout=2))
+        started = time.monotonic()
+        for _ in range(20):
+            paragon.request("echo", "/quick")
+        # The handler is stuck on the first record; the calls did not wait for it.
+        assert time.monotonic() - started < 5
+        assert handler.records == []
+        release.set()
+        deadline = time.monotonic() + 5
+        while len(handler.records) < 40 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(handler.records) == 40  # a sending and an answered record per call
+    finally:
+        release.set()
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)

@@ -242,8 +242,14 @@ fn pem_bytes(setting: &'static str, value: &str) -> Result<Vec<u8>, ConfigError>
     if value.contains("-----BEGIN") {
         return Ok(value.as_bytes().to_vec());
     }
-    std::fs::read(value)
-        .map_err(|error| ConfigError::new(setting, format!("cannot read {value:?}: {error}")))
+    std::fs::read(value).map_err(|error| {
+        // A key given as bare base64 (no PEM header) is not a path: never quote it.
+        let shown = match setting {
+            "client_key" => "the file it names".to_owned(),
+            _ => format!("{value:?}"),
+        };
+        ConfigError::new(setting, format!("cannot read {shown}: {error}"))
+    })
 }
 
 /// Every certificate in the PEM `value` (text or file), each checked as a trust anchor.

@@ -158,6 +158,14 @@ async fn bad_tls_and_proxy_settings_name_themselves_and_hide_secrets() {
             "required",
         ),
         (
+            // Key material without its PEM lines reads as a path; the error must not quote it.
+            Client::builder()
+                .client_cert(sandbox.client_cert_pem())
+                .client_key(key_text.lines().nth(1).unwrap().to_owned()),
+            "client_key",
+            "cannot read the file it names",
+        ),
+        (
             // The CA's certificate with the client's key: they do not match.
             Client::builder()
                 .client_cert(sandbox.ca_pem())
@@ -191,7 +199,12 @@ async fn bad_tls_and_proxy_settings_name_themselves_and_hide_secrets() {
             message.contains(setting) && message.contains(says),
             "{setting}: {message}"
         );
-        for secret in ["hunter2", "PRIVATE KEY", &key_text[40..80]] {
+        for secret in [
+            "hunter2",
+            "PRIVATE KEY",
+            &key_text[40..80],
+            key_text.lines().nth(1).unwrap(),
+        ] {
             assert!(
                 !message.contains(secret) && !debug.contains(secret),
                 "{message}"
