@@ -234,6 +234,7 @@ impl CallArguments {
             max_retries: max_retries.map(|retries| retries as u32),
             idempotent: self.idempotent,
             json_as_text: self.json_as_text,
+            trace_headers: Vec::new(),
         })
     }
 }

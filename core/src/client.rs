@@ -17,7 +17,7 @@ use crate::error::{
     CallSite, ConfigError, ConnectionError, Error, InvalidRequestError, Result, TimeoutError,
     TimeoutPhase, chain,
 };
-use crate::headers::{add_defaults, caller_headers};
+use crate::headers::{add_defaults, add_trace_headers, caller_headers};
 use crate::proxy_url::proxy_url;
 use crate::request::{AttemptBody, Body, PreparedBody, RequestOptions};
 use crate::response::Response;
@@ -333,6 +333,7 @@ impl Client {
 
         let mut headers = caller_headers(&options.headers)?;
         add_credential(&mut headers, options.selected_credential_id.as_deref())?;
+        add_trace_headers(&mut headers, &options.trace_headers)?;
         let accept = if options.raw {
             "*/*"
         } else {

@@ -29,19 +29,39 @@ pub(crate) fn caller_headers(given: &[(String, String)]) -> Result<HeaderMap, In
     Ok(headers)
 }
 
+/// Adds the propagation headers a tracer made for the call's span (`traceparent`, `tracestate`,
+/// `baggage`, B3's, ...) where the caller gave none of that name: a caller's own is kept.
+pub(crate) fn add_trace_headers(
+    headers: &mut HeaderMap,
+    trace: &[(String, String)],
+) -> Result<(), InvalidRequestError> {
+    if trace.is_empty() {
+        return Ok(());
+    }
+    let trace = caller_headers(trace)
+        .map_err(|error| InvalidRequestError::new("trace_headers", error.reason))?;
+    append_missing(headers, &trace);
+    Ok(())
+}
+
 /// Adds the client's default headers and the SDK's own where `headers` has none of that name.
 pub(crate) fn add_defaults(settings: &Settings, headers: &mut HeaderMap, accept: &'static str) {
-    for name in settings.default_headers.keys() {
-        if !headers.contains_key(name) {
-            for value in settings.default_headers.get_all(name) {
-                headers.append(name.clone(), value.clone());
-            }
-        }
-    }
+    append_missing(headers, &settings.default_headers);
     headers
         .entry(USER_AGENT)
         .or_insert(settings.user_agent.clone());
     headers
         .entry(ACCEPT)
         .or_insert(HeaderValue::from_static(accept));
+}
+
+/// Appends every value of each name in `from` that `headers` does not have.
+fn append_missing(headers: &mut HeaderMap, from: &HeaderMap) {
+    for name in from.keys() {
+        if !headers.contains_key(name) {
+            for value in from.get_all(name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+    }
 }

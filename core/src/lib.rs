@@ -46,6 +46,7 @@ mod retry;
 mod runtime;
 mod secret;
 mod stream;
+mod trace;
 mod transport;
 mod user_api;
 
@@ -78,6 +79,7 @@ pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};
 pub use runtime::{IO_THREADS_VARIABLE, io_runtime, io_threads};
 pub use secret::Secret;
 pub use stream::{ResponseStream, check_piece_size};
+pub use trace::{REDACTED, SpanAttribute, SpanEnd, SpanStart, SpanValue};
 pub use transport::{Http2, ProxySetting};
 pub use user_api::{TriggerOptions, integration_id};
 

@@ -372,6 +372,9 @@ pub struct RequestOptions {
     /// text with the `output` wrapper taken off, for a caller whose own JSON parser is faster
     /// than building a [`serde_json::Value`] (the Python and Node packages).
     pub json_as_text: bool,
+    /// The propagation headers a tracer made for this call's span (`traceparent`, ...), sent
+    /// with every attempt unless `headers` has one of the same name.
+    pub trace_headers: Vec<(String, String)>,
 }
 
 impl RequestOptions {
@@ -431,6 +434,12 @@ impl RequestOptions {
 
     pub fn json_as_text(mut self, json_as_text: bool) -> Self {
         self.json_as_text = json_as_text;
+        self
+    }
+
+    /// See [`RequestOptions::trace_headers`].
+    pub fn trace_headers(mut self, headers: Vec<(String, String)>) -> Self {
+        self.trace_headers = headers;
         self
     }
 }
