@@ -118,6 +118,14 @@ export interface ParagonOptions {
   logger?: Logger
   /** `'debug'`, `'info'`, `'warn'` (default), `'error'` or `'off'`; alone, it logs to `console`. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'off'
+  /**
+   * Called as each attempt of a call is sent, on the main thread, in order. A call settles only
+   * after its hooks ran; what a hook throws is emitted as a process warning, never the call's
+   * failure.
+   */
+  onRequest?: (event: RequestEvent) => void
+  /** Called as each attempt of a call is answered (any status); as {@link onRequest}. */
+  onResponse?: (event: ResponseEvent) => void
   /** Return integers beyond `Number.MAX_SAFE_INTEGER` as `BigInt` instead of rounding them. */
   exactIntegers?: boolean
 }
@@ -144,6 +152,47 @@ export interface ResponseInfo {
 export interface WithResponse<T> {
   data: T
   response: ResponseInfo
+}
+
+/** What {@link ParagonOptions.onRequest} receives; never a token or a query string. */
+export interface RequestEvent {
+  /** Upper-case. */
+  method: string
+  /** `slack`, ...; empty for Paragon's own endpoints. */
+  integration: string
+  /** The call's path, without its query string. */
+  path: string
+  /** Which attempt (1 for the first). */
+  attempt: number
+}
+
+/** What {@link ParagonOptions.onResponse} receives. */
+export interface ResponseEvent extends RequestEvent {
+  status: number
+  /** Milliseconds from sending this attempt to its answer's head. */
+  elapsedMs: number
+  requestId?: string
+}
+
+/**
+ * What `diagnostics_channel` subscribers receive for each proxy call (`request`, `stream`,
+ * `download`): `paragon-connect:request:start` with `{ request }`, then
+ * `paragon-connect:request:end` with `{ request, attributes }` or
+ * `paragon-connect:request:error` with `{ request, error, attributes }`. The attributes are
+ * the OpenTelemetry HTTP client conventions' (`http.response.status_code`, `error.type`, ...).
+ */
+export interface RequestChannelMessage {
+  request: {
+    /** The span name: `POST slack`. */
+    name: string
+    integrationType: string
+    method: string
+    /** The URL, every query value `REDACTED`. */
+    url?: string
+    attributes: Record<string, string | number>
+  }
+  attributes?: Record<string, string | number>
+  error?: unknown
 }
 
 /** What {@link ParagonOptions.logger} needs. */

@@ -9,6 +9,7 @@
  */
 
 const { Readable } = require('node:stream')
+const diagnostics = require('node:diagnostics_channel')
 const native = require('./native.js')
 const { NativeClient, NativeStream, BodyWriter, CancelToken } = native
 const { version } = require('./package.json')
@@ -207,25 +208,158 @@ function pem(value, setting) {
   return Array.isArray(value) ? value.map(one).join('\n') : one(value)
 }
 
+/** A hook option: a function, or nothing. */
+function hook(value, setting) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'function') throw refuseSetting(setting, `must be a function taking one event, not ${describe(value)}`)
+  return value
+}
+
 /**
- * The `logger` option as one function for the native side (`console` when only `logLevel` is
- * given): `logger.debug` or `logger.warn` called with the message first and the fields second, as
- * console and winston take them. A logger that throws does not fail the call.
+ * The `logger`, `onRequest` and `onResponse` options as one function for the native side, which
+ * calls it on this thread, in order (`console` is the logger when only `logLevel` is given):
+ * `logger.debug` or `logger.warn` with the message first and the fields second, as console and
+ * winston take them, when `level` is not null; the hooks with the attempt's event. A logger or
+ * hook that throws does not fail the call.
  */
-function logFunction(logger, logLevel) {
-  if (logger === undefined || logger === null) {
-    if (logLevel === undefined || logLevel === null) return undefined
-    logger = console
-  }
-  if ((typeof logger !== 'object' && typeof logger !== 'function') || typeof logger.debug !== 'function' || typeof logger.warn !== 'function') {
+function eventSettings(options) {
+  let { logger, logLevel } = options
+  const onRequest = hook(options.onRequest, 'onRequest')
+  const onResponse = hook(options.onResponse, 'onResponse')
+  const logs = (logger !== undefined && logger !== null) || (logLevel !== undefined && logLevel !== null)
+  if (!logs && !onRequest && !onResponse) return {}
+  if (logs && (logger === undefined || logger === null)) logger = console
+  if (logs && ((typeof logger !== 'object' && typeof logger !== 'function') || typeof logger.debug !== 'function' || typeof logger.warn !== 'function')) {
     throw refuseSetting('logger', `must be an object with debug() and warn() methods (console, pino, winston), not ${describe(logger)}`)
   }
-  return (level, message, fields) => {
-    try {
-      logger[level](message, fields)
-    } catch {
-      // The application's logger failing is not the call's failure.
+  const eventFunction = (level, message, fields) => {
+    if (fields === null) return // the native side waiting for the events before it
+    if (level !== null) {
+      try {
+        logger[level](message, fields)
+      } catch {
+        // The application's logger failing is not the call's failure.
+      }
     }
+    const { event, method, integration, path, attempt } = fields
+    try {
+      if (event === 'sending' && onRequest) onRequest({ method, integration, path, attempt })
+      else if (event === 'answered' && onResponse) {
+        onResponse({ method, integration, path, attempt, status: fields.status, elapsedMs: fields.elapsedMs, requestId: fields.requestId ?? undefined })
+      }
+    } catch (error) {
+      // Nobody can catch it here: reported as Node reports an error in an event listener.
+      process.nextTick(() => process.emitWarning(`paragon-connect: a hook threw: ${error?.stack ?? error}`))
+    }
+  }
+  return {
+    eventFunction,
+    logLevel: logs ? string(logLevel, 'logLevel', { refusing: refuseSetting }) ?? 'warn' : undefined,
+    hooks: Boolean(onRequest || onResponse),
+  }
+}
+
+/** The diagnostics channels every proxy call publishes to, for APM tools. */
+const channels = {
+  start: diagnostics.channel('paragon-connect:request:start'),
+  end: diagnostics.channel('paragon-connect:request:end'),
+  error: diagnostics.channel('paragon-connect:request:error'),
+}
+
+/**
+ * `@opentelemetry/api`, or null when it is not installed (it is an optional peer dependency) or
+ * `paragon-connect` is in `OTEL_NODE_DISABLED_INSTRUMENTATIONS`.
+ */
+let openTelemetry
+function tracing() {
+  if (openTelemetry === undefined) {
+    openTelemetry = null
+    const disabled = (process.env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? '').split(',').map((name) => name.trim())
+    if (!disabled.includes('paragon-connect')) {
+      try {
+        openTelemetry = require('@opentelemetry/api')
+      } catch {
+        // Not installed: calls are not traced.
+      }
+    }
+  }
+  return openTelemetry
+}
+
+/**
+ * What watches one proxy call: its OpenTelemetry span (a child of the active context, whose
+ * propagation headers the call sends) and the diagnostics channels' messages. The span's name
+ * and attributes come from the core, at the start and at the end.
+ */
+class Observation {
+  #span
+  #request
+
+  /** Starts watching the call `call` describes, or returns undefined when nobody watches. */
+  static start(nativeClient, integrationType, path, call) {
+    const api = tracing()
+    const published = channels.start.hasSubscribers || channels.end.hasSubscribers || channels.error.hasSubscribers
+    if (!api && !published) return undefined
+    const start = nativeClient.spanStart(integrationType, path, call.method)
+    if (start === null) return undefined
+    const observation = new Observation()
+    const attributes = JSON.parse(start.attributes)
+    if (api) {
+      // Asked each time: the application may set (or replace) its tracer provider at any point.
+      const tracer = api.trace.getTracer('paragon-connect', version)
+      const active = api.context.active()
+      const span = tracer.startSpan(start.name, { kind: api.SpanKind.CLIENT, attributes }, active)
+      const carrier = {}
+      api.propagation.inject(api.trace.setSpan(active, span), carrier)
+      call.traceHeaders = Object.entries(carrier).map(([name, value]) => [name, String(value)])
+      observation.#span = span
+    }
+    call.trace = true
+    if (published) {
+      observation.#request = { name: start.name, integrationType, method: attributes['http.request.method_original'] ?? attributes['http.request.method'], url: attributes['url.full'], attributes }
+      channels.start.publish({ request: observation.#request })
+    }
+    return observation
+  }
+
+  /**
+   * Awaits the native call `call` and gives its value by `finish(kind, payload)` (which may
+   * throw), once the span is ended and the end published with what the core said of the
+   * outcome (`["traced", [outcome, end]]`).
+   */
+  static async around(observation, call, finish) {
+    if (observation === undefined) return finish(...(await call()))
+    let outcome
+    try {
+      outcome = await call()
+    } catch (error) {
+      outcome = [null, error]
+    }
+    // A call refused before it was made, or a wrapper's error, has no end from the core.
+    const [kind, payload] = outcome
+    const [[innerKind, innerPayload], end] = kind === 'traced' ? payload : [[kind, payload], null]
+    const attributes = end === null ? {} : JSON.parse(end.attributes)
+    let value
+    try {
+      if (innerKind === null) throw innerPayload
+      value = finish(innerKind, innerPayload)
+    } catch (error) {
+      observation.#end(attributes, end?.error ?? String(error?.message ?? error))
+      if (observation.#request) channels.error.publish({ request: observation.#request, error, attributes })
+      throw error
+    }
+    observation.#end(attributes, end?.error ?? null)
+    if (observation.#request) channels.end.publish({ request: observation.#request, attributes })
+    return value
+  }
+
+  #end(attributes, error) {
+    const span = this.#span
+    if (span === undefined) return
+    const api = tracing()
+    span.setAttributes(attributes)
+    if (error !== null) span.setStatus({ code: api.SpanStatusCode.ERROR, message: error })
+    span.end()
   }
 }
 
@@ -412,8 +546,7 @@ function nativeSettings(options) {
     poolIdleTimeout: number(options.poolIdleTimeout, 'poolIdleTimeout', refuseSetting),
     tcpKeepalive: number(options.tcpKeepalive, 'tcpKeepalive', refuseSetting),
     http2: string(options.http2, 'http2', setting),
-    logFunction: logFunction(options.logger, options.logLevel),
-    logLevel: string(options.logLevel, 'logLevel', setting),
+    ...eventSettings(options),
     runtime: `node ${process.versions.node}`,
   }
 }
@@ -480,6 +613,10 @@ class Paragon {
   withOptions(options) {
     options = optionsObject(options)
     const { exactIntegers, ...settings } = options
+    for (const hook of ['onRequest', 'onResponse']) {
+      // Hooks are this package's, not the core's: a copy keeps the client's.
+      if (settings[hook] !== undefined) throw refuseSetting(hook, 'cannot be changed by withOptions (copies share the client\'s connections, credentials and events): build a new client')
+    }
     const native = this.#native.withOptions(nativeSettings(settings))
     const problem = native.configError()
     if (problem) throw toError(problem)
@@ -539,12 +676,13 @@ class Paragon {
       withResponse: boolean(withResponse, 'withResponse'),
     }
     const writer = isStreamed(body) ? new BodyWriter() : undefined
-    const [kind, payload] = await this.#cancellable(signal, (cancel) => {
+    const observation = Observation.start(this.#native, integrationType, path, call)
+    const answer = () => this.#cancellable(signal, (cancel) => {
       const answer = this.#native.request(integrationType, path, call, this.#user, cancel, writer)
       if (writer) pump(body, writer)
       return answer
     })
-    return settle(kind, payload, signal)
+    return Observation.around(observation, answer, (kind, payload) => settle(kind, payload, signal))
   }
 
   /** Runs a native call that honours `signal` (and can be cancelled from JavaScript if `always`). */
@@ -580,9 +718,13 @@ class Paragon {
     options = optionsObject(options)
     const call = this.#callOptions(options)
     const native = new NativeStream()
-    const [kind, payload] = await this.#cancellable(options.signal, (cancel) =>
+    const observation = Observation.start(this.#native, integrationType, path, call)
+    const head = () => this.#cancellable(options.signal, (cancel) =>
       this.#native.stream(integrationType, path, call, this.#user, native, cancel))
-    if (kind !== 'head') return settle(kind, payload, options.signal)
+    const payload = await Observation.around(observation, head, (kind, payload) => {
+      if (kind !== 'head') settle(kind, payload, options.signal)
+      return payload
+    })
     const body = new Readable({
       read() {
         native.next().then(([next, chunk]) => {
@@ -632,13 +774,16 @@ class Paragon {
         failed.cancel?.()
       }
     })
-    const [kind, payload] = await this.#cancellable(options.signal, (cancel) => {
+    const observation = Observation.start(this.#native, integrationType, path, call)
+    const done = () => this.#cancellable(options.signal, (cancel) => {
       failed.cancel = () => cancel.cancel()
       return this.#native.download(integrationType, path, call, this.#user, to, progress, cancel)
     }, Boolean(onProgress))
-    if (failed.thrown) throw failed.error
-    if (kind !== 'downloaded') return settle(kind, payload, options.signal)
-    return { status: payload.status, headers: headersFromPairs(payload.headers), path: payload.path, size: payload.size }
+    return Observation.around(observation, done, (kind, payload) => {
+      if (failed.thrown) throw failed.error
+      if (kind !== 'downloaded') return settle(kind, payload, options.signal)
+      return { status: payload.status, headers: headersFromPairs(payload.headers), path: payload.path, size: payload.size }
+    })
   }
 
   /** The user and their connected integrations. */

@@ -40,6 +40,8 @@ export declare class NativeClient {
   describe(): string
   /** Checks that a `user(id)` client can be made (a user-token client cannot). */
   checkUser(user: string): Record<string, unknown> | null
+  /** The client span of a proxy call (see the core's `Client::span_start`). */
+  spanStart(integrationType: string, path: string, method?: string | undefined | null): NativeSpan | null
   request(integrationType: string, path: string, options: CallOptions, user?: string | undefined | null, cancel?: CancelToken | undefined | null, upload?: BodyWriter | undefined | null): Promise<[string, unknown]>
   /**
    * Calls `path` and resolves to `["head", {status, headers, contentLength}]` once the answer's
@@ -94,6 +96,10 @@ export interface CallOptions {
   exactIntegers?: boolean
   /** Resolve to the answer with its metadata (`request()` only). */
   withResponse?: boolean
+  /** The propagation headers of the call's span, as `[name, value]` pairs. */
+  traceHeaders?: Array<Array<string>>
+  /** Resolve to `["traced", [outcome, span end]]`: the wrapper ends the call's span. */
+  trace?: boolean
 }
 
 /** Client settings (times in milliseconds). */
@@ -132,9 +138,13 @@ export interface ClientOptions {
   poolIdleTimeout?: number
   tcpKeepalive?: number
   http2?: string
-  /** The `logger` option as one function, and the level it wants. */
-  logFunction?: (level: string, message: string, fields: LogFields) => void
+  /**
+   * The `logger`, `onRequest` and `onResponse` options as one function; the level the
+   * logger wants (none: no logger); whether there are hooks.
+   */
+  eventFunction?: (level: string | null, message: string, fields: LogFields | null) => void
   logLevel?: string
+  hooks?: boolean
   /** The Node version, for the User-Agent. */
   runtime?: string
 }
@@ -145,7 +155,7 @@ export interface ClientOptions {
  */
 export declare function errorClasses(): Array<[string, string | null, string[]]>
 
-/** An event's fields, as the logger receives them (times in milliseconds). */
+/** An event's fields, as the logger and hooks receive them (times in milliseconds). */
 export interface LogFields {
   /** `sending`, `answered`, `retrying` or `gaveUp`. */
   event: string
@@ -200,6 +210,16 @@ export interface NativeRaw {
   status: number
   headers: Array<Array<string>>
   body: Buffer
+}
+
+/**
+ * A span's name (at its start) and attributes as a JSON object's text, and at its end the
+ * status description of a failed call: the wrapper hands them to OpenTelemetry as they are.
+ */
+export interface NativeSpan {
+  name?: string
+  attributes: string
+  error?: string
 }
 
 /**

@@ -33,6 +33,10 @@ pub struct CallOptions {
     pub exact_integers: Option<bool>,
     /// Resolve to the answer with its metadata (`request()` only).
     pub with_response: Option<bool>,
+    /// The propagation headers of the call's span, as `[name, value]` pairs.
+    pub trace_headers: Option<Vec<Vec<String>>>,
+    /// Resolve to `["traced", [outcome, span end]]`: the wrapper ends the call's span.
+    pub trace: Option<bool>,
 }
 
 /// One multipart part: `text`, `bytes` or `path`, with an optional file name and type.
@@ -74,6 +78,11 @@ impl CallOptions {
         self.exact_integers.unwrap_or(false)
     }
 
+    /// Whether the wrapper traces this call (and wants its span's end).
+    pub fn traced(&self) -> bool {
+        self.trace == Some(true)
+    }
+
     /// The call's options; `streamed` is a body the wrapper writes as it comes.
     pub fn options(self, streamed: Option<Body>) -> Result<RequestOptions, InvalidRequestError> {
         let exact_integers = self.exact_integers();
@@ -96,7 +105,7 @@ impl CallOptions {
         .into_iter()
         .flatten()
         .next();
-        CallArguments {
+        let options = CallArguments {
             time_unit: Some(TimeUnit::Milliseconds),
             method: self.method,
             body,
@@ -117,6 +126,19 @@ impl CallOptions {
             // JSON.parse builds the value; exact integers need the value built here (BigInt).
             json_as_text: !exact_integers,
         }
-        .into_options()
+        .into_options()?;
+        let trace_headers = self
+            .trace_headers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|pair| match <[String; 2]>::try_from(pair) {
+                Ok([name, value]) => Ok((name, value)),
+                Err(_) => Err(InvalidRequestError::new(
+                    "trace_headers",
+                    "must be [name, value] pairs",
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(options.trace_headers(trace_headers))
     }
 }

@@ -2,18 +2,20 @@
 //! (typed by the wrapper), calls one core function, and maps the result to an `Outcome`.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{FnArgs, Function, PromiseRaw};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Result};
 use napi_derive::napi;
-use paragon_connect::{Client, Error, RequestOptions};
+use paragon_connect::{Client, Error, RequestOptions, SpanEnd};
 use tokio_util::sync::CancellationToken;
 
 use crate::body::{BodyWriter, CancelToken};
 use crate::call::CallOptions;
 use crate::errors::ErrorDescription;
-use crate::outcome::{NativeDownload, NativeHead, Outcome, header_pairs};
+use crate::events::NodeEvents;
+use crate::outcome::{NativeDownload, NativeHead, NativeSpan, Outcome, header_pairs};
 use crate::settings::ClientOptions;
 use crate::stream::NativeStream;
 
@@ -21,6 +23,8 @@ use crate::stream::NativeStream;
 pub struct NativeClient {
     /// Replaced by a client with a fresh pool on `close()`.
     client: std::result::Result<std::sync::Mutex<Client>, Error>,
+    /// The events of a client with hooks, which its calls wait for before settling.
+    hooked: Option<Arc<NodeEvents>>,
 }
 
 /// Why the I/O runtime could not be set up as asked (a bad `PARAGON_IO_THREADS`), reported by
@@ -41,9 +45,13 @@ async fn cancellable<T>(cancelled: CancellationToken, call: impl Future<Output =
 
 /// A proxy call's promise: `call` runs with the prepared client and options (unless preparing
 /// them failed) until it ends or `cancel` fires, and `finish` turns its result into the outcome.
-fn settle_call<'env, T, F>(
+/// With `hooked`, the promise settles after the call's events reached the hooks; a `trace`d
+/// call that is cancelled says so to its span.
+fn settle_call<'env, T: Send, F>(
     env: &'env Env,
     prepared: std::result::Result<(Client, RequestOptions), Box<ErrorDescription>>,
+    hooked: Option<Arc<NodeEvents>>,
+    trace: bool,
     cancel: Option<&CancelToken>,
     call: impl FnOnce(Client, RequestOptions) -> F + Send + 'static,
     finish: impl FnOnce(T) -> Outcome + Send + 'static,
@@ -59,10 +67,29 @@ where
             Ok(prepared) => prepared,
             Err(error) => return Outcome::Error(error),
         };
-        match cancellable(cancelled, call(client, options)).await {
+        let outcome = cancellable(cancelled, call(client, options)).await;
+        if let Some(events) = hooked {
+            events.flush().await;
+        }
+        match outcome {
             Some(result) => finish(result),
+            None if trace => Outcome::Aborted.traced(Some(NativeSpan::end(SpanEnd::cancelled()))),
             None => Outcome::Aborted,
         }
+    })
+}
+
+/// What the span of a `traced` call gets as it ends: `end_of` its value, or its error's.
+fn span_end<T>(
+    traced: bool,
+    result: &paragon_connect::Result<T>,
+    end_of: fn(&T) -> SpanEnd,
+) -> Option<NativeSpan> {
+    traced.then(|| {
+        NativeSpan::end(match result {
+            Ok(value) => end_of(value),
+            Err(error) => SpanEnd::failed(error),
+        })
     })
 }
 
@@ -78,12 +105,20 @@ impl NativeClient {
     /// wrapper throws it as a `ConfigurationError` with its attributes.
     #[napi(constructor)]
     pub fn new(options: ClientOptions<'_>) -> Result<Self> {
-        let client = options
+        let built = options
             .settings()?
             .map_err(Error::from)
-            .and_then(|settings| settings.build())
-            .map(std::sync::Mutex::new);
-        Ok(NativeClient { client })
+            .and_then(|(settings, hooked)| Ok((settings.build()?, hooked)));
+        Ok(match built {
+            Ok((client, hooked)) => NativeClient {
+                client: Ok(std::sync::Mutex::new(client)),
+                hooked,
+            },
+            Err(error) => NativeClient {
+                client: Err(error),
+                hooked: None,
+            },
+        })
     }
 
     #[napi(ts_return_type = "Record<string, unknown> | null")]
@@ -113,10 +148,11 @@ impl NativeClient {
                 "options",
                 format!("the client's own settings were refused: {error}"),
             ))),
-            (Ok(overrides), Ok(client)) => overrides.apply_to(&lock(client)),
+            (Ok((overrides, _)), Ok(client)) => overrides.apply_to(&lock(client)),
         };
         Ok(NativeClient {
             client: client.map(std::sync::Mutex::new),
+            hooked: self.hooked.clone(),
         })
     }
 
@@ -134,6 +170,11 @@ impl NativeClient {
             }
             Err(error) => Some(error.into()),
         }
+    }
+
+    /// The events its calls wait for, when the client has hooks.
+    pub(crate) fn hooked(&self) -> Option<Arc<NodeEvents>> {
+        self.hooked.clone()
     }
 
     /// The client now, unless its settings were refused.
@@ -185,6 +226,26 @@ impl NativeClient {
         self.client_for(Some(user)).err().map(|error| *error)
     }
 
+    /// The client span of a proxy call (see the core's `Client::span_start`).
+    #[napi]
+    pub fn span_start(
+        &self,
+        integration_type: String,
+        path: String,
+        method: Option<String>,
+    ) -> Option<NativeSpan> {
+        let client = self.current()?;
+        let options = RequestOptions {
+            method,
+            ..RequestOptions::default()
+        };
+        Some(NativeSpan::start(client.span_start(
+            &integration_type,
+            &path,
+            &options,
+        )))
+    }
+
     #[napi(ts_return_type = "Promise<[string, unknown]>")]
     #[allow(clippy::too_many_arguments)]
     pub fn request<'env>(
@@ -199,24 +260,36 @@ impl NativeClient {
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let exact_integers = options.exact_integers();
         let with_response = options.with_response == Some(true);
+        let trace = options.traced();
         let streamed = upload.and_then(BodyWriter::take_body);
         let prepared = self.prepare_call(user, options.options(streamed));
-        if with_response {
+        if with_response || trace {
             return settle_call(
                 env,
                 prepared,
+                self.hooked.clone(),
+                trace,
                 cancel,
                 |client, options| async move {
                     client
                         .request_with_meta(&integration_type, &path, options)
                         .await
                 },
-                move |result| Outcome::with_meta(result, exact_integers),
+                move |result| {
+                    let end = span_end(trace, &result, |(_, meta)| SpanEnd::of_meta(meta));
+                    let outcome = match with_response {
+                        true => Outcome::with_meta(result, exact_integers),
+                        false => Outcome::from_core(result.map(|(data, _)| data), exact_integers),
+                    };
+                    outcome.traced(end)
+                },
             );
         }
         settle_call(
             env,
             prepared,
+            self.hooked.clone(),
+            trace,
             cancel,
             |client, options| async move { client.request(&integration_type, &path, options).await },
             move |result| Outcome::from_core(result, exact_integers),
@@ -237,11 +310,14 @@ impl NativeClient {
         body: &NativeStream,
         cancel: Option<&CancelToken>,
     ) -> Result<PromiseRaw<'env, Outcome>> {
+        let trace = options.traced();
         let prepared = self.prepare_call(user, options.options(None));
         let target = body.body.clone();
         settle_call(
             env,
             prepared,
+            self.hooked.clone(),
+            trace,
             cancel,
             |client, options| async move {
                 let stream = client.stream(&integration_type, &path, options).await?;
@@ -250,12 +326,17 @@ impl NativeClient {
                     headers: header_pairs(&stream.headers),
                     content_length: stream.content_length().map(|length| length as f64),
                 };
+                let end = SpanEnd::of_stream(&stream);
                 *target.lock().await = Some(stream);
-                Ok(head)
+                Ok((head, end))
             },
-            |result| match result {
-                Ok(head) => Outcome::Head(head),
-                Err(error) => Outcome::error(error, false),
+            move |result| {
+                let end = span_end(trace, &result, |(_, end)| end.clone());
+                let outcome = match result {
+                    Ok((head, _)) => Outcome::Head(head),
+                    Err(error) => Outcome::error(error, false),
+                };
+                outcome.traced(end)
             },
         )
     }
@@ -278,6 +359,7 @@ impl NativeClient {
         on_progress: Option<ProgressFunction<'_>>,
         cancel: Option<&CancelToken>,
     ) -> Result<PromiseRaw<'env, Outcome>> {
+        let trace = options.traced();
         let prepared = self.prepare_call(user, options.options(None));
         let progress = match on_progress {
             Some(function) => Some(
@@ -291,6 +373,8 @@ impl NativeClient {
         settle_call(
             env,
             prepared,
+            self.hooked.clone(),
+            trace,
             cancel,
             |client, options| async move {
                 let report = progress.map(|tsfn| {
@@ -309,14 +393,18 @@ impl NativeClient {
                     .download(&integration_type, &path, options, to, report)
                     .await
             },
-            |result| match result {
-                Ok(done) => Outcome::Downloaded(NativeDownload {
-                    status: u32::from(done.status.as_u16()),
-                    headers: header_pairs(&done.headers),
-                    path: done.path.to_string_lossy().into_owned(),
-                    size: done.bytes as f64,
-                }),
-                Err(error) => Outcome::error(error, false),
+            move |result| {
+                let end = span_end(trace, &result, SpanEnd::of_download);
+                let outcome = match result {
+                    Ok(done) => Outcome::Downloaded(NativeDownload {
+                        status: u32::from(done.status.as_u16()),
+                        headers: header_pairs(&done.headers),
+                        path: done.path.to_string_lossy().into_owned(),
+                        size: done.bytes as f64,
+                    }),
+                    Err(error) => Outcome::error(error, false),
+                };
+                outcome.traced(end)
             },
         )
     }

@@ -1,13 +1,15 @@
-//! Call events into the caller's logger: the wrapper turns the `logger` option into one function
-//! `(level, message, fields)`, and events the `logLevel` wants are queued to it on Node's main
-//! thread (never run on an I/O thread), in order.
+//! Call events into the caller's logger and hooks: the wrapper turns the `logger`, `onRequest`
+//! and `onResponse` options into one function `(level, message, fields)`, and the events they
+//! want are queued to it on Node's main thread (never run on an I/O thread), in order. `level` is
+//! `null` for an event only the hooks want. A call of a client with hooks settles only after its
+//! events were delivered ([`NodeEvents::flush`]).
 
 use napi::Status;
 use napi::bindgen_prelude::{FnArgs, Function};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use paragon_connect::{CallEvent, ConfigError, EventSink, Level};
+use paragon_connect::{CallEvent, ConfigError, EventKind, EventSink, Level};
 
-/// An event's fields, as the logger receives them (times in milliseconds).
+/// An event's fields, as the logger and hooks receive them (times in milliseconds).
 #[napi_derive::napi(object)]
 pub struct LogFields {
     /// `sending`, `answered`, `retrying` or `gaveUp`.
@@ -24,61 +26,104 @@ pub struct LogFields {
     pub request_id: Option<String>,
 }
 
-type Arguments = FnArgs<(String, String, LogFields)>;
+type Arguments = FnArgs<(Option<String>, String, Option<LogFields>)>;
 
-/// The wrapper's log function as the constructor receives it.
-pub type JsLogFunction<'env> = Function<'env, Arguments, ()>;
+/// The wrapper's events function as the constructor receives it.
+pub type JsEventFunction<'env> = Function<'env, Arguments, ()>;
 
 /// The wrapper's `(level, message, fields) => void`. Weak: it does not keep the process alive.
-type LogFunction = ThreadsafeFunction<Arguments, (), Arguments, Status, false, true>;
+type EventFunction = ThreadsafeFunction<Arguments, (), Arguments, Status, false, true>;
 
-pub struct NodeLogging {
-    least: Level,
-    function: LogFunction,
+pub struct NodeEvents {
+    /// The least level the logger wants (`None`: no logger, or `logLevel` off).
+    least: Option<Level>,
+    /// Whether `onRequest` or `onResponse` was given.
+    hooks: bool,
+    function: EventFunction,
 }
 
-impl NodeLogging {
-    /// The sink for `function` at `level` (`debug`, `info`, `warn`, `error` or `off`), or none
-    /// when no event could pass.
+impl NodeEvents {
+    /// The sink for `function`, logging at `level` (`debug`, `info`, `warn`, `error` or `off`;
+    /// `None` without a logger) and calling hooks if `hooks`; none when no event could pass.
     pub fn new(
-        function: JsLogFunction<'_>,
-        level: &str,
-    ) -> napi::Result<Result<Option<NodeLogging>, ConfigError>> {
+        function: JsEventFunction<'_>,
+        level: Option<&str>,
+        hooks: bool,
+    ) -> napi::Result<Result<Option<NodeEvents>, ConfigError>> {
         let least = match level {
-            "debug" => Level::Debug,
-            "info" | "warn" => Level::Warning,
-            "error" | "off" => return Ok(Ok(None)),
-            other => {
+            None | Some("error" | "off") => None,
+            Some("debug") => Some(Level::Debug),
+            Some("info" | "warn") => Some(Level::Warning),
+            Some(other) => {
                 return Ok(Err(ConfigError::new(
                     "log_level",
                     format!("must be 'debug', 'info', 'warn', 'error' or 'off', not {other:?}"),
                 )));
             }
         };
+        if least.is_none() && !hooks {
+            return Ok(Ok(None));
+        }
         let function = function
             .build_threadsafe_function()
             .callee_handled::<false>()
             .weak::<true>()
             .build()?;
-        Ok(Ok(Some(NodeLogging { least, function })))
+        Ok(Ok(Some(NodeEvents {
+            least,
+            hooks,
+            function,
+        })))
+    }
+
+    /// Whether calls wait for their events to be delivered (the client has hooks).
+    pub fn has_hooks(&self) -> bool {
+        self.hooks
+    }
+
+    /// Resolves once every event queued before has been delivered to the function.
+    pub async fn flush(&self) {
+        let (done, delivered) = tokio::sync::oneshot::channel();
+        let arguments = FnArgs {
+            data: (None, String::new(), None),
+        };
+        self.function.call_with_return_value(
+            arguments,
+            ThreadsafeFunctionCallMode::NonBlocking,
+            move |_, _| {
+                let _ = done.send(());
+                Ok(())
+            },
+        );
+        // Dropped undelivered: the environment is shutting down, nothing to wait for.
+        let _ = delivered.await;
+    }
+
+    fn logs(&self, level: Level) -> bool {
+        self.least.is_some_and(|least| level >= least)
     }
 }
 
-impl EventSink for NodeLogging {
+impl EventSink for NodeEvents {
     fn wants(&self, level: Level) -> bool {
-        level >= self.least
+        // Attempts are sent and answered at debug level.
+        self.logs(level) || (self.hooks && level == Level::Debug)
     }
 
     fn event(&self, event: CallEvent) {
-        let level = match event.level {
+        let hooked = self.hooks && matches!(event.kind, EventKind::Sending | EventKind::Answered);
+        let level = self.logs(event.level).then_some(match event.level {
             Level::Debug => "debug",
             Level::Warning => "warn",
-        };
+        });
+        if level.is_none() && !hooked {
+            return;
+        }
         let kind = match event.kind {
-            paragon_connect::EventKind::Sending => "sending",
-            paragon_connect::EventKind::Answered => "answered",
-            paragon_connect::EventKind::Retrying => "retrying",
-            paragon_connect::EventKind::GaveUp => "gaveUp",
+            EventKind::Sending => "sending",
+            EventKind::Answered => "answered",
+            EventKind::Retrying => "retrying",
+            EventKind::GaveUp => "gaveUp",
         };
         let millis = |duration: Option<std::time::Duration>| {
             duration.map(|duration| duration.as_secs_f64() * 1000.0)
@@ -97,7 +142,7 @@ impl EventSink for NodeLogging {
             request_id: event.request_id,
         };
         let arguments = FnArgs {
-            data: (level.to_owned(), message, fields),
+            data: (level.map(str::to_owned), message, Some(fields)),
         };
         self.function
             .call(arguments, ThreadsafeFunctionCallMode::NonBlocking);

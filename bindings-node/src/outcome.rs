@@ -8,7 +8,7 @@ use napi::ValueType;
 use napi::bindgen_prelude::{ToNapiValue, TypeName, Undefined};
 use napi::{check_status, sys};
 use paragon_connect::http::HeaderMap;
-use paragon_connect::{Error, RawResponse, Response};
+use paragon_connect::{Error, RawResponse, Response, SpanAttribute, SpanEnd, SpanStart, SpanValue};
 
 use crate::errors::ErrorDescription;
 use crate::json::JsJson;
@@ -92,6 +92,48 @@ pub struct NativeDownload {
     pub size: f64,
 }
 
+/// A span's name (at its start) and attributes as a JSON object's text, and at its end the
+/// status description of a failed call: the wrapper hands them to OpenTelemetry as they are.
+#[napi_derive::napi(object, object_from_js = false)]
+pub struct NativeSpan {
+    pub name: Option<String>,
+    pub attributes: String,
+    pub error: Option<String>,
+}
+
+impl NativeSpan {
+    pub fn start(start: SpanStart) -> Self {
+        NativeSpan {
+            name: Some(start.name),
+            attributes: attributes_json(&start.attributes),
+            error: None,
+        }
+    }
+
+    pub fn end(end: SpanEnd) -> Self {
+        NativeSpan {
+            name: None,
+            attributes: attributes_json(&end.attributes),
+            error: end.error,
+        }
+    }
+}
+
+fn attributes_json(attributes: &[SpanAttribute]) -> String {
+    let object: paragon_connect::serde_json::Map<String, paragon_connect::serde_json::Value> =
+        attributes
+            .iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    SpanValue::Text(text) => text.clone().into(),
+                    SpanValue::Int(number) => (*number).into(),
+                };
+                ((*name).to_owned(), value)
+            })
+            .collect();
+    paragon_connect::serde_json::Value::Object(object).to_string()
+}
+
 /// A call's result, resolved as `[kind, payload]`.
 pub enum Outcome {
     Head(NativeHead),
@@ -106,11 +148,21 @@ pub enum Outcome {
     Raw(NativeRaw),
     /// A decoded answer and its metadata: `["meta", [[kind, payload], meta]]`.
     WithMeta(Box<Outcome>, NativeMeta),
+    /// A traced call's outcome and its span's end: `["traced", [[kind, payload], span]]`.
+    Traced(Box<Outcome>, NativeSpan),
     Error(Box<ErrorDescription>),
     Aborted,
 }
 
 impl Outcome {
+    /// This outcome with its span's end, when the call was traced.
+    pub fn traced(self, end: Option<NativeSpan>) -> Outcome {
+        match end {
+            Some(end) => Outcome::Traced(Box::new(self), end),
+            None => self,
+        }
+    }
+
     /// A core error, as the wrapper throws it.
     pub fn error(error: Error, exact_integers: bool) -> Outcome {
         Outcome::Error(Box::new(ErrorDescription::new(error, exact_integers)))
@@ -182,13 +234,12 @@ impl ToNapiValue for Outcome {
                 Outcome::Text(text) => ("value", String::to_napi_value(env, text)?),
                 Outcome::Raw(raw) => ("raw", NativeRaw::to_napi_value(env, raw)?),
                 Outcome::WithMeta(outcome, meta) => {
-                    let mut both = ptr::null_mut();
-                    check_status!(sys::napi_create_array_with_length(env, 2, &mut both))?;
-                    let inner = Outcome::to_napi_value(env, *outcome)?;
-                    check_status!(sys::napi_set_element(env, both, 0, inner))?;
                     let meta = NativeMeta::to_napi_value(env, meta)?;
-                    check_status!(sys::napi_set_element(env, both, 1, meta))?;
-                    ("meta", both)
+                    ("meta", pair_with(env, *outcome, meta)?)
+                }
+                Outcome::Traced(outcome, span) => {
+                    let span = NativeSpan::to_napi_value(env, span)?;
+                    ("traced", pair_with(env, *outcome, span)?)
                 }
                 Outcome::Error(error) => ("error", ErrorDescription::to_napi_value(env, *error)?),
                 Outcome::Aborted => ("aborted", Undefined::to_napi_value(env, ())?),
@@ -204,6 +255,26 @@ impl ToNapiValue for Outcome {
             check_status!(sys::napi_set_element(env, pair, 1, payload))?;
             Ok(pair)
         }
+    }
+}
+
+/// `[[kind, payload], second]`.
+///
+/// # Safety
+/// On the JavaScript thread of `env`, as `to_napi_value`.
+unsafe fn pair_with(
+    env: sys::napi_env,
+    outcome: Outcome,
+    second: sys::napi_value,
+) -> napi::Result<sys::napi_value> {
+    // SAFETY: the caller's contract; `second` is a handle of the caller's scope, alive throughout.
+    unsafe {
+        let mut both = ptr::null_mut();
+        check_status!(sys::napi_create_array_with_length(env, 2, &mut both))?;
+        check_status!(sys::napi_set_element(env, both, 1, second))?;
+        let inner = Outcome::to_napi_value(env, outcome)?;
+        check_status!(sys::napi_set_element(env, both, 0, inner))?;
+        Ok(both)
     }
 }
 

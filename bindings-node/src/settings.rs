@@ -8,8 +8,8 @@ use napi::bindgen_prelude::Function;
 use paragon_connect::serde_json::{self, Map, Value};
 use paragon_connect::{ClientSettings, ConfigError, ProxySetting, TimeUnit};
 
+use crate::events::{JsEventFunction, NodeEvents};
 use crate::fields::Fields;
-use crate::logging::{JsLogFunction, NodeLogging};
 use crate::token::JsTokenProvider;
 
 /// Client settings (times in milliseconds).
@@ -53,10 +53,12 @@ pub struct ClientOptions<'env> {
     pub pool_idle_timeout: Option<f64>,
     pub tcp_keepalive: Option<f64>,
     pub http2: Option<String>,
-    /// The `logger` option as one function, and the level it wants.
-    #[napi(ts_type = "(level: string, message: string, fields: LogFields) => void")]
-    pub log_function: Option<JsLogFunction<'env>>,
+    /// The `logger`, `onRequest` and `onResponse` options as one function; the level the
+    /// logger wants (none: no logger); whether there are hooks.
+    #[napi(ts_type = "(level: string | null, message: string, fields: LogFields | null) => void")]
+    pub event_function: Option<JsEventFunction<'env>>,
     pub log_level: Option<String>,
+    pub hooks: Option<bool>,
     /// The Node version, for the User-Agent.
     pub runtime: Option<String>,
 }
@@ -84,24 +86,29 @@ fn proxy(value: Either<String, bool>) -> Result<ProxySetting, ConfigError> {
     }
 }
 
+/// A client's settings, and its events sink when calls wait for their hooks.
+pub type Settings = (ClientSettings, Option<Arc<NodeEvents>>);
+
 impl ClientOptions<'_> {
-    pub fn settings(self) -> napi::Result<Result<ClientSettings, ConfigError>> {
+    pub fn settings(self) -> napi::Result<Result<Settings, ConfigError>> {
         let token_provider = match self.token_function {
             Some(function) => Some(Arc::new(JsTokenProvider::new(function)?) as _),
             None => None,
         };
-        let event_sink = match self.log_function {
+        let events = match self.event_function {
             Some(function) => {
-                let level = self.log_level.as_deref().unwrap_or("warn");
-                match NodeLogging::new(function, level)? {
-                    Ok(sink) => sink.map(|sink| Arc::new(sink) as _),
+                let hooks = self.hooks == Some(true);
+                match NodeEvents::new(function, self.log_level.as_deref(), hooks)? {
+                    Ok(sink) => sink.map(Arc::new),
                     Err(error) => return Ok(Err(error)),
                 }
             }
             None => None,
         };
+        let event_sink = events.clone().map(|events| events as _);
+        let hooked = events.filter(|events| events.has_hooks());
         Ok((|| {
-            Ok(ClientSettings {
+            let settings = ClientSettings {
                 time_unit: Some(TimeUnit::Milliseconds),
                 platform: Some((
                     "node".to_owned(),
@@ -140,7 +147,8 @@ impl ClientOptions<'_> {
                 tcp_keepalive: self.tcp_keepalive,
                 http2: self.http2,
                 event_sink,
-            })
+            };
+            Ok((settings, hooked))
         })())
     }
 }

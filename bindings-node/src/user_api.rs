@@ -68,9 +68,16 @@ impl NativeClient {
         let prepared = self
             .client_for(user)
             .and_then(|client| call(client).map_err(|error| Box::new(Error::from(error).into())));
+        let hooked = self.hooked();
         settle_later(env, async move {
             match prepared {
-                Ok(call) => Outcome::from_core(call.await.map(Response::Json), exact_integers),
+                Ok(call) => {
+                    let result = call.await;
+                    if let Some(events) = hooked {
+                        events.flush().await;
+                    }
+                    Outcome::from_core(result.map(Response::Json), exact_integers)
+                }
                 Err(error) => Outcome::Error(error),
             }
         })

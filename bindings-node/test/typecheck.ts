@@ -1,10 +1,24 @@
 // Typical use of the package, compiled by `tsc --strict` in types.test.js (never run).
 import {
   Paragon, NotFoundError, RateLimitError, InvalidRequestError, signUserToken, type RawResponse, type RequestOptions,
+  type RequestChannelMessage, type ResponseEvent,
 } from '../index.js'
+import diagnostics from 'node:diagnostics_channel'
 
 async function use(): Promise<void> {
   const paragon = new Paragon({ projectId: 'p', userToken: 't', timeout: 30_000 })
+  const durations: number[] = []
+  const hooked = new Paragon({
+    projectId: 'p',
+    userToken: 't',
+    onRequest: (event) => console.log(event.method, event.integration, event.path, event.attempt),
+    onResponse: (event: ResponseEvent) => durations.push(event.elapsedMs + event.status),
+  })
+  await hooked.request('slack', '/x')
+  diagnostics.subscribe('paragon-connect:request:end', (message) => {
+    const { request, attributes } = message as RequestChannelMessage
+    console.log(request.name, attributes?.['http.response.status_code'])
+  })
   const sent = await paragon.request<{ ok: boolean }>('slack', '/chat.postMessage', {
     method: 'POST',
     body: { channel: 'C0', text: 'hi' },

@@ -568,6 +568,21 @@ impl SettingsInput<'_, '_> {
     }
 }
 
+/// Settings a Python client adds to the core's.
+pub trait PythonSettings {
+    /// The events go to `hooks` (and `logging`) rather than to `logging` only.
+    fn with_hooks(self, hooks: Option<Arc<crate::logging::Hooks>>) -> Self;
+}
+
+impl PythonSettings for ClientSettings {
+    fn with_hooks(mut self, hooks: Option<Arc<crate::logging::Hooks>>) -> Self {
+        if let Some(hooks) = hooks {
+            self.event_sink = Some(Arc::new(crate::logging::HookedSink(hooks)));
+        }
+        self
+    }
+}
+
 /// `CPython 3.11.7`, for the User-Agent.
 fn python_runtime(py: Python<'_>) -> String {
     let version = py.version_info();

@@ -7,33 +7,55 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use paragon_connect::serde_json::Value;
-use paragon_connect::{Client, Response, ResponseMeta};
+use paragon_connect::{Client, Response, ResponseMeta, ResponseStream, SpanEnd};
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyTuple};
 
 use crate::arguments::{
-    CallInput, Place, SettingsInput, flag, json, json_object, required_text, text, trigger_options,
+    CallInput, Place, PythonSettings, SettingsInput, flag, json, json_object, required_text, text,
+    trigger_options,
 };
 use crate::convert::{from_json, headers_to_python, response_to_python};
 use crate::errors::to_py_err;
 use crate::event_loop::EVENT_LOOP;
+use crate::logging::Hooks;
 use crate::pending::{PendingCall, pending};
 use crate::progress::ProgressReporter;
 use crate::runtime::{Spawned, wait};
 use crate::stream::{AsyncStreamResponse, StreamResponse};
+use crate::tracing::CallSpan;
 
 /// The core client of one Python client object (and the user-bound ones made from it), renewed
 /// after `fork()` (the parent's pool and I/O threads do not exist in a child) and after
 /// `close()`.
 struct SharedClient {
     current: Mutex<(u32, Client)>,
+    /// `on_request` / `on_response`, whose events a call waits for before returning.
+    hooks: Option<Arc<Hooks>>,
 }
 
 impl SharedClient {
-    fn new(client: Client) -> Arc<Self> {
+    fn new(client: Client, hooks: Option<Arc<Hooks>>) -> Arc<Self> {
         Arc::new(SharedClient {
             current: Mutex::new((std::process::id(), client)),
+            hooks,
         })
+    }
+
+    /// `call`, then (for a client with hooks) the wait until its hooks have run, so that they
+    /// have all run when the call returns.
+    fn observed<T: Send + 'static>(
+        &self,
+        call: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send + 'static {
+        let flush = self.hooks.as_ref().and_then(|hooks| hooks.flush());
+        async move {
+            let result = call.await;
+            if let Some(flush) = flush {
+                flush.wait().await;
+            }
+            result
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (u32, Client)> {
@@ -88,11 +110,51 @@ impl SharedClient {
     }
 }
 
+/// Turns a core call's result into Python's: its value, or the exception its error maps to.
+trait Finish<T>:
+    FnOnce(Python<'_>, paragon_connect::Result<T>) -> PyResult<Py<PyAny>> + Send + 'static
+{
+}
+impl<T, F> Finish<T> for F where
+    F: FnOnce(Python<'_>, paragon_connect::Result<T>) -> PyResult<Py<PyAny>> + Send + 'static
+{
+}
+
+/// A result converted by `into_python`, an error raised as its exception.
+fn plain<T: 'static>(into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>) -> impl Finish<T> {
+    move |py, result| match result {
+        Ok(value) => into_python(py, value),
+        Err(error) => Err(to_py_err(py, error)),
+    }
+}
+
+/// The same, ending the call's span first with what the result says (`end_of` a value).
+fn traced<T: 'static>(
+    span: Option<CallSpan>,
+    end_of: fn(&T) -> SpanEnd,
+    into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+) -> impl Finish<T> {
+    move |py, result| {
+        if let Some(span) = span {
+            let end = match &result {
+                Ok(value) => end_of(value),
+                Err(error) => SpanEnd::failed(error),
+            };
+            span.end(py, end);
+        }
+        plain(into_python)(py, result)
+    }
+}
+
 fn json_to_python(py: Python<'_>, value: Value) -> PyResult<Py<PyAny>> {
     Ok(from_json(py, &value)?.unbind())
 }
 
-fn response_into_python(py: Python<'_>, response: Response) -> PyResult<Py<PyAny>> {
+/// `request()`'s value (the metadata is used for the span only).
+fn response_into_python(
+    py: Python<'_>,
+    (response, _): (Response, ResponseMeta),
+) -> PyResult<Py<PyAny>> {
     response_to_python(py, &response)
 }
 
@@ -117,12 +179,9 @@ fn with_response_into_python(
 fn blocking<T: Send + 'static>(
     py: Python<'_>,
     call: impl Future<Output = paragon_connect::Result<T>> + Send + 'static,
-    into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    finish: impl Finish<T>,
 ) -> PyResult<Py<PyAny>> {
-    match wait(py, call)? {
-        Ok(value) => into_python(py, value),
-        Err(error) => Err(to_py_err(py, error)),
-    }
+    finish(py, wait(py, call)?)
 }
 
 fn running_loop(py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -136,7 +195,8 @@ fn running_loop(py: Python<'_>) -> PyResult<Py<PyAny>> {
 /// download stopped, leaving no file).
 enum Downloaded {
     Done(paragon_connect::Download),
-    CallbackRaised(PyErr),
+    /// With what the span records: the core's own error for the stopped download.
+    CallbackRaised(PyErr, SpanEnd),
 }
 
 /// A `download()` result as the package's `Download`, or the progress callback's exception.
@@ -145,7 +205,7 @@ fn download_to_python(py: Python<'_>, downloaded: Downloaded) -> PyResult<Py<PyA
         pyo3::sync::PyOnceLock::new();
     let download = match downloaded {
         Downloaded::Done(download) => download,
-        Downloaded::CallbackRaised(error) => return Err(error),
+        Downloaded::CallbackRaised(error, _) => return Err(error),
     };
     Ok(DOWNLOAD
         .import(py, "paragon_connect._types", "Download")?
@@ -158,17 +218,21 @@ fn download_to_python(py: Python<'_>, downloaded: Downloaded) -> PyResult<Py<PyA
         .unbind())
 }
 
+/// A `stream()` call: the answer's head, or the error.
+type StreamCall =
+    std::pin::Pin<Box<dyn Future<Output = paragon_connect::Result<ResponseStream>> + Send>>;
+
 /// `async with paragon.stream(...) as response:` for `AsyncParagon`.
 #[pyclass(module = "paragon_connect", frozen)]
 pub struct AsyncStreamContext {
-    call: std::sync::Mutex<Option<(Client, String, String, paragon_connect::RequestOptions)>>,
+    call: std::sync::Mutex<Option<(StreamCall, Option<CallSpan>)>>,
     response: std::sync::Mutex<Option<Py<AsyncStreamResponse>>>,
 }
 
 #[pymethods]
 impl AsyncStreamContext {
     async fn __aenter__(&self) -> PyResult<Py<AsyncStreamResponse>> {
-        let Some((client, integration_type, path, options)) = self
+        let Some((call, span)) = self
             .call
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -179,11 +243,9 @@ impl AsyncStreamContext {
             ));
         };
         let event_loop = Python::attach(running_loop)?;
-        let stream = Spawned::new(EVENT_LOOP.scope(event_loop, async move {
-            client.stream(&integration_type, &path, options).await
-        }))?
-        .await?;
+        let stream = Spawned::new(EVENT_LOOP.scope(event_loop, call))?.await?;
         Python::attach(|py| {
+            end_stream_span(py, span, &stream);
             let stream = stream.map_err(|error| to_py_err(py, error))?;
             let response = Py::new(py, AsyncStreamResponse::new(py, stream)?)?;
             *self
@@ -208,6 +270,21 @@ impl AsyncStreamContext {
     }
 }
 
+/// Ends a stream's span as its head (or its error) arrives.
+fn end_stream_span(
+    py: Python<'_>,
+    span: Option<CallSpan>,
+    stream: &paragon_connect::Result<ResponseStream>,
+) {
+    if let Some(span) = span {
+        let end = match stream {
+            Ok(stream) => SpanEnd::of_stream(stream),
+            Err(error) => SpanEnd::failed(error),
+        };
+        span.end(py, end);
+    }
+}
+
 /// How a client's calls are waited for.
 trait Waiting {
     type Output;
@@ -217,19 +294,17 @@ trait Waiting {
     /// `stream()`: the answer's head (or, for `async with`, a context that awaits it).
     fn open_stream(
         py: Python<'_>,
-        client: Client,
-        integration_type: String,
-        path: String,
-        options: paragon_connect::RequestOptions,
+        call: StreamCall,
+        span: Option<CallSpan>,
     ) -> PyResult<Self::Stream>;
 
-    /// Runs `call` (or raises the error preparing it) and converts its value with
-    /// `into_python`; `name` is the method's qualified name.
+    /// Runs `call` (or raises the error preparing it) and converts its result with `finish`;
+    /// `name` is the method's qualified name.
     fn run<T: Send + 'static>(
         py: Python<'_>,
         name: &'static str,
         call: PyResult<impl Future<Output = paragon_connect::Result<T>> + Send + 'static>,
-        into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+        finish: impl Finish<T>,
     ) -> Self::Output;
 }
 
@@ -242,25 +317,21 @@ impl Waiting for Blocking {
 
     fn open_stream(
         py: Python<'_>,
-        client: Client,
-        integration_type: String,
-        path: String,
-        options: paragon_connect::RequestOptions,
+        call: StreamCall,
+        span: Option<CallSpan>,
     ) -> PyResult<StreamResponse> {
-        let stream = wait(py, async move {
-            client.stream(&integration_type, &path, options).await
-        })?
-        .map_err(|error| to_py_err(py, error))?;
-        StreamResponse::new(py, stream)
+        let stream = wait(py, call)?;
+        end_stream_span(py, span, &stream);
+        StreamResponse::new(py, stream.map_err(|error| to_py_err(py, error))?)
     }
 
     fn run<T: Send + 'static>(
         py: Python<'_>,
         _name: &'static str,
         call: PyResult<impl Future<Output = paragon_connect::Result<T>> + Send + 'static>,
-        into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+        finish: impl Finish<T>,
     ) -> Self::Output {
-        blocking(py, call?, into_python)
+        blocking(py, call?, finish)
     }
 }
 
@@ -273,13 +344,11 @@ impl Waiting for Awaiting {
 
     fn open_stream(
         _py: Python<'_>,
-        client: Client,
-        integration_type: String,
-        path: String,
-        options: paragon_connect::RequestOptions,
+        call: StreamCall,
+        span: Option<CallSpan>,
     ) -> PyResult<AsyncStreamContext> {
         Ok(AsyncStreamContext {
-            call: std::sync::Mutex::new(Some((client, integration_type, path, options))),
+            call: std::sync::Mutex::new(Some((call, span))),
             response: std::sync::Mutex::new(None),
         })
     }
@@ -288,9 +357,9 @@ impl Waiting for Awaiting {
         _py: Python<'_>,
         name: &'static str,
         call: PyResult<impl Future<Output = paragon_connect::Result<T>> + Send + 'static>,
-        into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+        finish: impl Finish<T>,
     ) -> Self::Output {
-        pending(name, call, into_python)
+        pending(name, call, finish)
     }
 }
 
@@ -315,7 +384,7 @@ macro_rules! client_class {
         #[pymethods]
         impl $class {
             #[new]
-            #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=None, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=None, ca_certs=None, use_system_roots=None, client_cert=None, client_key=None, proxy=None, pool_max_idle_per_host=None, pool_idle_timeout=None, tcp_keepalive=None, http2=None))]
+            #[pyo3(signature = (*, project_id=None, user_token=None, signing_key=None, host=None, proxy_base_url=None, zeus_base_url=None, hermes_base_url=None, default_headers=None, timeout=None, connect_timeout=None, token_lifetime=None, token_audience=None, token_claims=None, permissions=None, max_retries=None, max_retry_after=None, deadline=None, max_response_bytes=None, allow_insecure_http=None, ca_certs=None, use_system_roots=None, client_cert=None, client_key=None, proxy=None, pool_max_idle_per_host=None, pool_idle_timeout=None, tcp_keepalive=None, http2=None, on_request=None, on_response=None))]
             #[allow(clippy::too_many_arguments)]
             fn new<'py>(
                 py: Python<'py>,
@@ -347,7 +416,10 @@ macro_rules! client_class {
                 pool_idle_timeout: Option<Bound<'py, PyAny>>,
                 tcp_keepalive: Option<Bound<'py, PyAny>>,
                 http2: Option<Bound<'py, PyAny>>,
+                on_request: Option<Bound<'py, PyAny>>,
+                on_response: Option<Bound<'py, PyAny>>,
             ) -> PyResult<Self> {
+                let hooks = Hooks::new(on_request.as_ref(), on_response.as_ref())?;
                 let settings = SettingsInput {
                     project_id: project_id.as_ref(),
                     user_token: user_token.as_ref(),
@@ -378,10 +450,11 @@ macro_rules! client_class {
                     tcp_keepalive: tcp_keepalive.as_ref(),
                     http2: http2.as_ref(),
                 }
-                .settings(py)?;
+                .settings(py)?
+                .with_hooks(hooks.clone());
                 let client = settings.build().map_err(|error| to_py_err(py, error))?;
                 Ok($class {
-                    shared: SharedClient::new(client),
+                    shared: SharedClient::new(client, hooks),
                     user: None,
                 })
             }
@@ -410,12 +483,12 @@ macro_rules! client_class {
                     ..SettingsInput::default()
                 }
                 .settings(py)?;
-                // The client's logging stays as it is.
+                // The client's logging and hooks stay as they are.
                 overrides.event_sink = None;
                 let base = self.shared.get(py, None)?;
                 let client = overrides.apply_to(&base).map_err(|error| to_py_err(py, error))?;
                 Ok($class {
-                    shared: SharedClient::new(client),
+                    shared: SharedClient::new(client, self.shared.hooks.clone()),
                     user: self.user.clone(),
                 })
             }
@@ -475,22 +548,20 @@ macro_rules! client_class {
                     let with_response = flag(Place::Argument("with_response"), with_response.as_ref())?;
                     Ok((self.client(py)?, integration_type, path, options, with_response == Some(true)))
                 })();
-                match call {
-                    Ok((client, integration_type, path, options, true)) => {
-                        let call = async move {
-                            client.request_with_meta(&integration_type, &path, options).await
-                        };
-                        <$waiting>::run(py, name, Ok(call), with_response_into_python)
-                    }
-                    Ok((client, integration_type, path, options, false)) => {
-                        let call = async move { client.request(&integration_type, &path, options).await };
-                        <$waiting>::run(py, name, Ok(call), response_into_python)
-                    }
+                let (client, integration_type, path, mut options, with_response) = match call {
+                    Ok(call) => call,
                     Err(error) => {
-                        let call = Err::<std::future::Ready<paragon_connect::Result<Response>>, _>(error);
-                        <$waiting>::run(py, name, call, response_into_python)
+                        let call = Err::<std::future::Ready<paragon_connect::Result<(Response, ResponseMeta)>>, _>(error);
+                        return <$waiting>::run(py, name, call, plain(response_into_python));
                     }
-                }
+                };
+                let span = crate::tracing::start(py, &client, &integration_type, &path, &mut options);
+                let call = self.shared.observed(async move {
+                    client.request_with_meta(&integration_type, &path, options).await
+                });
+                let into_python = if with_response { with_response_into_python } else { response_into_python };
+                let end_of: fn(&(Response, ResponseMeta)) -> SpanEnd = |(_, meta)| SpanEnd::of_meta(meta);
+                <$waiting>::run(py, name, Ok(call), traced(span, end_of, into_python))
             }
 
             /// Calls `path` and gives the answer as soon as its head arrives, its body read as it
@@ -527,7 +598,13 @@ macro_rules! client_class {
                     ..CallInput::default()
                 }
                 .options()?;
-                <$waiting>::open_stream(py, self.client(py)?, integration_type, path, options)
+                let client = self.client(py)?;
+                let mut options = options;
+                let span = crate::tracing::start(py, &client, &integration_type, &path, &mut options);
+                let call = self.shared.observed(async move {
+                    client.stream(&integration_type, &path, options).await
+                });
+                <$waiting>::open_stream(py, Box::pin(call), span)
             }
 
             /// Downloads `path` into the file `to`, atomically (nothing half-written is left on
@@ -564,8 +641,10 @@ macro_rules! client_class {
                     }
                     .options()?;
                     let client = self.client(py)?;
+                    let mut options = options;
+                    let span = crate::tracing::start(py, &client, &integration_type, &path, &mut options);
                     let callback = progress.map(Bound::unbind);
-                    Ok(async move {
+                    Ok((span, async move {
                         // Started here, on the runtime, whose blocking pool runs the callback.
                         let reporter = callback.map(ProgressReporter::start);
                         let report = reporter
@@ -582,12 +661,26 @@ macro_rules! client_class {
                             None => None,
                         };
                         match (result, raised) {
-                            (_, Some(error)) => Ok(Downloaded::CallbackRaised(error)),
+                            (result, Some(error)) => {
+                                let end = match &result {
+                                    Ok(download) => SpanEnd::of_download(download),
+                                    Err(stopped) => SpanEnd::failed(stopped),
+                                };
+                                Ok(Downloaded::CallbackRaised(error, end))
+                            }
                             (result, None) => result.map(Downloaded::Done),
                         }
-                    })
+                    }))
                 })();
-                <$waiting>::run(py, concat!($name, ".download"), call, download_to_python)
+                let (span, call) = match call {
+                    Ok((span, call)) => (span, Ok(self.shared.observed(call))),
+                    Err(error) => (None, Err(error)),
+                };
+                let end_of: fn(&Downloaded) -> SpanEnd = |downloaded| match downloaded {
+                    Downloaded::Done(download) => SpanEnd::of_download(download),
+                    Downloaded::CallbackRaised(_, end) => end.clone(),
+                };
+                <$waiting>::run(py, concat!($name, ".download"), call, traced(span, end_of, download_to_python))
             }
 
             /// The user and their connected integrations.
@@ -595,7 +688,7 @@ macro_rules! client_class {
                 let call = self
                     .client(py)
                     .map(|client| async move { client.get_user().await });
-                <$waiting>::run(py, concat!($name, ".get_user"), call, json_to_python)
+                <$waiting>::run(py, concat!($name, ".get_user"), call.map(|call| self.shared.observed(call)), plain(json_to_python))
             }
 
             /// Sets the user's metadata (`Name`, `Email`, ...); returns the user.
@@ -610,7 +703,7 @@ macro_rules! client_class {
                     let client = self.client(py)?;
                     Ok(async move { client.set_user_metadata(Value::Object(meta)).await })
                 })();
-                <$waiting>::run(py, concat!($name, ".set_user_metadata"), call, json_to_python)
+                <$waiting>::run(py, concat!($name, ".set_user_metadata"), call.map(|call| self.shared.observed(call)), plain(json_to_python))
             }
 
             /// The project's integrations (ids, types, custom names).
@@ -618,7 +711,7 @@ macro_rules! client_class {
                 let call = self
                     .client(py)
                     .map(|client| async move { client.list_integrations().await });
-                <$waiting>::run(py, concat!($name, ".list_integrations"), call, json_to_python)
+                <$waiting>::run(py, concat!($name, ".list_integrations"), call.map(|call| self.shared.observed(call)), plain(json_to_python))
             }
 
             /// The id of an integration type (`custom.tasklab` -> its UUID), from the cached
@@ -639,7 +732,7 @@ macro_rules! client_class {
                             .map(Value::String)
                     })
                 })();
-                <$waiting>::run(py, concat!($name, ".integration_id"), call, json_to_python)
+                <$waiting>::run(py, concat!($name, ".integration_id"), call.map(|call| self.shared.observed(call)), plain(json_to_python))
             }
 
             /// The user's connected account for an integration.
@@ -661,7 +754,7 @@ macro_rules! client_class {
                     let client = self.client(py)?;
                     Ok(async move { client.get_account(&integration_type, include).await })
                 })();
-                <$waiting>::run(py, concat!($name, ".get_account"), call, json_to_python)
+                <$waiting>::run(py, concat!($name, ".get_account"), call.map(|call| self.shared.observed(call)), plain(json_to_python))
             }
 
             /// Disconnects the user from an integration (or one of its accounts).
@@ -686,7 +779,7 @@ macro_rules! client_class {
                             .await
                     })
                 })();
-                <$waiting>::run(py, concat!($name, ".uninstall_integration"), call, json_to_python)
+                <$waiting>::run(py, concat!($name, ".uninstall_integration"), call.map(|call| self.shared.observed(call)), plain(json_to_python))
             }
 
             /// Triggers a workflow that has a request trigger.
@@ -714,7 +807,7 @@ macro_rules! client_class {
                     let client = self.client(py)?;
                     Ok(async move { client.trigger_workflow(&workflow_id, options).await })
                 })();
-                <$waiting>::run(py, concat!($name, ".trigger_workflow"), call, json_to_python)
+                <$waiting>::run(py, concat!($name, ".trigger_workflow"), call.map(|call| self.shared.observed(call)), plain(json_to_python))
             }
 
             /// Sends an App Event.
@@ -734,7 +827,7 @@ macro_rules! client_class {
                     let client = self.client(py)?;
                     Ok(async move { client.send_event(&name, payload).await })
                 })();
-                <$waiting>::run(py, concat!($name, ".send_event"), call, json_to_python)
+                <$waiting>::run(py, concat!($name, ".send_event"), call.map(|call| self.shared.observed(call)), plain(json_to_python))
             }
 
             /// The Paragon project this client calls.

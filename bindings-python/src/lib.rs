@@ -11,6 +11,7 @@ mod progress;
 mod runtime;
 mod stream;
 mod token;
+mod tracing;
 
 use paragon_connect::{ConfigError, SigningKey, TokenOptions, duration_from_seconds};
 use pyo3::prelude::*;

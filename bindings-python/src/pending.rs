@@ -22,7 +22,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyTuple;
 use tokio::task::JoinHandle;
 
-use crate::errors::{internal_error, to_py_err};
+use crate::errors::internal_error;
 use crate::event_loop::EVENT_LOOP;
 use crate::runtime::runtime;
 
@@ -36,7 +36,7 @@ type Call = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 pub fn pending<T: Send + 'static>(
     name: &'static str,
     call: PyResult<impl Future<Output = paragon_connect::Result<T>> + Send + 'static>,
-    into_python: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    finish: impl FnOnce(Python<'_>, paragon_connect::Result<T>) -> PyResult<Py<PyAny>> + Send + 'static,
 ) -> PendingCall {
     let call = match call {
         Ok(call) => call,
@@ -49,10 +49,7 @@ pub fn pending<T: Send + 'static>(
     };
     let call = async move {
         let outcome = call.await;
-        Box::new(move |py: Python<'_>| match outcome {
-            Ok(value) => into_python(py, value),
-            Err(error) => Err(to_py_err(py, error)),
-        }) as Outcome
+        Box::new(move |py: Python<'_>| finish(py, outcome)) as Outcome
     };
     PendingCall {
         name,

@@ -316,7 +316,7 @@ impl ClientBuilder {
         if let Some((setting, _)) = fixed.iter().find(|(_, given)| *given) {
             return Err(ConfigError::new(
                 *setting,
-                "cannot be changed by with_options (it shapes the connections or the credentials): build a new client",
+                "cannot be changed by with_options (copies share the client's connections, credentials and events): build a new client",
             ));
         }
         let mut settings = settings.clone();

@@ -25,7 +25,15 @@ from ._native import (
     __version__,
     sign_user_token,
 )
-from ._types import Download, Headers, RawResponse, ResponseInfo, WithResponse
+from ._types import (
+    Download,
+    Headers,
+    RawResponse,
+    RequestEvent,
+    ResponseEvent,
+    ResponseInfo,
+    WithResponse,
+)
 from .errors import (
     APIStatusError,
     AuthenticationError,
@@ -64,6 +72,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RawResponse",
+    "RequestEvent",
+    "ResponseEvent",
     "ResponseInfo",
     "StreamResponse",
     "TimeoutError",

@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeAlias, TypedDict, TypeVar, overloa
 
 from typing_extensions import Self, Unpack
 
-from ._types import Download, Headers, RawResponse, WithResponse
+from ._types import Download, Headers, RawResponse, RequestEvent, ResponseEvent, WithResponse
 
 __version__: str
 
@@ -106,6 +106,11 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta]):
     Connections: ``pool_max_idle_per_host`` (no limit; 0 keeps none), ``pool_idle_timeout`` (90),
     ``tcp_keepalive`` (15), ``http2`` (``"auto"``: HTTP/2 when the server offers it over TLS;
     ``"always"``; ``"never"``).
+
+    Hooks: ``on_request(RequestEvent)`` as each attempt is sent, ``on_response(ResponseEvent)`` as
+    each is answered (any status), on the SDK's events thread, in order; a call returns once its
+    hooks have run. What a hook raises goes to ``sys.unraisablehook`` and never fails the call.
+    With ``opentelemetry-api`` installed, each proxy call is a client span (see the README).
     """
 
     def __init__(
@@ -139,6 +144,8 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta]):
         pool_idle_timeout: float | None = None,
         tcp_keepalive: float | None = None,
         http2: Literal["auto", "always", "never"] | None = None,
+        on_request: Callable[[RequestEvent], object] | None = None,
+        on_response: Callable[[ResponseEvent], object] | None = None,
     ) -> None: ...
     @overload
     def request(

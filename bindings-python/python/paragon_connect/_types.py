@@ -130,6 +130,38 @@ class ResponseInfo:
         )
 
 
+class RequestEvent(NamedTuple):
+    """What ``on_request`` is given as each attempt of a call is sent."""
+
+    #: The HTTP method (upper-case).
+    method: str
+    #: The integration (``slack``); empty for Paragon's own endpoints.
+    integration: str
+    #: The call's path, without its query string (which may carry secrets).
+    path: str
+    #: Which attempt this is (1 for the first).
+    attempt: int
+
+
+class ResponseEvent(NamedTuple):
+    """What ``on_response`` is given as each attempt of a call is answered (any status)."""
+
+    #: The HTTP method (upper-case).
+    method: str
+    #: The integration (``slack``); empty for Paragon's own endpoints.
+    integration: str
+    #: The call's path, without its query string (which may carry secrets).
+    path: str
+    #: Which attempt this is (1 for the first).
+    attempt: int
+    #: The answer's HTTP status.
+    status: int
+    #: Seconds from sending this attempt to its answer's head.
+    elapsed: float
+    #: Paragon's request id, when the answer had one.
+    request_id: str | None
+
+
 class WithResponse(NamedTuple):
     """``data, response = paragon.request(..., with_response=True)``."""
 

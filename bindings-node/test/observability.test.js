@@ -1,0 +1,185 @@
+'use strict'
+// Hooks, diagnostics_channel and OpenTelemetry: what an application's instrumentation sees.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const diagnostics = require('node:diagnostics_channel')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { context, propagation, trace, SpanKind, SpanStatusCode } = require('@opentelemetry/api')
+const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base')
+const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks')
+const { W3CTraceContextPropagator } = require('@opentelemetry/core')
+const pc = require('..')
+const { Paragon } = pc
+const { withSandbox } = require('./sandbox.js')
+
+/** Runs `body(exporter)` with a global tracer provider, context manager and propagator. */
+async function withTracing(body) {
+  const exporter = new InMemorySpanExporter()
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  trace.setGlobalTracerProvider(provider)
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+  try {
+    return await body(exporter)
+  } finally {
+    await provider.shutdown()
+    trace.disable()
+    context.disable()
+    propagation.disable()
+  }
+}
+
+const sent = async (sandbox, index = -1) => Object.fromEntries((await sandbox.requests()).at(index).headers)
+
+test('each call is one client span, a child of the active one, its context sent', () =>
+  withSandbox((sandbox) => withTracing(async (exporter) => {
+    const paragon = new Paragon(await sandbox.settings())
+    const tracer = trace.getTracer('the-application')
+    const parent = tracer.startSpan('handle-request')
+    await context.with(trace.setSpan(context.active(), parent), () =>
+      paragon.request('slack', '/chat.postMessage?token=s3cr3t', { method: 'POST', body: { a: 1 } }))
+    parent.end()
+    const [span] = exporter.getFinishedSpans()
+    assert.equal(span.name, 'POST slack')
+    assert.equal(span.kind, SpanKind.CLIENT)
+    assert.equal(span.parentSpanContext?.spanId ?? span.parentSpanId, parent.spanContext().spanId)
+    assert.equal(span.attributes['http.request.method'], 'POST')
+    assert.equal(span.attributes['http.response.status_code'], 200)
+    assert.equal(span.attributes['paragon.integration'], 'slack')
+    assert.equal(span.attributes['url.full'], `${sandbox.url}/projects/${sandbox.projectId}/sdk/proxy/slack/chat.postMessage?token=REDACTED`)
+    assert.ok(!JSON.stringify(span.attributes).includes('s3cr3t'))
+    assert.equal(span.status.code, SpanStatusCode.UNSET)
+    const { traceId, spanId, traceFlags } = span.spanContext()
+    assert.equal((await sent(sandbox)).traceparent, `00-${traceId}-${spanId}-0${traceFlags}`)
+  })))
+
+test('a retried call that fails is one span with its error, every attempt with its context', () =>
+  withSandbox((sandbox) => withTracing(async (exporter) => {
+    const paragon = new Paragon(await sandbox.settings())
+    await sandbox.pushReply({ status: 503, headers: [['retry-after', '0']] })
+    await sandbox.pushReply({ status: 404, body: { json: { message: 'no such file' } } })
+    await assert.rejects(paragon.request('googledrive', '/files/missing'), pc.NotFoundError)
+    const spans = exporter.getFinishedSpans()
+    assert.equal(spans.length, 1)
+    const [span] = spans
+    assert.equal(span.attributes['http.response.status_code'], 404)
+    assert.equal(span.attributes['error.type'], '404')
+    assert.equal(span.attributes['http.request.resend_count'], 1)
+    assert.equal(span.status.code, SpanStatusCode.ERROR)
+    assert.match(span.status.message, /no such file/)
+    assert.equal((await sent(sandbox, 0)).traceparent, (await sent(sandbox, 1)).traceparent)
+  })))
+
+test('an aborted call ends its span as cancelled; streams and downloads are spans too', () =>
+  withSandbox((sandbox) => withTracing(async (exporter) => {
+    const paragon = new Paragon(await sandbox.settings())
+    await sandbox.pushReply({ status: 200, delay_ms: 5000 })
+    await assert.rejects(paragon.request('echo', '/slow', { signal: AbortSignal.timeout(200) }), { name: 'TimeoutError' })
+    const [aborted] = exporter.getFinishedSpans()
+    assert.equal(aborted.attributes['error.type'], 'cancelled')
+    assert.equal(aborted.status.code, SpanStatusCode.ERROR)
+
+    exporter.reset()
+    const file = `/files/${sandbox.driveFileId}?alt=media`
+    const { body } = await paragon.stream('googledrive', file)
+    for await (const _ of body);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paragon-'))
+    try {
+      await paragon.download('googledrive', file, { to: path.join(dir, 'file.pdf') })
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+    const spans = exporter.getFinishedSpans()
+    assert.deepEqual(spans.map((span) => [span.name, span.attributes['http.response.status_code']]), [['GET googledrive', 200], ['GET googledrive', 200]])
+  })))
+
+test('a caller\'s own traceparent is kept; without a tracer provider nothing is added', () =>
+  withSandbox(async (sandbox) => {
+    const paragon = new Paragon(await sandbox.settings())
+    await paragon.request('echo', '/untraced')
+    assert.equal((await sent(sandbox)).traceparent, undefined)
+    await withTracing(async (exporter) => {
+      const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+      await paragon.request('echo', '/x', { headers: { traceparent: own } })
+      assert.equal((await sent(sandbox)).traceparent, own)
+      assert.equal(exporter.getFinishedSpans().length, 1)
+    })
+  }))
+
+test('diagnostics_channel: start, end and error for each call, with the core\'s attributes', () =>
+  withSandbox(async (sandbox) => {
+    const messages = []
+    const subscribers = Object.fromEntries(['start', 'end', 'error'].map((name) => [name, (message) => messages.push([name, message])]))
+    for (const [name, subscriber] of Object.entries(subscribers)) diagnostics.subscribe(`paragon-connect:request:${name}`, subscriber)
+    try {
+      const paragon = new Paragon(await sandbox.settings())
+      await paragon.request('echo', '/seen?secret=s3cr3t')
+      await sandbox.pushReply({ status: 404, body: { json: { message: 'gone' } } })
+      const failed = await paragon.request('echo', '/missing').catch((error) => error)
+      assert.ok(failed instanceof pc.NotFoundError)
+      assert.deepEqual(messages.map(([name, message]) => [name, message.request.method, message.request.integrationType]), [
+        ['start', 'GET', 'echo'],
+        ['end', 'GET', 'echo'],
+        ['start', 'GET', 'echo'],
+        ['error', 'GET', 'echo'],
+      ])
+      assert.equal(messages[1][1].attributes['http.response.status_code'], 200)
+      assert.equal(messages[3][1].error, failed)
+      assert.equal(messages[3][1].attributes['error.type'], '404')
+      assert.ok(!JSON.stringify(messages.map(([, m]) => m.request)).includes('s3cr3t'))
+    } finally {
+      for (const [name, subscriber] of Object.entries(subscribers)) diagnostics.unsubscribe(`paragon-connect:request:${name}`, subscriber)
+    }
+  }))
+
+test('hooks see each attempt, in order, before the call settles', () =>
+  withSandbox(async (sandbox) => {
+    const events = []
+    const settings = await sandbox.settings()
+    const paragon = new Paragon({
+      ...settings,
+      onRequest: (event) => events.push(['request', event]),
+      onResponse: (event) => events.push(['response', event]),
+    })
+    await sandbox.pushReply({ status: 503, headers: [['retry-after', '0']] })
+    await paragon.request('echo', '/hooked?secret=s3cr3t')
+    // No waiting: every hook of the call has run when it settles.
+    assert.deepEqual(events.map(([kind, event]) => [kind, event.attempt, event.status]), [
+      ['request', 1, undefined],
+      ['response', 1, 503],
+      ['request', 2, undefined],
+      ['response', 2, 200],
+    ])
+    assert.deepEqual(events[0][1], { method: 'GET', integration: 'echo', path: '/hooked', attempt: 1 })
+    assert.ok(events[1][1].elapsedMs > 0)
+    const shown = JSON.stringify(events)
+    for (const secret of [settings.userToken, 's3cr3t']) assert.ok(!shown.includes(secret))
+
+    // Copies and user-API calls keep them.
+    events.length = 0
+    await paragon.withOptions({ timeout: 5000 }).getUser()
+    assert.deepEqual(events.map(([kind]) => kind), ['request', 'response'])
+  }))
+
+test('a hook that throws is a warning, never the call\'s failure; a bad hook is refused', () =>
+  withSandbox(async (sandbox) => {
+    const settings = await sandbox.settings()
+    const warnings = []
+    const onWarning = (warning) => warnings.push(warning.message)
+    process.on('warning', onWarning)
+    try {
+      const paragon = new Paragon({ ...settings, onResponse: () => { throw new Error('hook failed') } })
+      assert.ok(await paragon.request('echo', '/x'))
+      for (let i = 0; i < 100 && warnings.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.equal(warnings.length, 1)
+      assert.match(warnings[0], /a hook threw: Error: hook failed/)
+    } finally {
+      process.off('warning', onWarning)
+    }
+    assert.throws(() => new Paragon({ ...settings, onRequest: 'nope' }), (error) => error instanceof pc.ConfigurationError && error.setting === 'onRequest')
+    const client = new Paragon(settings)
+    assert.throws(() => client.withOptions({ onResponse() {} }), (error) => error instanceof pc.ConfigurationError && error.setting === 'onResponse')
+  }))
