@@ -186,9 +186,7 @@ export interface RequestChannelMessage {
     /** The span name: `POST slack`. */
     name: string
     integrationType: string
-    method: string
-    /** The URL, every query value `REDACTED`. */
-    url?: string
+    /** The span's start attributes: `http.request.method`, `url.full` (query values `REDACTED`), ... */
     attributes: Record<string, string | number>
   }
   attributes?: Record<string, string | number>

@@ -316,7 +316,7 @@ class Observation {
     }
     call.trace = true
     if (published) {
-      observation.#request = { name: start.name, integrationType, method: attributes['http.request.method_original'] ?? attributes['http.request.method'], url: attributes['url.full'], attributes }
+      observation.#request = { name: start.name, integrationType, attributes }
       channels.start.publish({ request: observation.#request })
     }
     return observation

@@ -120,7 +120,7 @@ test('diagnostics_channel: start, end and error for each call, with the core\'s 
       await sandbox.pushReply({ status: 404, body: { json: { message: 'gone' } } })
       const failed = await paragon.request('echo', '/missing').catch((error) => error)
       assert.ok(failed instanceof pc.NotFoundError)
-      assert.deepEqual(messages.map(([name, message]) => [name, message.request.method, message.request.integrationType]), [
+      assert.deepEqual(messages.map(([name, message]) => [name, message.request.attributes['http.request.method'], message.request.integrationType]), [
         ['start', 'GET', 'echo'],
         ['end', 'GET', 'echo'],
         ['start', 'GET', 'echo'],
