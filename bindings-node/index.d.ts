@@ -443,6 +443,10 @@ export declare class APIStatusError extends ParagonError {
   retryAfter?: number
   /** True when Paragon says the upstream API failed (`meta.isIntegrationError`). */
   isIntegrationError: boolean
+  /** The upstream API's own status when it failed (`meta.status`). */
+  integrationStatus?: number
+  /** The upstream API's own answer when it failed (`meta.response`). */
+  integrationResponse?: unknown
   /** The call and the status in one line, e.g. `GET slack /x: Paragon answered 404 Not Found: ...`. */
   description: string
 }

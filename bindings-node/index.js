@@ -18,7 +18,7 @@ const { version } = require('./package.json')
  * What a server sent, kept on status errors but not enumerable: `util.inspect`, `JSON.stringify`
  * and loggers that walk an error's properties do not print it (it may echo secrets back).
  */
-const SERVER_DATA = new Set(['body', 'content', 'response', 'headers'])
+const SERVER_DATA = new Set(['body', 'content', 'response', 'headers', 'integrationResponse'])
 
 class ParagonError extends Error {
   constructor(message, details = {}) {

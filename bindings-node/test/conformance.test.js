@@ -116,6 +116,8 @@ function checkResult(want, outcome, error) {
       if ('request_id' in expected) assert.equal(error.requestId, expected.request_id)
       if ('message_contains' in expected) assert.ok(error.message.includes(expected.message_contains), error.message)
       if ('retry_after_ms' in expected) assert.equal(error.retryAfter, expected.retry_after_ms)
+      if ('integration_status' in expected) assert.equal(error.integrationStatus, expected.integration_status ?? undefined)
+      if ('integration_response' in expected) assert.deepStrictEqual(error.integrationResponse, expected.integration_response ?? undefined)
       if ('body_json' in expected) assert.deepStrictEqual(error.body, expected.body_json)
     }
     return

@@ -182,6 +182,9 @@ def check_error(expected: dict[str, Any], error: BaseException) -> None:
             assert expected["message_contains"] in error.message
         if "retry_after_ms" in expected:
             assert error.retry_after == expected["retry_after_ms"] / 1000
+        for field in ("integration_status", "integration_response"):
+            if field in expected:
+                same(expected[field], getattr(error, field), field)
         if "body_json" in expected:
             same(expected["body_json"], error.body, "error body")
 

@@ -87,6 +87,9 @@ def test_a_404_is_caught_as_not_found(client: Paragon) -> None:
     assert error.status == 404
     assert error.is_integration_error is True
     assert error.body["meta"]["response"]["error"]["code"] == 404
+    # The upstream's own status and answer, without digging into the body.
+    assert error.integration_status == 404
+    assert error.integration_response == error.body["meta"]["response"]
     assert json.loads(error.content) == error.body
     assert (error.method, error.integration_type, error.path) == (
         "GET",

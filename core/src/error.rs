@@ -283,6 +283,29 @@ pub struct StatusError {
     pub is_integration_error: bool,
 }
 
+impl StatusError {
+    /// The upstream API's own status when it failed (`meta.status` of an integration error).
+    pub fn integration_status(&self) -> Option<u16> {
+        let status = self.integration_meta()?.get("status")?;
+        match status {
+            Value::Number(number) => number.as_u64()?.try_into().ok(),
+            Value::String(text) => text.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The upstream API's own answer when it failed (`meta.response` of an integration error).
+    pub fn integration_response(&self) -> Option<&Value> {
+        self.integration_meta()?.get("response")
+    }
+
+    fn integration_meta(&self) -> Option<&Value> {
+        self.is_integration_error
+            .then(|| self.body_json.as_ref()?.get("meta"))
+            .flatten()
+    }
+}
+
 /// The class of a failed status, which each binding turns into its exception class
 /// (`NotFoundError`, ...). Decided here once so every language agrees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -33,6 +33,8 @@ const STATUS_ATTRIBUTES: &[&str] = &[
     "request_id",
     "retry_after",
     "is_integration_error",
+    "integration_status",
+    "integration_response",
 ];
 
 const fn class(
@@ -194,6 +196,20 @@ impl Error {
                     attribute(
                         "is_integration_error",
                         AttributeValue::Bool(error.is_integration_error),
+                    ),
+                    attribute(
+                        "integration_status",
+                        error
+                            .integration_status()
+                            .map_or(AttributeValue::Missing, |status| {
+                                AttributeValue::Integer(status.into())
+                            }),
+                    ),
+                    attribute(
+                        "integration_response",
+                        error
+                            .integration_response()
+                            .map_or(AttributeValue::Missing, AttributeValue::Json),
                     ),
                 ]);
                 attributes

@@ -282,6 +282,14 @@ fn check_error(expected: &Value, error: &Error) -> Result<(), String> {
         {
             return Err(format!("retry_after {:?} != {ms} ms", status.retry_after));
         }
+        if let Some(want) = expected.get("integration_status") {
+            let got = status.integration_status().map_or(Value::Null, Value::from);
+            same(want, &got, "integration_status")?;
+        }
+        if let Some(want) = expected.get("integration_response") {
+            let got = status.integration_response().unwrap_or(&Value::Null);
+            same(want, got, "integration_response")?;
+        }
         if let Some(body) = expected.get("body_json") {
             same(
                 body,

@@ -117,6 +117,10 @@ class APIStatusError(_CallError):
     retry_after: float | None
     #: True when Paragon says the upstream API failed (``meta.isIntegrationError``).
     is_integration_error: bool
+    #: The upstream API's own status when it failed (``meta.status``), else None.
+    integration_status: int | None
+    #: The upstream API's own answer when it failed (``meta.response``), else None.
+    integration_response: Any
 
 
 class BadRequestError(APIStatusError):
