@@ -20,7 +20,7 @@ case "$target" in
       cargo zigbuild --release --locked -p paragon-connect-node --target "$target" ;;
   *) cargo build --release --locked -p paragon-connect-node --target "$target" ;;
 esac
-built=target/$target/release
+built=$TARGET_DIR/$target/release
 mkdir -p dist/node
 for library in "$built/libparagon_connect_node.so" "$built/libparagon_connect_node.dylib" "$built/paragon_connect_node.dll"; do
   if [ -f "$library" ]; then

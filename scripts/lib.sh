@@ -32,3 +32,9 @@ path_without_rust() {
   done
   echo "${kept#:}"
 }
+
+# Where cargo puts what it builds: `target/` unless CARGO_TARGET_DIR or a cargo config says
+# otherwise (CI caches often do), as cargo itself reports it.
+TARGET_DIR=$(cargo metadata --no-deps --format-version 1 --manifest-path "$(dirname "${BASH_SOURCE[0]}")/../Cargo.toml" |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+TARGET_DIR=${TARGET_DIR:-$PWD/target}

@@ -16,4 +16,4 @@ cargo build --quiet --locked -p paragon-sandbox
 
 step "Node: node --test"
 cd bindings-node
-PARAGON_SANDBOX_BIN="$PWD/../target/debug/paragon-sandbox" node --test test/
+PARAGON_SANDBOX_BIN="$TARGET_DIR/debug/paragon-sandbox" node --test test/

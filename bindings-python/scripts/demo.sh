@@ -8,4 +8,4 @@ source scripts/python-env.sh
 cargo build --quiet --locked -p paragon-sandbox
 
 step "Python demo"
-PARAGON_SANDBOX_BIN="$PWD/target/debug/paragon-sandbox" .venv/bin/python bindings-python/examples/demo.py
+PARAGON_SANDBOX_BIN="$TARGET_DIR/debug/paragon-sandbox" .venv/bin/python bindings-python/examples/demo.py

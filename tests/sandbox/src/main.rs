@@ -54,6 +54,10 @@ async fn main() -> ExitCode {
             "socks5_proxy_url": sandbox.socks5_proxy_url(),
         })
     );
+    if !until_stdin_closes {
+        // Run by a person: how to use it.
+        eprintln!("{}", guide(sandbox.url()));
+    }
     if until_stdin_closes {
         let mut stdin = tokio::io::stdin();
         let mut buffer = [0u8; 256];
@@ -63,4 +67,28 @@ async fn main() -> ExitCode {
     }
     drop(sandbox);
     ExitCode::SUCCESS
+}
+
+/// What a person who started the sandbox needs to point a client at it and script it.
+fn guide(url: &str) -> String {
+    format!(
+        "\
+paragon-sandbox: a local Paragon at {url} (Ctrl-C stops it)
+
+Point a client at it (a shell; the token is RS256-signed by the sandbox's test key):
+  export PARAGON_PROJECT_ID={PROJECT_ID}
+  export PARAGON_PROXY_BASE_URL={url} PARAGON_ZEUS_BASE_URL={url} PARAGON_HERMES_BASE_URL={url}
+  export PARAGON_USER_TOKEN=$(curl -s '{url}/_sandbox/token?sub=user-1')
+  (or, to sign tokens per user: export PARAGON_SIGNING_KEY=\"$(cat tests/keys/sandbox-signing-key.pem)\")
+
+Integrations: slack, googledrive, custom.tasklab (also custom/<id> from {url}/_sandbox/info),
+and echo (any path: answers with what it received).
+
+Script the next proxied replies, one per POST, played in order:
+  curl -X POST {url}/_sandbox/replies -H 'content-type: application/json' \\
+    -d '{{\"status\": 503, \"headers\": [[\"retry-after\", \"1\"]], \"delay_ms\": 2000}}'
+  fields: status, headers, body ({{\"json\": ...}} | {{\"text\": ...}} | {{\"base64\": ...}}),
+  delay_ms, truncate_to, trickle_ms, generated_bytes, content_length
+What it received: curl {url}/_sandbox/requests   Users and events: curl {url}/_sandbox/state"
+    )
 }
