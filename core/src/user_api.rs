@@ -51,8 +51,10 @@ fn check_id(argument: &'static str, id: &str) -> Result<(), InvalidRequestError>
 }
 
 /// The id of `integration_type` in a `list_integrations()` answer: a built-in by its `type`
-/// (`slack`), a custom integration by `custom.<name>` (its slug or lower-cased name), or the id
-/// itself from `custom/<id>`.
+/// (`slack`), a custom integration by the name the browser SDK gives it (its slug as is,
+/// `custom.tasklab`, else `custom.` and its name lower-cased with everything but letters and
+/// digits removed; a slug without the `custom.` prefix also matches), or the id itself from
+/// `custom/<id>`.
 pub fn integration_id(integrations: &Value, integration_type: &str) -> Option<String> {
     if let Some(id) = integration_type.strip_prefix("custom/") {
         return Some(id.to_owned());
@@ -60,20 +62,12 @@ pub fn integration_id(integrations: &Value, integration_type: &str) -> Option<St
     let custom_name = integration_type.strip_prefix("custom.");
     integrations.as_array()?.iter().find_map(|item| {
         let kind = item.get("type")?.as_str()?;
-        let matches =
-            match custom_name {
-                None => kind == integration_type,
-                Some(name) => {
-                    kind == integration_type
-                        || (kind == "custom"
-                            && item.get("customIntegration").is_some_and(|custom| {
-                                custom.get("slug").and_then(Value::as_str) == Some(name)
-                                    || custom.get("name").and_then(Value::as_str).is_some_and(
-                                        |full| full.to_lowercase().replace(' ', "") == name,
-                                    )
-                            }))
-                }
-            };
+        let matches = kind == integration_type
+            || (custom_name.is_some()
+                && kind == "custom"
+                && item
+                    .get("customIntegration")
+                    .is_some_and(|custom| sdk_name(custom) == integration_type));
         matches
             .then(|| item.get("id")?.as_str().map(str::to_owned))
             .flatten()
@@ -224,6 +218,23 @@ impl Client {
     }
 }
 
+/// The name the browser SDK gives a custom integration (`customIntegration`'s slug, else its name).
+fn sdk_name(custom: &Value) -> String {
+    match custom.get("slug").and_then(Value::as_str) {
+        Some(slug) if slug.starts_with("custom.") => slug.to_owned(),
+        Some(slug) => format!("custom.{slug}"),
+        None => {
+            let name = custom.get("name").and_then(Value::as_str).unwrap_or("");
+            let kept: String = name
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            format!("custom.{kept}")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,8 +244,14 @@ mod tests {
         let list = json!([
             {"id": "id-slack", "type": "slack"},
             {"id": "id-task", "type": "custom", "customIntegration": {"name": "Task Lab", "slug": "tasklab"}},
-            {"id": "id-crm", "type": "custom", "customIntegration": {"name": "My CRM"}}
+            {"id": "id-crm", "type": "custom", "customIntegration": {"name": "My CRM!"}},
+            {"id": "id-desk", "type": "custom", "customIntegration": {"name": "Desk", "slug": "custom.help-desk"}}
         ]);
+        assert_eq!(
+            integration_id(&list, "custom.help-desk").as_deref(),
+            Some("id-desk")
+        );
+        assert_eq!(integration_id(&list, "custom.desk"), None);
         assert_eq!(integration_id(&list, "slack").as_deref(), Some("id-slack"));
         assert_eq!(
             integration_id(&list, "custom.tasklab").as_deref(),

@@ -66,23 +66,30 @@ impl User {
                     json!({
                         "enabled": !ids.is_empty(),
                         "credentialId": ids.first(),
-                        "allCredentials": ids.iter().map(|id| json!({"id": id, "status": "VALID"})).collect::<Vec<_>>(),
+                        "allCredentials": ids.iter().map(|id| json!({"id": id, "status": "VALID", "configurations": []})).collect::<Vec<_>>(),
                     }),
                 )
             })
             .collect();
-        json!({"id": id, "authenticated": true, "meta": self.meta, "integrations": integrations})
+        json!({"id": id, "authenticated": true, "meta": self.meta, "resources": [], "integrations": integrations})
     }
 }
 
+/// Shaped as the official browser SDK reads it: each element's `configs` (an element without
+/// it fails `authenticate()`), a custom integration's slug its full name (`custom.tasklab`).
 fn integrations_json() -> Value {
     Value::Array(
         INTEGRATIONS
             .iter()
-            .map(|(id, kind, name)| match kind.strip_prefix("custom.") {
-                Some(slug) => json!({"id": id, "type": "custom", "name": name, "isActive": true,
-                                     "customIntegration": {"name": name, "slug": slug}}),
-                None => json!({"id": id, "type": kind, "name": name, "isActive": true}),
+            .map(|(id, kind, name)| {
+                let configs = json!([{"values": {}}]);
+                match kind.starts_with("custom.") {
+                    true => json!({"id": id, "type": "custom", "name": name, "isActive": true,
+                                   "configs": configs,
+                                   "customIntegration": {"name": name, "slug": kind}}),
+                    false => json!({"id": id, "type": kind, "name": name, "isActive": true,
+                                    "configs": configs}),
+                }
             })
             .collect(),
     )
