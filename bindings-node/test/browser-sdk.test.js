@@ -6,27 +6,9 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { JSDOM } = require('jsdom')
 const pc = require('..')
 const { withSandbox } = require('./sandbox.js')
-
-/** The browser SDK, loaded in a jsdom window (it reads `window`, `document` and storage). */
-function browserSdk() {
-  const dom = new JSDOM('<!doctype html><html><body></body></html>', { url: 'http://localhost/' })
-  for (const name of ['window', 'document', 'localStorage', 'sessionStorage', 'HTMLElement', 'MutationObserver']) {
-    Object.defineProperty(globalThis, name, { value: dom.window[name], configurable: true, writable: true })
-  }
-  // It logs that it has no element to draw its connect portal in: not wanted here.
-  const log = console.log
-  console.log = () => {}
-  try {
-    const { paragon } = require('@useparagon/connect')
-    return { paragon, restore: () => { console.log = log } }
-  } catch (error) {
-    console.log = log
-    throw error
-  }
-}
+const { browserSdk } = require('./browser.js')
 
 /**
  * A recorded request without what differs by client (its name, version and connection), the
@@ -51,10 +33,9 @@ function comparable(request, token) {
 
 test('the official browser SDK authenticates against the sandbox and calls through it like this package', () =>
   withSandbox(async (sandbox) => {
-    const { paragon: browser, restore } = browserSdk()
+    const { paragon: browser, restore } = browserSdk(sandbox)
     try {
       const settings = await sandbox.settings()
-      browser.configureGlobal({ host: 'any' }, { ZEUS_PUBLIC_URL: sandbox.url, WORKER_PROXY_PUBLIC_URL: sandbox.url, HERMES_PUBLIC_URL: sandbox.url })
       await browser.authenticate(sandbox.projectId, settings.userToken)
       const user = browser.getUser()
       assert.equal(user.authenticated, true)
