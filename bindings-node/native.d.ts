@@ -229,6 +229,12 @@ export interface NativeSpan {
 export declare function refusal(kind: string, name: string, reason: string): Record<string, unknown>
 
 /**
+ * The `paragon-connect` command with `args` (without `node` and the script): the core's, run to
+ * completion on this thread (a command line has nothing else to do); gives the exit code.
+ */
+export declare function runCli(args: Array<string>): number
+
+/**
  * Signs a Paragon User Token; `options` is JSON text of `{lifetime (ms), audience, claims,
  * permissions}`. Resolves like a call: `["value", token]` or `["error", ...]`.
  */

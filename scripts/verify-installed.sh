@@ -58,6 +58,11 @@ else
 fi
 "${pip[@]}" install --quiet --disable-pip-version-check --no-index --find-links "$work/wheels" "$wheel" pytest
 "${run[@]}" "$venv_python" tests/dist/slack.py
+# The command: installed beside the interpreter, and answering (run through it: qemu-user and
+# Windows cannot run the script directly).
+[ -e "$work/venv/bin/paragon-connect" ] || [ -e "$work/venv/Scripts/paragon-connect.exe" ]
+"${run[@]}" "$venv_python" -m paragon_connect request slack /chat.postMessage \
+  -d '{"channel": "C0", "text": "from the installed command"}' | grep -q '"ok":true'
 (cd "$suite/bindings-python" && "${run[@]}" "$venv_python" -m pytest -q -p no:cacheprovider tests/test_conformance.py)
 
 step "Node on $described: npm installs the $platform package, Slack, the conformance suite"
@@ -76,6 +81,9 @@ echo "module.exports = require('paragon-connect')" > "$app/index.js"
 cd "$app"
 "${node_cmd[@]}" slack.cjs
 "${node_cmd[@]}" slack.mjs
+"${node_cmd[@]}" node_modules/paragon-connect/cli.js request slack /chat.postMessage \
+  -d '{"channel": "C0", "text": "from the installed command"}' | grep -q '"ok":true'
+[ -e node_modules/.bin/paragon-connect ] || [ -e node_modules/.bin/paragon-connect.cmd ]
 # The file runs its tests in this process: `node --test` would start a child Node per file,
 # which qemu-user cannot.
 "${node_cmd[@]}" test/conformance.test.js > "$work/node-tests.tap" || { cat "$work/node-tests.tap"; exit 1; }

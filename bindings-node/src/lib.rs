@@ -74,3 +74,10 @@ fn init_runtime() {
 /// `__lll_lock_wait_private`), mimalloc does not.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The `paragon-connect` command with `args` (without `node` and the script): the core's, run to
+/// completion on this thread (a command line has nothing else to do); gives the exit code.
+#[napi_derive::napi]
+pub fn run_cli(args: Vec<String>) -> i32 {
+    paragon_connect::cli::main(&args)
+}

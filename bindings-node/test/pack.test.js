@@ -35,6 +35,9 @@ test('npm pack, npm install into an empty project, require and import', () => {
     // The licence text ships (licence scanners look for it), the same as the repository's.
     const license = fs.readFileSync(path.join(project, 'node_modules/paragon-connect/LICENSE'), 'utf8')
     assert.equal(license, fs.readFileSync(path.join(ROOT, '../LICENSE'), 'utf8'))
+    // The command is installed (`npx paragon-connect`).
+    const command = path.join(project, 'node_modules/.bin/paragon-connect')
+    assert.match(execFileSync(command, ['--version'], { encoding: 'utf8' }), /^paragon-connect \d+\.\d+\.\d+\n$/)
   } finally {
     fs.rmSync(project, { recursive: true, force: true })
   }

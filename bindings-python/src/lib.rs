@@ -60,6 +60,13 @@ fn decode_text(content: &[u8], content_type: Option<&str>) -> String {
     paragon_connect::decode_text(content, content_type).into_owned()
 }
 
+/// The `paragon-connect` command with `args` (without the program's name): the core's, run to
+/// completion with the GIL released; gives the exit code.
+#[pyfunction]
+fn run_cli(py: Python<'_>, args: Vec<String>) -> i32 {
+    py.detach(|| paragon_connect::cli::main(&args))
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Paragon>()?;
@@ -72,6 +79,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(sign_user_token, module)?)?;
     module.add_function(wrap_pyfunction!(errors::error_classes, module)?)?;
     module.add_function(wrap_pyfunction!(decode_text, module)?)?;
+    module.add_function(wrap_pyfunction!(run_cli, module)?)?;
     module.add("__version__", paragon_connect::VERSION)?;
     Ok(())
 }

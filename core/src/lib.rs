@@ -29,6 +29,7 @@
 mod answer;
 mod arguments;
 mod auth;
+pub mod cli;
 mod client;
 mod client_settings;
 mod config;

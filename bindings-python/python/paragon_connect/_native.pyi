@@ -284,6 +284,9 @@ class AsyncParagon(
         traceback: TracebackType | None,
     ) -> None: ...
 
+def run_cli(args: Sequence[str]) -> int:
+    """The ``paragon-connect`` command with ``args``; gives its exit code."""
+
 def sign_user_token(
     signing_key: str,
     project_id: str,

@@ -1,0 +1,87 @@
+"""The ``paragon-connect`` command, run as a user runs it, against the sandbox."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import REPO, Sandbox, drive_file_bytes
+from paragon_connect import Paragon
+
+#: The command pip installed beside the interpreter.
+COMMAND = Path(sys.executable).parent / "paragon-connect"
+
+
+def cli(
+    sandbox: Sandbox, args: list[str], token: str, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PARAGON_PROJECT_ID": sandbox.project_id,
+        "PARAGON_USER_TOKEN": token,
+        "PARAGON_PROXY_BASE_URL": sandbox.url,
+        "PARAGON_ZEUS_BASE_URL": sandbox.url,
+        "PARAGON_HERMES_BASE_URL": sandbox.url,
+        **extra,
+    }
+    return subprocess.run([str(COMMAND), *args], env=env, capture_output=True, text=True)
+
+
+def test_request_prints_what_request_returns_and_exits_0(sandbox: Sandbox) -> None:
+    token = sandbox.token()
+    body = {"channel": "C0", "text": "from the command line"}
+    run = cli(sandbox, ["request", "slack", "/chat.postMessage", "-d", json.dumps(body)], token)
+    assert run.returncode == 0, run.stderr
+    # Piped: compact JSON, one line.
+    assert run.stdout.count("\n") == 1
+    expected: Any = Paragon(**sandbox.settings(user_token=token)).request(
+        "slack", "/chat.postMessage", method="POST", body=body
+    )
+    assert json.loads(run.stdout) == expected
+    sent = sandbox.requests()[0]
+    assert sent["method"] == "POST"
+    assert json.loads(base64.b64decode(sent["body_base64"])) == body
+
+
+def test_a_failed_call_exits_1_and_a_usage_error_2(sandbox: Sandbox) -> None:
+    token = sandbox.token()
+    sandbox.push_reply({"status": 404, "body": {"json": {"message": f"nothing for {token}"}}})
+    failed = cli(sandbox, ["request", "echo", "/missing"], token)
+    assert failed.returncode == 1
+    assert failed.stdout == ""
+    assert failed.stderr == "paragon-connect: 404 Not Found nothing for [redacted]\n"
+    wrong = cli(sandbox, ["request", "echo", "/x", "--bogus"], token)
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith('paragon-connect: unknown option "--bogus"\nusage:')
+
+
+def test_raw_output_to_a_file_and_a_signed_token(sandbox: Sandbox, tmp_path: Path) -> None:
+    token = sandbox.token()
+    file = tmp_path / "file.pdf"
+    path = f"/files/{sandbox.drive_file_id}/?alt=media"
+    run = cli(sandbox, ["request", "googledrive", path, "--raw", "-o", str(file)], token)
+    assert run.returncode == 0, run.stderr
+    assert file.read_bytes() == drive_file_bytes()
+
+    key = (REPO / "tests/keys/sandbox-signing-key.pem").read_text()
+    signed = cli(sandbox, ["token", "--user", "cli-user"], "", PARAGON_SIGNING_KEY=key)
+    assert signed.returncode == 0, signed.stderr
+    made = signed.stdout.strip()
+    payload = json.loads(base64.urlsafe_b64decode(made.split(".")[1] + "=="))
+    assert payload["sub"] == "cli-user"
+    assert cli(sandbox, ["request", "echo", "/who"], made).returncode == 0
+    as_user = cli(sandbox, ["request", "echo", "/u", "--user", "u7"], "", PARAGON_SIGNING_KEY=key)
+    assert as_user.returncode == 0, as_user.stderr
+
+
+def test_python_dash_m_is_the_same_command() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "paragon_connect", "--version"], capture_output=True, text=True
+    )
+    assert run.returncode == 0
+    assert run.stdout.startswith("paragon-connect ")
