@@ -305,14 +305,18 @@ class Observation {
     const observation = new Observation()
     const attributes = JSON.parse(start.attributes)
     if (api) {
-      // Asked each time: the application may set (or replace) its tracer provider at any point.
-      const tracer = api.trace.getTracer('paragon-connect', version)
-      const active = api.context.active()
-      const span = tracer.startSpan(start.name, { kind: api.SpanKind.CLIENT, attributes }, active)
-      const carrier = {}
-      api.propagation.inject(api.trace.setSpan(active, span), carrier)
-      call.traceHeaders = Object.entries(carrier).map(([name, value]) => [name, String(value)])
-      observation.#span = span
+      try {
+        // Asked each time: the application may set (or replace) its tracer provider at any point.
+        const tracer = api.trace.getTracer('paragon-connect', version)
+        const active = api.context.active()
+        const span = tracer.startSpan(start.name, { kind: api.SpanKind.CLIENT, attributes }, active)
+        observation.#span = span
+        const carrier = {}
+        api.propagation.inject(api.trace.setSpan(active, span), carrier)
+        call.traceHeaders = Object.entries(carrier).map(([name, value]) => [name, String(value)])
+      } catch (error) {
+        tracerFailed(error) // the call goes on, untraced
+      }
     }
     call.trace = true
     if (published) {
@@ -356,11 +360,19 @@ class Observation {
   #end(attributes, error) {
     const span = this.#span
     if (span === undefined) return
-    const api = tracing()
-    span.setAttributes(attributes)
-    if (error !== null) span.setStatus({ code: api.SpanStatusCode.ERROR, message: error })
-    span.end()
+    try {
+      span.setAttributes(attributes)
+      if (error !== null) span.setStatus({ code: tracing().SpanStatusCode.ERROR, message: error })
+      span.end()
+    } catch (failure) {
+      tracerFailed(failure)
+    }
   }
+}
+
+/** A tracer (the application's OpenTelemetry SDK or exporter) that throws never fails the call. */
+function tracerFailed(error) {
+  process.nextTick(() => process.emitWarning(`paragon-connect: the OpenTelemetry tracer threw: ${error?.stack ?? error}`))
 }
 
 /** A proxy URL, or `false` for none. */

@@ -183,3 +183,24 @@ test('a hook that throws is a warning, never the call\'s failure; a bad hook is 
     const client = new Paragon(settings)
     assert.throws(() => client.withOptions({ onResponse() {} }), (error) => error instanceof pc.ConfigurationError && error.setting === 'onResponse')
   }))
+
+test('a tracer that throws is a warning, never the call\'s failure', () =>
+  withSandbox((sandbox) => withTracing(async (exporter) => {
+    const warnings = []
+    const onWarning = (warning) => warnings.push(warning.message)
+    process.on('warning', onWarning)
+    const broken = { onStart() {}, onEnd() { throw new Error('exporter down') }, forceFlush: async () => {}, shutdown: async () => {} }
+    trace.disable()
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), broken] })
+    trace.setGlobalTracerProvider(provider)
+    try {
+      const paragon = new Paragon(await sandbox.settings())
+      assert.ok(await paragon.request('echo', '/x'))
+      for (let i = 0; i < 100 && warnings.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.equal(warnings.length, 1)
+      assert.match(warnings[0], /the OpenTelemetry tracer threw: Error: exporter down/)
+    } finally {
+      process.off('warning', onWarning)
+      await provider.shutdown()
+    }
+  })))
