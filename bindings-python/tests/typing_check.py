@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from paragon_connect import AsyncParagon, NotFoundError, Paragon, RawResponse
+from paragon_connect import (
+    AsyncParagon,
+    BadRequestError,
+    NotFoundError,
+    Paragon,
+    RawResponse,
+    RequestEvent,
+    ResponseEvent,
+)
 
 
 def sync_use() -> None:
@@ -31,3 +39,22 @@ async def async_use() -> None:
         raw: RawResponse = await paragon.request("googledrive", "/files/x", raw=True)
         print(files, raw.text)
     await paragon.close()
+
+
+def hooks_and_integration_errors() -> None:
+    durations: list[float] = []
+
+    def sent(event: RequestEvent) -> None:
+        print(event.method, event.integration, event.path, event.attempt)
+
+    def answered(event: ResponseEvent) -> None:
+        durations.append(event.elapsed)
+        print(event.status, event.request_id)
+
+    paragon = Paragon(on_request=sent, on_response=answered)
+    try:
+        paragon.request("slack", "/chat.postMessage", method="POST", body={})
+    except BadRequestError as error:
+        if error.is_integration_error:
+            upstream: int | None = error.integration_status
+            print(upstream, error.integration_response)
