@@ -15,7 +15,6 @@ const path = require('node:path')
 const { platformOfTarget } = require('../platforms.js')
 
 const PACKAGE = path.resolve(__dirname, '..')
-const MAIN_FILES = ['package.json', 'index.js', 'index.mjs', 'index.d.ts', 'native.js', 'platforms.js', 'README.md', 'LICENSE']
 
 function npmPack(folder, out) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -33,6 +32,10 @@ function main([binaries, out]) {
   fs.mkdirSync(out, { recursive: true })
   const manifest = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'package.json'), 'utf8'))
   const { name, version, napi } = manifest
+  // The main package ships what package.json's `files` lists, but the binaries (the platform
+  // packages carry them).
+  const shipped = manifest.files.filter((file) => !file.includes('*'))
+  const MAIN_FILES = ['package.json', 'README.md', ...shipped]
   const platforms = napi.targets.map(platformOfTarget)
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'paragon-connect-pack-'))
   const packed = []
@@ -72,10 +75,11 @@ function main([binaries, out]) {
     for (const file of MAIN_FILES) fs.copyFileSync(path.join(PACKAGE, file), path.join(folder, file))
     const released = {
       ...manifest,
-      files: MAIN_FILES.filter((file) => file !== 'package.json' && file !== 'README.md'),
+      files: shipped,
       optionalDependencies: Object.fromEntries(platforms.map((platform) => [`${name}-${platform.name}`, version])),
     }
     delete released.devDependencies
+    delete released.overrides
     delete released.scripts
     fs.writeFileSync(path.join(folder, 'package.json'), `${JSON.stringify(released, null, 2)}\n`)
     packed.push(npmPack(folder, out))
