@@ -128,18 +128,14 @@ impl From<Error> for Failure {
 impl Command {
     fn parse(args: &[String]) -> Result<Command, Usage> {
         let mut args = args.iter();
-        let usage = |problem: String| Usage(problem);
+        let usage = Usage;
         match args.next().map(String::as_str) {
             None | Some("-h" | "--help" | "help") => Ok(Command::Help),
             Some("-V" | "--version") => Ok(Command::Version),
             Some("token") => {
                 let (mut user, mut lifetime) = (None, None);
                 while let Some(arg) = args.next() {
-                    let mut value = || {
-                        args.next()
-                            .cloned()
-                            .ok_or_else(|| usage(format!("{arg} needs a value")))
-                    };
+                    let mut value = || value_after(arg, &mut args);
                     match arg.as_str() {
                         "--user" => user = Some(value()?),
                         "--lifetime" => lifetime = Some(seconds(arg, &value()?)?),
@@ -153,11 +149,7 @@ impl Command {
                 let mut request = RequestCommand::default();
                 let mut positional = Vec::new();
                 while let Some(arg) = args.next() {
-                    let mut value = || {
-                        args.next()
-                            .cloned()
-                            .ok_or_else(|| usage(format!("{arg} needs a value")))
-                    };
+                    let mut value = || value_after(arg, &mut args);
                     match arg.as_str() {
                         "-X" | "--method" => request.method = Some(value()?),
                         "-d" | "--data" => request.data = Some(value()?),
@@ -201,6 +193,13 @@ impl Command {
             Some(other) => Err(usage(format!("unknown command {other:?}"))),
         }
     }
+}
+
+/// The value given after `option`.
+fn value_after(option: &str, args: &mut std::slice::Iter<'_, String>) -> Result<String, Usage> {
+    args.next()
+        .cloned()
+        .ok_or_else(|| Usage(format!("{option} needs a value")))
 }
 
 fn seconds(option: &str, text: &str) -> Result<Duration, Usage> {
