@@ -214,13 +214,17 @@ impl Hooks {
 /// The hooks queued so far, to wait for (see [`Hooks::flush`]).
 pub struct Flush;
 
+/// The longest a call waits for its hooks: a hook (or logging handler) that blocks delays its
+/// calls by this much at most, never hangs them; the hooks still run, later.
+const MOST_HOOK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Flush {
-    /// Resolves once every event queued before has been delivered.
+    /// Resolves once every event queued before has been delivered, or after [`MOST_HOOK_WAIT`].
     pub async fn wait(self) {
         let (done, flushed) = tokio::sync::oneshot::channel();
         shared().push(Job::Flush(done));
         // Closed without an answer: the thread is gone (shutdown, fork), nothing to wait for.
-        let _ = flushed.await;
+        let _ = tokio::time::timeout(MOST_HOOK_WAIT, flushed).await;
     }
 }
 

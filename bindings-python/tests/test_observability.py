@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -268,22 +269,36 @@ def test_a_hook_may_call_paragon_itself(sandbox: Sandbox) -> None:
     assert len(calls) == 1
 
 
-@pytest.mark.parametrize(
-    ("hook", "says"),
-    [
-        ("not a function", "must be a function taking one event, not str"),
-        (lambda: None, None),
-    ],
-)
-def test_a_hook_that_is_not_a_function_is_refused(
-    sandbox: Sandbox, hook: Any, says: str | None
-) -> None:
-    if says is None:
-        Paragon(**sandbox.settings(), on_request=hook)
-        return
+@pytest.mark.parametrize("hook", ["not a function", 42, b"bytes"])
+def test_a_hook_that_is_not_a_function_is_refused(sandbox: Sandbox, hook: Any) -> None:
     with pytest.raises(ConfigurationError) as raised:
         Paragon(**sandbox.settings(), on_request=hook)
-    assert raised.value.setting == "on_request" and says in str(raised.value)
+    assert raised.value.setting == "on_request"
+    assert "must be a function taking one event, not" in str(raised.value)
+
+
+def test_a_hook_that_blocks_delays_its_call_a_little_and_never_hangs_it(sandbox: Sandbox) -> None:
+    release = threading.Event()
+    ran: list[int] = []
+
+    def stuck(event: ResponseEvent) -> None:
+        release.wait(30)
+        ran.append(event.status)
+
+    paragon = Paragon(**sandbox.settings(), on_response=stuck)
+    started = time.monotonic()
+    try:
+        assert paragon.request("echo", "/x") is not None
+        # Returned while the hook is still stuck (after the SDK's bounded wait for it).
+        assert not release.is_set() and ran == []
+        assert time.monotonic() - started < 10
+    finally:
+        release.set()
+    for _ in range(100):
+        if ran:
+            break
+        time.sleep(0.05)
+    assert ran == [200]
 
 
 def test_a_coroutine_hook_is_refused(sandbox: Sandbox) -> None:
