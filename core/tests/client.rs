@@ -232,8 +232,7 @@ async fn large_integers_and_key_order_cross_the_wire_exactly() {
 #[tokio::test]
 async fn a_token_echoed_by_the_server_is_scrubbed_from_the_message() {
     let sandbox = Sandbox::start().await.unwrap();
-    let token = sandbox.user_token("user-1");
-    let client = support::client_for(&sandbox);
+    let (client, token) = support::client_and_token(&sandbox);
     sandbox.push_reply(Reply::json(
         401,
         json!({"message": format!("bad token {token}")}),
@@ -286,8 +285,7 @@ async fn a_per_call_timeout_overrides_the_clients() {
 #[tokio::test]
 async fn debug_of_the_client_shows_settings_but_not_the_token() {
     let sandbox = Sandbox::start().await.unwrap();
-    let token = sandbox.user_token("user-1");
-    let client = support::client_for(&sandbox);
+    let (client, token) = support::client_and_token(&sandbox);
     let shown = format!("{client:?}");
     assert!(shown.contains(sandbox.project_id()));
     assert!(shown.contains("[redacted]"));

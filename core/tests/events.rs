@@ -37,6 +37,7 @@ async fn a_retried_call_reports_each_attempt_and_the_retry() {
     let recorder = Arc::new(Recorder::default());
     let token = sandbox.user_token("user-1");
     let client = support::builder_for(&sandbox, "user-1")
+        .user_token(token.clone())
         .event_sink(recorder.clone())
         .build()
         .unwrap();
@@ -106,8 +107,7 @@ async fn giving_up_is_a_warning_and_debug_events_are_not_made_unless_wanted() {
 #[tokio::test]
 async fn request_with_meta_gives_status_headers_request_id_and_attempts() {
     let sandbox = Sandbox::start().await.unwrap();
-    let client = support::client_for(&sandbox);
-    let token = sandbox.user_token("user-1");
+    let (client, token) = support::client_and_token(&sandbox);
     sandbox.push_reply(Reply::json(503, json!({})).with_header("retry-after", "0"));
     sandbox.push_reply(
         Reply::json(200, json!({"output": {"ok": true}}))

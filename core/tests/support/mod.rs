@@ -21,3 +21,14 @@ pub fn client_for(sandbox: &Sandbox) -> Client {
         .build()
         .expect("a sandbox client")
 }
+
+/// A client of `sandbox` as `user-1`, and the token it sends: minted once (two mints a second
+/// boundary apart differ, which a test comparing them would see as a leak).
+pub fn client_and_token(sandbox: &Sandbox) -> (Client, String) {
+    let token = sandbox.user_token("user-1");
+    let client = builder_for(sandbox, "user-1")
+        .user_token(token.clone())
+        .build()
+        .expect("a sandbox client");
+    (client, token)
+}
