@@ -109,7 +109,8 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta]):
 
     Hooks: ``on_request(RequestEvent)`` as each attempt is sent, ``on_response(ResponseEvent)`` as
     each is answered (any status), on the SDK's events thread, in order; a call returns once its
-    hooks have run (waiting 2 s at most for one that blocks). What a hook raises goes to ``sys.unraisablehook`` and never fails the call.
+    hooks have run (waiting 2 s at most for one that blocks). What a hook raises goes to
+    ``sys.unraisablehook`` and never fails the call.
     With ``opentelemetry-api`` installed, each proxy call is a client span (see the README).
     """
 
