@@ -19,7 +19,7 @@ const PATH = '/projects/p/sdk/proxy/slack/chat.postMessage'
 const BODY = { channel: 'C0', text: 'hi' }
 const TOKEN = 'bench-token-not-checked'
 const HEADERS = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
-const SIGNING_KEY = readFileSync(new globalThis.URL('../tests/keys/sandbox-signing-key.pem', import.meta.url), 'utf8')
+const SIGNING_KEY = readFileSync(new globalThis.URL('../tests/sandbox/keys/sandbox-signing-key.pem', import.meta.url), 'utf8')
 
 function report(client, caseName, value, unit = 'req/s') {
   console.log(JSON.stringify({ language: 'node', client, case: caseName, value, unit }))

@@ -28,7 +28,7 @@ BODY = {"channel": "C0", "text": "hi"}
 TOKEN = "bench-token-not-checked"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 SIGNING_KEY = (
-    Path(__file__).parent.parent / "tests/keys/sandbox-signing-key.pem"
+    Path(__file__).parent.parent / "tests/sandbox/keys/sandbox-signing-key.pem"
 ).read_text()
 
 

@@ -32,7 +32,7 @@ for suite in bindings-python/scripts/test.sh bindings-node/scripts/test.sh; do
 done
 
 step "No user token or signing key in anything the suites printed"
-key_line=$(sed -n 2p tests/keys/sandbox-signing-key.pem)
+key_line=$(sed -n 2p tests/sandbox/keys/sandbox-signing-key.pem)
 sleep 1 # let tee catch up
 if grep -qE 'eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.' "$output" || grep -qF "$key_line" "$output"; then
   echo "error: a token or the signing key appears in the output above" >&2

@@ -44,7 +44,7 @@ for (const [name, codes] of groups) {
         PARAGON_PROXY_BASE_URL: sandbox.url,
         PARAGON_ZEUS_BASE_URL: sandbox.url,
         PARAGON_HERMES_BASE_URL: sandbox.url,
-        PARAGON_SIGNING_KEY: fs.readFileSync(path.join(REPO, 'tests/keys/sandbox-signing-key.pem'), 'utf8'),
+        PARAGON_SIGNING_KEY: fs.readFileSync(path.join(REPO, 'tests/sandbox/keys/sandbox-signing-key.pem'), 'utf8'),
       }
       Object.assign(process.env, variables)
       const browser = codes.some((code) => code.includes('@useparagon/connect')) ? browserSdk(sandbox) : undefined

@@ -12,7 +12,7 @@ const pc = require('..')
 const { Paragon } = pc
 const { withSandbox } = require('./sandbox')
 
-const KEYS = path.resolve(__dirname, '../../tests/keys')
+const KEYS = path.resolve(__dirname, '../../tests/sandbox/keys')
 const SIGNING_KEY = fs.readFileSync(path.join(KEYS, 'sandbox-signing-key.pem'), 'utf8')
 const PUBLIC_KEY = fs.readFileSync(path.join(KEYS, 'sandbox-signing-key.pub.pem'), 'utf8')
 const WORKFLOW_ID = '7f3b2a10-0000-4000-8000-00000000b001'

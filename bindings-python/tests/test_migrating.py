@@ -37,7 +37,7 @@ def test_each_snippet_runs_and_before_and_after_agree(
     for variable in ("PARAGON_PROXY_BASE_URL", "PARAGON_ZEUS_BASE_URL", "PARAGON_HERMES_BASE_URL"):
         monkeypatch.setenv(variable, sandbox.url)
     monkeypatch.setenv(
-        "PARAGON_SIGNING_KEY", (REPO / "tests/keys/sandbox-signing-key.pem").read_text()
+        "PARAGON_SIGNING_KEY", (REPO / "tests/sandbox/keys/sandbox-signing-key.pem").read_text()
     )
     results: list[Any] = []
     for index, code in enumerate(PYTHON[name]):

@@ -15,8 +15,8 @@ import pytest
 from conftest import REPO, Sandbox
 from paragon_connect import AsyncParagon, Paragon
 
-SIGNING_KEY = (REPO / "tests/keys/sandbox-signing-key.pem").read_text()
-PUBLIC_KEY = (REPO / "tests/keys/sandbox-signing-key.pub.pem").read_text()
+SIGNING_KEY = (REPO / "tests/sandbox/keys/sandbox-signing-key.pem").read_text()
+PUBLIC_KEY = (REPO / "tests/sandbox/keys/sandbox-signing-key.pub.pem").read_text()
 WORKFLOW_ID = "7f3b2a10-0000-4000-8000-00000000b001"
 
 

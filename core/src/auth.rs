@@ -275,8 +275,8 @@ pub(crate) fn now() -> u64 {
 mod tests {
     use super::*;
 
-    const KEY: &str = include_str!("../../tests/keys/sandbox-signing-key.pem");
-    const PUBLIC_KEY: &str = include_str!("../../tests/keys/sandbox-signing-key.pub.pem");
+    const KEY: &str = include_str!("../../tests/sandbox/keys/sandbox-signing-key.pem");
+    const PUBLIC_KEY: &str = include_str!("../../tests/sandbox/keys/sandbox-signing-key.pub.pem");
 
     fn claims_of(token: &Secret) -> Map<String, Value> {
         let key = jsonwebtoken::DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes()).unwrap();

@@ -942,7 +942,7 @@ mod tests {
 
     #[test]
     fn the_signing_key_comes_from_code_or_the_environment() {
-        const KEY: &str = include_str!("../../tests/keys/sandbox-signing-key.pem");
+        const KEY: &str = include_str!("../../tests/sandbox/keys/sandbox-signing-key.pem");
         let only_project = || ClientBuilder::default().project_id("p");
         let settings = resolve(only_project(), &[("PARAGON_SIGNING_KEY", KEY)]).unwrap();
         assert!(matches!(settings.auth, Auth::Signed(_)));

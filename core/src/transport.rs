@@ -368,7 +368,7 @@ fn redacted(url: &str) -> String {
 mod tests {
     use super::*;
 
-    const CA: &str = include_str!("../../tests/keys/test-ca.pem");
+    const CA: &str = include_str!("../../tests/sandbox/keys/test-ca.pem");
 
     fn resolve(
         given: TransportSettings,

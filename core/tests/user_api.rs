@@ -19,7 +19,7 @@ use paragon_sandbox::{
     WORKFLOW_ID,
 };
 
-const SIGNING_KEY: &str = include_str!("../../tests/keys/sandbox-signing-key.pem");
+const SIGNING_KEY: &str = include_str!("../../tests/sandbox/keys/sandbox-signing-key.pem");
 
 fn project_client(sandbox: &Sandbox) -> Client {
     Client::builder()

@@ -7,12 +7,12 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// A key pair made for this sandbox only; it signs nothing anywhere else.
-const SIGNING_KEY_PEM: &str = include_str!("../../keys/sandbox-signing-key.pem");
-const PUBLIC_KEY_PEM: &str = include_str!("../../keys/sandbox-signing-key.pub.pem");
+/// The private key of a pair made for this sandbox only (it signs nothing anywhere else): a
+/// client given it as its signing key mints tokens the sandbox accepts.
+pub const SIGNING_KEY_PEM: &str = include_str!("../keys/sandbox-signing-key.pem");
+const PUBLIC_KEY_PEM: &str = include_str!("../keys/sandbox-signing-key.pub.pem");
 /// Another project's key: tokens it signs must be refused.
-const OTHER_PROJECT_SIGNING_KEY_PEM: &str =
-    include_str!("../../keys/other-project-signing-key.pem");
+const OTHER_PROJECT_SIGNING_KEY_PEM: &str = include_str!("../keys/other-project-signing-key.pem");
 
 /// Claims of a token to mint. `TokenClaims::for_user` gives a valid one-hour token.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use paragon_sandbox::{PROJECT_ID, Sandbox};
+use paragon_sandbox::{PROJECT_ID, Sandbox, guide};
 use tokio::io::AsyncReadExt;
 
 const USAGE: &str = "usage: paragon-sandbox [--port N] [--until-stdin-closes]";
@@ -67,28 +67,4 @@ async fn main() -> ExitCode {
     }
     drop(sandbox);
     ExitCode::SUCCESS
-}
-
-/// What a person who started the sandbox needs to point a client at it and script it.
-fn guide(url: &str) -> String {
-    format!(
-        "\
-paragon-sandbox: a local Paragon at {url} (Ctrl-C stops it)
-
-Point a client at it (a shell; the token is RS256-signed by the sandbox's test key):
-  export PARAGON_PROJECT_ID={PROJECT_ID}
-  export PARAGON_PROXY_BASE_URL={url} PARAGON_ZEUS_BASE_URL={url} PARAGON_HERMES_BASE_URL={url}
-  export PARAGON_USER_TOKEN=$(curl -s '{url}/_sandbox/token?sub=user-1')
-  (or, to sign tokens per user: export PARAGON_SIGNING_KEY=\"$(cat tests/keys/sandbox-signing-key.pem)\")
-
-Integrations: slack, googledrive, custom.tasklab (also custom/<id> from {url}/_sandbox/info),
-and echo (any path: answers with what it received).
-
-Script the next proxied replies, one per POST, played in order:
-  curl -X POST {url}/_sandbox/replies -H 'content-type: application/json' \\
-    -d '{{\"status\": 503, \"headers\": [[\"retry-after\", \"1\"]], \"delay_ms\": 2000}}'
-  fields: status, headers, body ({{\"json\": ...}} | {{\"text\": ...}} | {{\"base64\": ...}}),
-  delay_ms, truncate_to, trickle_ms, generated_bytes, content_length
-What it received: curl {url}/_sandbox/requests   Users and events: curl {url}/_sandbox/state"
-    )
 }

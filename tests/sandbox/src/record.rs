@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedRequest {
     pub method: String,
     /// Path and query string as sent (`/projects/p/sdk/proxy/slack/x?a=1`), never normalised.
@@ -20,6 +20,8 @@ pub struct RecordedRequest {
     /// Whether the sandbox finished answering. A request whose client went away first (a
     /// cancelled call) stays unanswered: the server dropped its handler with the connection.
     pub answered: bool,
+    /// The same request decoded, as the fake's users read it.
+    pub call: crate::Call,
 }
 
 impl RecordedRequest {
@@ -30,6 +32,7 @@ impl RecordedRequest {
         target: &str,
         headers: &http::HeaderMap,
         body: &[u8],
+        call: crate::Call,
     ) -> Self {
         RecordedRequest {
             peer: peer.to_string(),
@@ -47,6 +50,7 @@ impl RecordedRequest {
                 })
                 .collect(),
             body_base64: STANDARD.encode(body),
+            call,
         }
     }
 

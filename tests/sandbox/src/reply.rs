@@ -1,5 +1,6 @@
-//! Replies a test scripts in advance: the next proxied call gets exactly this status, these
-//! headers and this body (or a broken version of it), instead of a fake upstream's answer.
+//! Replies a test scripts in advance: a proxied call gets exactly this status, these headers and
+//! this body (or a broken version of it), instead of a fake upstream's answer. A reply marked
+//! `upstream` is the integration's own answer instead, which the fake wraps as Paragon does.
 
 use std::io;
 use std::time::Duration;
@@ -40,6 +41,15 @@ pub struct Reply {
     /// With `generated_bytes`: announce the length in `Content-Length`.
     #[serde(default)]
     pub content_length: bool,
+    /// This is what the integration's API answered: Paragon's proxy wraps a success's body in
+    /// `{"output": ...}` and turns an error status into Paragon's integration error, unless the
+    /// call asked for the raw answer (`X-Paragon-Use-Raw-Response`). Otherwise the reply is
+    /// sent to the client as it is.
+    #[serde(default)]
+    pub upstream: bool,
+    /// Close the connection without answering.
+    #[serde(default)]
+    pub drop_connection: bool,
 }
 
 /// A body: JSON (sent as `application/json` unless a content type is given), text (`text/plain`)
@@ -67,6 +77,8 @@ impl Reply {
             trickle_ms: None,
             generated_bytes: None,
             content_length: false,
+            upstream: false,
+            drop_connection: false,
         }
     }
 
@@ -75,11 +87,9 @@ impl Reply {
         self
     }
 
-    pub(crate) async fn render(self) -> Response {
-        if self.delay_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
-        }
-        let (bytes, default_type) = match &self.body {
+    /// The body's bytes and the content type it implies.
+    pub(crate) fn body_bytes(&self) -> (Bytes, Option<&'static str>) {
+        match &self.body {
             None => (Bytes::new(), None),
             Some(ReplyBody::Json(value)) => {
                 (Bytes::from(value.to_string()), Some("application/json"))
@@ -91,7 +101,21 @@ impl Reply {
                 Bytes::from(STANDARD.decode(data).unwrap_or_default()),
                 Some("application/octet-stream"),
             ),
-        };
+        }
+    }
+
+    pub(crate) async fn wait(&self) {
+        if self.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
+        }
+    }
+
+    pub(crate) async fn render(self) -> Response {
+        self.wait().await;
+        if self.drop_connection {
+            return dropped_connection();
+        }
+        let (bytes, default_type) = self.body_bytes();
         let body = match (self.truncate_to, self.trickle_ms, self.generated_bytes) {
             (_, _, Some(total)) => Body::from_stream(generated(total)),
             (_, Some(pause), None) => {
@@ -144,6 +168,17 @@ impl Reply {
         }
         response
     }
+}
+
+/// A response whose body fails before its first byte: the server closes the connection and the
+/// client never gets an answer it could read.
+fn dropped_connection() -> Response {
+    let failing = stream::once(async { Err::<Bytes, _>(io::Error::other("sandbox: dropped")) });
+    let mut response = Response::new(Body::from_stream(failing));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1"));
+    response
 }
 
 /// `total` bytes of a repeating pattern, 64 KiB at a time, made as they are sent.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, StatusCode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::paragon_error;
@@ -37,6 +37,25 @@ pub struct User {
     pub meta: Map<String, Value>,
     /// Connected accounts per integration type, in order (the first is the default).
     pub credentials: BTreeMap<String, Vec<String>>,
+}
+
+/// A change to a user: metadata merged in, connected accounts replaced for each integration
+/// named (an empty list: not connected).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    #[serde(default)]
+    pub meta: Map<String, Value>,
+    #[serde(default)]
+    pub credentials: BTreeMap<String, Vec<String>>,
+}
+
+impl ProjectState {
+    pub(crate) fn update_user(&mut self, user: &str, update: UserUpdate) {
+        let user = self.users.entry(user.to_owned()).or_insert_with(User::new);
+        user.meta.extend(update.meta);
+        user.credentials.extend(update.credentials);
+    }
 }
 
 impl User {
