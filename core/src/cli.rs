@@ -6,6 +6,7 @@
 //! paragon-connect request slack /chat.postMessage -X POST -d '{"channel":"C0","text":"hi"}'
 //! paragon-connect request googledrive '/files/ID/?alt=media' --raw -o file.pdf --user u1
 //! paragon-connect token --user u1
+//! paragon-connect fake --port 8787 --routes routes.json
 //! ```
 
 use std::io::{IsTerminal, Read, Write};
@@ -28,6 +29,7 @@ pub const EXIT_USAGE: i32 = 2;
 const USAGE: &str = "\
 usage: paragon-connect request <integration> <path> [options]
        paragon-connect token --user <id> [--lifetime <seconds>]
+       paragon-connect fake [--port <n>] [--routes <routes.json>] [--accept-any-token]
        paragon-connect --help | --version
 
 request options:
@@ -40,6 +42,10 @@ request options:
       --raw                  the answer's bytes as they came, to standard output or -o
   -o, --output <file>        write the answer to this file (atomically)
       --timeout <seconds>    time for each attempt
+
+fake: a fake Paragon on 127.0.0.1 for local development and tests, until Ctrl-C. It prints
+its URL as one JSON line, then (on standard error) how to point a client at it and script it.
+A routes file is a JSON list of {\"match\": {...}, \"replies\": [...], \"times\": n}.
 
 Settings come from PARAGON_PROJECT_ID and PARAGON_USER_TOKEN or PARAGON_SIGNING_KEY (and the
 other PARAGON_* variables). Exit codes: 0 success, 1 the call failed, 2 a usage error.";
@@ -69,6 +75,7 @@ pub fn main(args: &[String]) -> i32 {
         }
         Command::Token { user, lifetime } => token(&user, lifetime),
         Command::Request(request) => run_request(*request),
+        Command::Fake(fake) => run_fake(fake),
     };
     match result {
         Ok(()) => EXIT_OK,
@@ -78,6 +85,10 @@ pub fn main(args: &[String]) -> i32 {
         }
         Err(Failure::Call(error)) => {
             eprintln!("paragon-connect: {}", failure_line(&error));
+            EXIT_FAILED
+        }
+        Err(Failure::Other(problem)) => {
+            eprintln!("paragon-connect: {problem}");
             EXIT_FAILED
         }
     }
@@ -93,6 +104,14 @@ enum Command {
         lifetime: Option<Duration>,
     },
     Request(Box<RequestCommand>),
+    Fake(FakeCommand),
+}
+
+#[derive(Debug, PartialEq, Default)]
+struct FakeCommand {
+    port: u16,
+    routes: Option<PathBuf>,
+    accept_any_token: bool,
 }
 
 #[derive(Debug, PartialEq, Default)]
@@ -117,6 +136,9 @@ struct Usage(String);
 enum Failure {
     Usage(String),
     Call(Error),
+    /// Neither the command line's fault nor a call's (a port already taken, ...).
+    #[cfg_attr(not(feature = "fake"), allow(dead_code))]
+    Other(String),
 }
 
 impl From<Error> for Failure {
@@ -189,6 +211,24 @@ impl Command {
                 request.integration = integration;
                 request.path = path;
                 Ok(Command::Request(Box::new(request)))
+            }
+            Some("fake") => {
+                let mut fake = FakeCommand::default();
+                while let Some(arg) = args.next() {
+                    let mut value = || value_after(arg, &mut args);
+                    match arg.as_str() {
+                        "--port" => {
+                            let port = value()?;
+                            fake.port = port.parse().map_err(|_| {
+                                usage(format!("--port takes a port number, not {port:?}"))
+                            })?;
+                        }
+                        "--routes" => fake.routes = Some(PathBuf::from(value()?)),
+                        "--accept-any-token" => fake.accept_any_token = true,
+                        other => return Err(usage(format!("unknown option {other:?}"))),
+                    }
+                }
+                Ok(Command::Fake(fake))
             }
             Some(other) => Err(usage(format!("unknown command {other:?}"))),
         }
@@ -272,6 +312,49 @@ fn run_request(command: RequestCommand) -> Result<(), Failure> {
     // A closed pipe (`| head`) is not the call's failure.
     let _ = written.and_then(|()| stdout.flush());
     Ok(())
+}
+
+/// Runs a fake Paragon until Ctrl-C, after printing its URL and a guide.
+#[cfg(feature = "fake")]
+fn run_fake(command: FakeCommand) -> Result<(), Failure> {
+    use crate::fake::{FakeParagon, PROJECT_ID};
+    let routes = match &command.routes {
+        None => None,
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|error| Failure::Usage(format!("--routes {}: {error}", path.display())))?,
+        ),
+    };
+    let options = serde_json::json!({
+        "port": command.port,
+        "accept_any_token": command.accept_any_token,
+    });
+    let fake = FakeParagon::start(&options.to_string())
+        .map_err(|error| Failure::Other(error.to_string()))?;
+    if let (Some(routes), Some(path)) = (routes, &command.routes) {
+        fake.add_routes_file(&routes)
+            .map_err(|error| Failure::Usage(format!("--routes {}: {error}", path.display())))?;
+    }
+    println!(
+        "{}",
+        serde_json::json!({"url": fake.url(), "project_id": PROJECT_ID})
+    );
+    eprintln!("{}", paragon_sandbox::guide(fake.url()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Other(format!("could not wait for Ctrl-C: {error}")))?;
+    runtime
+        .block_on(tokio::signal::ctrl_c())
+        .map_err(|error| Failure::Other(format!("could not wait for Ctrl-C: {error}")))?;
+    Ok(())
+}
+
+#[cfg(not(feature = "fake"))]
+fn run_fake(_: FakeCommand) -> Result<(), Failure> {
+    Err(Failure::Usage(
+        "this build has no fake Paragon (the core's `fake` feature)".to_owned(),
+    ))
 }
 
 /// `-d`: JSON text, `@file` or `-` (standard input), parsed so a typo fails before sending.

@@ -36,6 +36,8 @@ mod config;
 mod download;
 mod error;
 mod error_description;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod headers;
 mod lenient_path;
 mod log;
