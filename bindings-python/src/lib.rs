@@ -5,6 +5,7 @@ mod client;
 mod convert;
 mod errors;
 mod event_loop;
+mod fake;
 mod logging;
 mod pending;
 mod progress;
@@ -76,6 +77,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<stream::AsyncStreamResponse>()?;
     module.add_class::<stream::ByteIterator>()?;
     module.add_class::<stream::AsyncByteIterator>()?;
+    module.add_class::<fake::FakeServer>()?;
     module.add_function(wrap_pyfunction!(sign_user_token, module)?)?;
     module.add_function(wrap_pyfunction!(errors::error_classes, module)?)?;
     module.add_function(wrap_pyfunction!(decode_text, module)?)?;

@@ -68,7 +68,7 @@ def test_raw_output_to_a_file_and_a_signed_token(sandbox: Sandbox, tmp_path: Pat
     assert run.returncode == 0, run.stderr
     assert file.read_bytes() == drive_file_bytes()
 
-    key = (REPO / "tests/keys/sandbox-signing-key.pem").read_text()
+    key = (REPO / "tests/sandbox/keys/sandbox-signing-key.pem").read_text()
     signed = cli(sandbox, ["token", "--user", "cli-user"], "", PARAGON_SIGNING_KEY=key)
     assert signed.returncode == 0, signed.stderr
     made = signed.stdout.strip()
@@ -85,3 +85,69 @@ def test_python_dash_m_is_the_same_command() -> None:
     )
     assert run.returncode == 0
     assert run.stdout.startswith("paragon-connect ")
+
+
+def test_fake_serves_a_routes_file_until_ctrl_c(tmp_path: Path) -> None:
+    routes = tmp_path / "routes.json"
+    routes.write_text(
+        json.dumps(
+            [
+                {
+                    "match": {"integration": "hubspot", "method": "GET", "path": "/crm/v3/*"},
+                    "replies": [{"json": {"results": [{"id": "1"}]}}],
+                }
+            ]
+        )
+    )
+    fake = subprocess.Popen(
+        [str(COMMAND), "fake", "--routes", str(routes)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert fake.stdout is not None
+        ready = json.loads(fake.stdout.readline())
+        token = subprocess.run(
+            [str(COMMAND), "token", "--user", "user-1"],
+            env={
+                **os.environ,
+                "PARAGON_PROJECT_ID": ready["project_id"],
+                "PARAGON_SIGNING_KEY": (
+                    REPO / "tests/sandbox/keys/sandbox-signing-key.pem"
+                ).read_text(),
+            },
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        paragon = Paragon(
+            project_id=ready["project_id"],
+            user_token=token,
+            proxy_base_url=ready["url"],
+            zeus_base_url=ready["url"],
+            hermes_base_url=ready["url"],
+        )
+        assert paragon.request("hubspot", "/crm/v3/objects") == {"results": [{"id": "1"}]}
+    finally:
+        fake.send_signal(2)  # Ctrl-C
+        _, guide = fake.communicate(timeout=10)
+    assert fake.returncode == 0
+    # The guide says how to point a client at it and script it.
+    assert f"export PARAGON_PROXY_BASE_URL={ready['url']}" in guide
+    assert "/_sandbox/routes" in guide
+
+
+def test_fake_refuses_a_wrong_routes_file_naming_the_route(tmp_path: Path) -> None:
+    routes = tmp_path / "routes.json"
+    routes.write_text(json.dumps([{"match": {"path": "/a"}, "replies": [{"jsonn": 1}]}]))
+    run = subprocess.run(
+        [str(COMMAND), "fake", "--routes", str(routes)], capture_output=True, text=True, timeout=10
+    )
+    assert run.returncode == 2
+    assert f"--routes {routes}: route 0: a reply: unknown field `jsonn`" in run.stderr
+    missing = subprocess.run(
+        [str(COMMAND), "fake", "--port", "http"], capture_output=True, text=True, timeout=10
+    )
+    assert missing.returncode == 2
+    assert 'paragon-connect: --port takes a port number, not "http"' in missing.stderr
