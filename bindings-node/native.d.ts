@@ -65,6 +65,25 @@ export declare class NativeClient {
   sendEvent(user: string | undefined | null, name: string, payload: string): Promise<[string, unknown]>
 }
 
+export declare class NativeFake {
+  /** Starts a fake on 127.0.0.1 (`options`: JSON `{"port": n, "accept_any_token": bool}`). */
+  constructor(options: string)
+  get url(): string
+  get projectId(): string
+  get signingKey(): string
+  userToken(user: string): string
+  addRoute(pattern: string, times?: number | undefined | null): number
+  addReply(route: number, reply: string): void
+  addRoutesFile(text: string): number
+  routeCalls(route: number): number
+  calls(pattern?: string | undefined | null): string
+  checkCalled(pattern: string, times?: number | undefined | null): string
+  updateUser(user: string, update: string): void
+  state(): string
+  reset(): void
+  close(): void
+}
+
 /** The body of a streamed answer, filled by `NativeClient.stream` and read chunk by chunk. */
 export declare class NativeStream {
   constructor()

@@ -63,7 +63,9 @@ fi
 [ -e "$work/venv/bin/paragon-connect" ] || [ -e "$work/venv/Scripts/paragon-connect.exe" ]
 "${run[@]}" "$venv_python" -m paragon_connect request slack /chat.postMessage \
   -d '{"channel": "C0", "text": "from the installed command"}' | grep -q '"ok":true'
-(cd "$suite/bindings-python" && "${run[@]}" "$venv_python" -m pytest -q -p no:cacheprovider tests/test_conformance.py)
+cp tests/dist/test_fake.py "$suite/bindings-python/tests/"
+# The fake Paragon and its pytest fixture come with the wheel (the plugin's entry point).
+(cd "$suite/bindings-python" && "${run[@]}" "$venv_python" -m pytest -q -p no:cacheprovider tests/test_conformance.py tests/test_fake.py)
 
 step "Node on $described: npm installs the $platform package, Slack, the conformance suite"
 app="$suite/bindings-node"
@@ -76,11 +78,12 @@ if [ "$installed" != "paragon-connect-$platform" ]; then
   echo "error: npm installed '$installed' for $platform" >&2
   exit 1
 fi
-cp tests/dist/slack.cjs tests/dist/slack.mjs "$app/"
+cp tests/dist/slack.cjs tests/dist/slack.mjs tests/dist/fake.cjs "$app/"
 echo "module.exports = require('paragon-connect')" > "$app/index.js"
 cd "$app"
 "${node_cmd[@]}" slack.cjs
 "${node_cmd[@]}" slack.mjs
+"${node_cmd[@]}" fake.cjs
 "${node_cmd[@]}" node_modules/paragon-connect/cli.js request slack /chat.postMessage \
   -d '{"channel": "C0", "text": "from the installed command"}' | grep -q '"ok":true'
 [ -e node_modules/.bin/paragon-connect ] || [ -e node_modules/.bin/paragon-connect.cmd ]

@@ -7,6 +7,7 @@ mod call;
 mod client;
 mod errors;
 mod events;
+mod fake;
 mod fields;
 mod json;
 mod outcome;

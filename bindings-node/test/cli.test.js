@@ -65,7 +65,7 @@ test('--raw -o writes the bytes to a file; token signs one that the sandbox acce
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
-    const key = { PARAGON_SIGNING_KEY: fs.readFileSync(path.join(__dirname, '../../tests/keys/sandbox-signing-key.pem'), 'utf8'), PARAGON_USER_TOKEN: '' }
+    const key = { PARAGON_SIGNING_KEY: fs.readFileSync(path.join(__dirname, '../../tests/sandbox/keys/sandbox-signing-key.pem'), 'utf8'), PARAGON_USER_TOKEN: '' }
     const signed = cli(sandbox, settings, ['token', '--user', 'cli-user'], key)
     assert.equal(signed.code, 0, signed.stderr)
     const token = signed.stdout.trim()
@@ -75,3 +75,35 @@ test('--raw -o writes the bytes to a file; token signs one that the sandbox acce
     const asUser = cli(sandbox, settings, ['request', 'echo', '/as-user', '--user', 'user-7'], key)
     assert.equal(asUser.code, 0, asUser.stderr)
   }))
+
+test('fake serves a routes file until Ctrl-C', async () => {
+  const { spawn } = require('node:child_process')
+  const { once } = require('node:events')
+  const { createInterface } = require('node:readline')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paragon-fake-'))
+  const routes = path.join(dir, 'routes.json')
+  fs.writeFileSync(routes, JSON.stringify([{ match: { integration: 'hubspot', path: '/crm/v3/*' }, replies: [{ json: { results: [] } }] }]))
+  const fake = spawn(process.execPath, [CLI, 'fake', '--routes', routes], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let guide = ''
+  fake.stderr.on('data', (chunk) => (guide += chunk))
+  const [line] = await once(createInterface({ input: fake.stdout }), 'line')
+  const ready = JSON.parse(line)
+  try {
+    const key = fs.readFileSync(path.join(__dirname, '../../tests/sandbox/keys/sandbox-signing-key.pem'), 'utf8')
+    const paragon = new Paragon({ projectId: ready.project_id, signingKey: key, proxyBaseUrl: ready.url, zeusBaseUrl: ready.url, hermesBaseUrl: ready.url })
+    assert.deepEqual(await paragon.user('user-1').request('hubspot', '/crm/v3/objects'), { results: [] })
+  } finally {
+    fake.kill('SIGINT')
+  }
+  const [code] = await once(fake, 'exit')
+  assert.equal(code, 0)
+  assert.ok(guide.includes(`export PARAGON_PROXY_BASE_URL=${ready.url}`), guide)
+})
+
+test('fake refuses a wrong routes file, naming the route; exit 2', () => {
+  const routes = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'paragon-fake-')), 'routes.json')
+  fs.writeFileSync(routes, JSON.stringify([{ match: { path: '/a' }, replies: [{ jsonn: 1 }] }]))
+  const run = spawnSync(process.execPath, [CLI, 'fake', '--routes', routes], { encoding: 'utf8', timeout: 10_000 })
+  assert.equal(run.status, 2)
+  assert.ok(run.stderr.includes(`--routes ${routes}: route 0: a reply: unknown field \`jsonn\``), run.stderr)
+})
