@@ -84,16 +84,12 @@ impl NativeFake {
     #[napi]
     pub fn check_called(&self, pattern: String, times: Option<u32>) -> Result<String> {
         let times = times.map(|times| times as usize);
-        self.fake
-            .check_called(&pattern, times)
-            .map_err(to_js_error)
+        self.fake.check_called(&pattern, times).map_err(to_js_error)
     }
 
     #[napi]
     pub fn update_user(&self, user: String, update: String) -> Result<()> {
-        self.fake
-            .update_user(&user, &update)
-            .map_err(to_js_error)
+        self.fake.update_user(&user, &update).map_err(to_js_error)
     }
 
     #[napi]

@@ -449,7 +449,10 @@ mod tests {
             (json!({"json": 1, "text": "x"}), "one body"),
             (json!({"status": 42}), "42 is not an HTTP status"),
             (json!({"delay": -1}), "delay: -1 is not a number of seconds"),
-            (json!({"delay_ms": -1}), "delay_ms: -1 is not a number of milliseconds"),
+            (
+                json!({"delay_ms": -1}),
+                "delay_ms: -1 is not a number of milliseconds",
+            ),
             (json!({"delay": 1, "delay_ms": 1}), "not both"),
             (json!({"headers": {"bad name": "x"}}), "not a header name"),
             (json!({"jsn": {}}), "unknown field `jsn`"),
