@@ -229,14 +229,15 @@ test(
   }),
 )
 
-test('`using` closes a fake', () => {
-  let url
-  {
-    const fake = new FakeParagon()
-    url = fake.url
-    fake[Symbol.dispose]()
-  }
-  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
+test('Symbol.dispose and Symbol.asyncDispose (`using`) close a fake', async () => {
+  const fake = new FakeParagon()
+  assert.match(fake.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  fake[Symbol.dispose]()
+  assert.throws(() => fake.route('slack'), { name: 'TypeError', message: /closed/ })
+  await assert.rejects(fetch(`${fake.url}/_sandbox/info`))
+  const other = new FakeParagon()
+  await other[Symbol.asyncDispose]()
+  assert.throws(() => other.userToken(), { name: 'TypeError', message: /closed/ })
 })
 
 test('testing.d.ts declares exactly what testing.js exports, and tsc --strict accepts its use', () => {
