@@ -11,13 +11,18 @@ source scripts/release-tools.sh
 rust_target "$target"
 platform=$(node -p "require('./bindings-node/platforms.js').platformOfTarget(process.argv[1]).name" "$target")
 step "Node: native module for $target ($platform)"
+# cargo-zigbuild writes its zig wrappers (the linker and C compiler cargo is given) under a path
+# made from the executable named here; naming maturin, which embeds the same cargo-zigbuild, gives
+# this build the wheel's wrappers, so cargo reuses the dependencies the wheel compiled (a different
+# linker path makes every crate stale).
+zigbuild=(env "CARGO_BIN_EXE_cargo-zigbuild=$VENV_BIN/maturin" cargo zigbuild)
 case "$target" in
-  *-linux-gnu) cargo zigbuild --release --locked -p paragon-connect-node --target "$target.2.17" ;;
+  *-linux-gnu) "${zigbuild[@]}" --release --locked -p paragon-connect-node --target "$target.2.17" ;;
   *-linux-musl)
     # A shared library cannot link the C library statically (Rust's default on musl).
     variable="CARGO_TARGET_$(echo "$target" | tr 'a-z-' 'A-Z_')_RUSTFLAGS"
     env "$variable=-C target-feature=-crt-static" \
-      cargo zigbuild --release --locked -p paragon-connect-node --target "$target" ;;
+      "${zigbuild[@]}" --release --locked -p paragon-connect-node --target "$target" ;;
   *) cargo build --release --locked -p paragon-connect-node --target "$target" ;;
 esac
 built=$TARGET_DIR/$target/release

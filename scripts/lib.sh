@@ -1,7 +1,8 @@
 # Shared by the scripts in this folder: sourced, never run.
 
 step() {
-  printf '\n==> %s\n' "$*"
+  # The time of day: what a slow CI run spent where.
+  printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"
 }
 
 # Fails early, with the fix, when a tool a newcomer needs is missing.
@@ -38,3 +39,9 @@ path_without_rust() {
 TARGET_DIR=$(cargo metadata --no-deps --format-version 1 --manifest-path "$(dirname "${BASH_SOURCE[0]}")/../Cargo.toml" |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 TARGET_DIR=${TARGET_DIR:-$PWD/target}
+
+# Builds the sandbox (debug). `--workspace`: cargo picks dependency features per selection, and
+# `-p paragon-sandbox` alone would build hyper, axum and the rest a second time with other features.
+build_sandbox() {
+  cargo build --quiet --locked --workspace --bins
+}

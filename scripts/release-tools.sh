@@ -9,6 +9,7 @@ VENV_BIN="$VENV/bin"
 # cargo-zigbuild finds zig through `python3 -m ziglang`: the venv's python3 first on PATH.
 export PATH="$VENV_BIN:$PATH"
 if [ "$(uname -s)" = Linux ] && ! command -v cargo-zigbuild >/dev/null; then
+  # 0.24.0 is the version maturin 1.16.0 embeds: build-node.sh shares its zig wrappers.
   cargo install --locked cargo-zigbuild --version 0.24.0
 fi
 

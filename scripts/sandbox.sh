@@ -1,6 +1,6 @@
 # Sourced: starts the sandbox (built if needed) for a script's lifetime and exports the PARAGON_*
 # variables of a user-token client pointed at it. The caller's EXIT trap must call stop_sandbox.
-cargo build --quiet --locked -p paragon-sandbox
+build_sandbox
 sandbox_bin="$TARGET_DIR/debug/paragon-sandbox"
 [ -x "$sandbox_bin" ] || sandbox_bin="$sandbox_bin.exe"
 sandbox_dir=$(mktemp -d)

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 source scripts/node-env.sh
-cargo build --quiet --locked -p paragon-sandbox
+build_sandbox
 
 step "Node demo"
 PARAGON_SANDBOX_BIN="$TARGET_DIR/debug/paragon-sandbox" node bindings-node/examples/demo.js

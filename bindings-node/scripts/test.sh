@@ -12,7 +12,7 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
 fi
 
 step "Node: building the sandbox"
-cargo build --quiet --locked -p paragon-sandbox
+build_sandbox
 
 step "Node: node --test"
 cd bindings-node

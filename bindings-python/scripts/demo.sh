@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 source scripts/python-env.sh
-cargo build --quiet --locked -p paragon-sandbox
+build_sandbox
 
 step "Python demo"
 PARAGON_SANDBOX_BIN="$TARGET_DIR/debug/paragon-sandbox" .venv/bin/python bindings-python/examples/demo.py

@@ -7,7 +7,7 @@ source scripts/lib.sh
 source scripts/python-env.sh
 
 step "Python: building the sandbox"
-cargo build --quiet --locked -p paragon-sandbox
+build_sandbox
 
 step "Python: ruff"
 python_sources=(bindings-python/python bindings-python/tests bindings-python/examples bindings-python/build_backend)
