@@ -18,7 +18,7 @@ VIRTUAL_ENV="$root/bench/.venv" bench/.venv/bin/maturin develop --quiet --releas
 
 work=$(mktemp -d)
 mkfifo "$work/in"
-"$TARGET_DIR"/release/paragon-bench-server < "$work/in" > "$work/ready" &
+"$TARGET_DIR/$CARGO_BUILD_TARGET"/release/paragon-bench-server < "$work/in" > "$work/ready" &
 server=$!
 exec 8> "$work/in"
 trap 'exec 8>&-; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
@@ -28,7 +28,7 @@ export BENCH_URL=$(bench/.venv/bin/python -c "import json,sys; print(json.load(o
 results=bench/results.jsonl
 : > "$results"
 step "bench: Rust ceiling"
-"$TARGET_DIR"/release/examples/bench_ceiling | tee -a "$results"
+"$TARGET_DIR/$CARGO_BUILD_TARGET"/release/examples/bench_ceiling | tee -a "$results"
 step "bench: Python"
 bench/.venv/bin/python bench/python_bench.py | tee -a "$results"
 step "bench: Node"

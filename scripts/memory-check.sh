@@ -8,7 +8,7 @@ source scripts/lib.sh
 source scripts/python-env.sh
 source scripts/node-env.sh
 cargo build --quiet --release --locked -p paragon-sandbox
-sandbox_bin="$TARGET_DIR/release/paragon-sandbox"
+sandbox_bin="$TARGET_DIR/$CARGO_BUILD_TARGET/release/paragon-sandbox"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -1,7 +1,7 @@
 # Sourced: starts the sandbox (built if needed) for a script's lifetime and exports the PARAGON_*
 # variables of a user-token client pointed at it. The caller's EXIT trap must call stop_sandbox.
 build_sandbox
-sandbox_bin="$TARGET_DIR/debug/paragon-sandbox"
+sandbox_bin=$SANDBOX_BIN
 [ -x "$sandbox_bin" ] || sandbox_bin="$sandbox_bin.exe"
 sandbox_dir=$(mktemp -d)
 if mkfifo "$sandbox_dir/in" 2>/dev/null; then

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 cargo build --quiet --release --locked -p paragon-sandbox
-PARAGON_SANDBOX_BIN="$TARGET_DIR/release/paragon-sandbox" cargo run --quiet --release --locked -p paragon-connect --example soak
+PARAGON_SANDBOX_BIN="$TARGET_DIR/$CARGO_BUILD_TARGET/release/paragon-sandbox" cargo run --quiet --release --locked -p paragon-connect --example soak

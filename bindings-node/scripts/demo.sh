@@ -8,4 +8,4 @@ source scripts/node-env.sh
 build_sandbox
 
 step "Node demo"
-PARAGON_SANDBOX_BIN="$TARGET_DIR/debug/paragon-sandbox" node bindings-node/examples/demo.js
+PARAGON_SANDBOX_BIN="$SANDBOX_BIN" node bindings-node/examples/demo.js

@@ -16,4 +16,4 @@ build_sandbox
 
 step "Node: node --test"
 cd bindings-node
-PARAGON_SANDBOX_BIN="$TARGET_DIR/debug/paragon-sandbox" node --test test/
+PARAGON_SANDBOX_BIN="$SANDBOX_BIN" node --test test/

@@ -8,4 +8,4 @@ source scripts/python-env.sh
 build_sandbox
 
 step "Python demo"
-PARAGON_SANDBOX_BIN="$TARGET_DIR/debug/paragon-sandbox" .venv/bin/python bindings-python/examples/demo.py
+PARAGON_SANDBOX_BIN="$SANDBOX_BIN" .venv/bin/python bindings-python/examples/demo.py

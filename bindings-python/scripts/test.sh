@@ -16,4 +16,4 @@ python_sources=(bindings-python/python bindings-python/tests bindings-python/exa
 
 step "Python: pytest"
 cd bindings-python
-PARAGON_SANDBOX_BIN="$TARGET_DIR/debug/paragon-sandbox" ../.venv/bin/python -m pytest -p no:cacheprovider -q
+PARAGON_SANDBOX_BIN="$SANDBOX_BIN" ../.venv/bin/python -m pytest -p no:cacheprovider -q
