@@ -40,12 +40,11 @@ TARGET_DIR=$(cargo metadata --no-deps --format-version 1 --manifest-path "$(dirn
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 TARGET_DIR=${TARGET_DIR:-$PWD/target}
 
-# Debug builds name the host's target explicitly, as `napi build` always does: cargo keeps an
-# explicit target's output apart (target/<triple>/), and without this the Node module's debug build
-# would compile every dependency a second time.
+# Every build names the host's target, as `napi build` always does: cargo keeps an explicitly
+# named target's output apart (target/<triple>/), and without this the Node module's build would
+# compile every dependency a second time. Release artefacts name their own targets.
 export CARGO_BUILD_TARGET=${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}
-DEBUG_DIR=$TARGET_DIR/$CARGO_BUILD_TARGET/debug
-SANDBOX_BIN=$DEBUG_DIR/paragon-sandbox
+SANDBOX_BIN=$TARGET_DIR/$CARGO_BUILD_TARGET/debug/paragon-sandbox
 
 # Builds the sandbox (debug). `--workspace`: cargo picks dependency features per selection, and
 # `-p paragon-sandbox` alone would build hyper, axum and the rest a second time with other features.
