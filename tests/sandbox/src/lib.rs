@@ -19,6 +19,7 @@
 
 mod auth;
 mod calls;
+mod forward;
 mod proxies;
 mod record;
 mod reply;
@@ -47,6 +48,7 @@ use tokio::task::JoinHandle;
 
 pub use auth::{SIGNING_KEY_PEM, Signer, TokenClaims};
 pub use calls::{Call, CallBody, CallPattern, Part, PathPattern};
+pub use forward::{Forward, ForwardAnswer, Forwarded, Forwarder};
 pub use record::RecordedRequest;
 pub use reply::{Reply, ReplyBody};
 pub use routes::RouteSpec;
@@ -69,6 +71,9 @@ pub struct Options {
     /// Accept any Bearer token, not only those the sandbox's key signed (the user is the
     /// token's `sub` when it is a JWT, `anonymous` otherwise).
     pub accept_any_token: bool,
+    /// Answers every call that no scripted reply or route answers, in place of the fake
+    /// upstreams and the user API (after the token is checked).
+    pub forward: Option<Forwarder>,
 }
 
 impl Default for Options {
@@ -76,6 +81,7 @@ impl Default for Options {
         Options {
             secure_listeners: true,
             accept_any_token: false,
+            forward: None,
         }
     }
 }
@@ -85,7 +91,7 @@ impl Options {
     pub fn fake() -> Options {
         Options {
             secure_listeners: false,
-            accept_any_token: false,
+            ..Options::default()
         }
     }
 }
@@ -93,6 +99,7 @@ impl Options {
 struct SandboxState {
     keys: auth::Keys,
     accept_any_token: bool,
+    forward: Option<Forwarder>,
     requests: Mutex<Vec<RecordedRequest>>,
     replies: Mutex<VecDeque<Reply>>,
     routes: Mutex<routes::Routes>,
@@ -177,6 +184,7 @@ impl Sandbox {
         let state = Arc::new(SandboxState {
             keys: auth::Keys::load(),
             accept_any_token: options.accept_any_token,
+            forward: options.forward,
             requests: Mutex::new(Vec::new()),
             replies: Mutex::new(VecDeque::new()),
             routes: Mutex::default(),
@@ -636,6 +644,9 @@ async fn answer(
         }
     };
     let Some(proxied) = rest.strip_prefix("sdk/proxy/").filter(|_| !versioned) else {
+        if let Some(forward) = &state.forward {
+            return forwarded(forward, parts, body, call).await;
+        }
         return user_api::answer(
             &mut state.users(),
             &verified.user,
@@ -657,12 +668,15 @@ async fn answer(
         });
         return (StatusCode::FORBIDDEN, Json(body)).into_response();
     }
-    if let Some(refused) = user_api::refuse_credential(
-        &mut state.users(),
-        &verified.user,
-        integration,
-        &parts.headers,
-    ) {
+    // A forwarded call's account is the real Paragon's to check.
+    if state.forward.is_none()
+        && let Some(refused) = user_api::refuse_credential(
+            &mut state.users(),
+            &verified.user,
+            integration,
+            &parts.headers,
+        )
+    {
         return refused;
     }
 
@@ -689,6 +703,9 @@ async fn answer(
         return as_paragon_answers(&parts.headers, status, &content_type, headers, body);
     }
 
+    if let Some(forward) = &state.forward {
+        return forwarded(forward, parts, body, call).await;
+    }
     let upstream_call = upstreams::UpstreamCall {
         method: &parts.method,
         path: &upstream_path,
@@ -719,6 +736,41 @@ async fn answer(
         headers,
         upstream.body,
     )
+}
+
+/// The answer of `options.forward` to a call, sent as it is.
+async fn forwarded(
+    forward: &Forwarder,
+    parts: &http::request::Parts,
+    body: &[u8],
+    call: &Call,
+) -> Response {
+    let target = parts
+        .uri
+        .path_and_query()
+        .map(|target| target.as_str())
+        .unwrap_or("/");
+    let answer = forward
+        .0
+        .forward(Forwarded {
+            call: call.clone(),
+            method: parts.method.clone(),
+            target: target.to_owned(),
+            headers: parts.headers.clone(),
+            body: bytes::Bytes::copy_from_slice(body),
+        })
+        .await;
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = answer.status;
+    for (name, value) in answer.headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
 }
 
 /// What Paragon's proxy sends for an integration's answer: the answer itself when the call asked
