@@ -566,10 +566,17 @@ function nativeSettings(options) {
 /** Lets `user()` make a bound client without going through the public constructor. */
 const BIND = Symbol('bind')
 
+// How paragon-connect/testing's recording fake reaches a client's native half (not public API).
+const NATIVE_CLIENT = Symbol.for('paragon-connect.nativeClient')
+
 class Paragon {
   #native
   #exactIntegers
   #user
+
+  static [NATIVE_CLIENT](client) {
+    return client !== null && typeof client === 'object' && #native in client ? client.#native : undefined
+  }
 
   /**
    * @param {import('./index').ParagonOptions} [options]

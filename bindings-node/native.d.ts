@@ -66,8 +66,11 @@ export declare class NativeClient {
 }
 
 export declare class NativeFake {
-  /** Starts a fake on 127.0.0.1 (`options`: JSON `{"port": n, "accept_any_token": bool}`). */
-  constructor(options: string)
+  /**
+   * Starts a fake on 127.0.0.1 (`options`: JSON `{"port": n, "accept_any_token": bool,
+   * "cassette": {...}}`); a recording cassette sends calls on through `upstream`'s client.
+   */
+  constructor(options: string, upstream?: NativeClient | undefined | null)
   get url(): string
   get projectId(): string
   get signingKey(): string
@@ -81,6 +84,8 @@ export declare class NativeFake {
   updateUser(user: string, update: string): void
   state(): string
   reset(): void
+  finishCassette(): void
+  checkAllPlayed(): void
   close(): void
 }
 

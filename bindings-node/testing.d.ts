@@ -130,6 +130,24 @@ export interface FakeParagonOptions {
   acceptAnyToken?: boolean
 }
 
+export interface RecordingOptions extends FakeParagonOptions {
+  /** How to reach the real Paragon: a client, or its options. Default: `new Paragon()`, from
+   * the `PARAGON_*` environment variables as they are now. */
+  upstream?: Paragon | ParagonOptions
+  /** More headers whose values the cassette writes as `<scrubbed>` (besides `Authorization`,
+   * which is never written, and every header named like a credential). */
+  secretHeaders?: string[]
+}
+
+/** What a replayed call must share with a recorded one (default: all of them). */
+export type MatchField = 'integration' | 'method' | 'path' | 'query' | 'user' | 'body'
+
+export interface ReplayingOptions extends FakeParagonOptions {
+  matchOn?: MatchField[]
+  /** The `secretHeaders` the recording had. */
+  secretHeaders?: string[]
+}
+
 export interface UserState {
   meta: Record<string, unknown>
   credentials: Record<string, string[]>
@@ -139,6 +157,19 @@ export interface UserState {
  * problem; failed assertions throw `assert.AssertionError` listing the calls received. */
 export declare class FakeParagon {
   constructor(options?: FakeParagonOptions)
+  /** A fake that sends every call no route answers on to the real Paragon (with the upstream's
+   * token for the same user) and, on `close()`, writes the exchanges to the cassette `to` (JSON;
+   * directories made, an old file replaced). Tokens, keys, `Authorization` and credential-like
+   * headers never reach the file. `close()` throws an `AssertionError` if a call could not be
+   * sent on (the cassette is written anyway). */
+  static recording(to: string, options?: RecordingOptions): FakeParagon
+  /** A fake that answers from a cassette, offline: each call gets the first unplayed exchange
+   * with the same integration, method, path, query (any order), user and body (or `matchOn`).
+   * A call matching none is answered 404 (not retried), and `close()` throws an
+   * `AssertionError` naming it. Routes you add still answer first. */
+  static replaying(path: string, options?: ReplayingOptions): FakeParagon
+  /** Throws unless every exchange of the replayed cassette was played. */
+  assertAllPlayed(): void
   /** `http://127.0.0.1:<port>`: the base URL of every Paragon service it fakes. */
   readonly url: string
   readonly projectId: string
@@ -173,7 +204,8 @@ export declare class FakeParagon {
   readonly triggers: unknown[]
   /** Forgets routes, calls, users and events (the server keeps running). */
   reset(): void
-  /** Stops the server (again: nothing). Also `using fake = new FakeParagon()`. */
+  /** Stops the server (again: nothing). Also `using fake = new FakeParagon()`. A recording
+   * writes its cassette first; a replay throws if a call matched no exchange. */
   close(): void
   [Symbol.dispose](): void
   [Symbol.asyncDispose](): Promise<void>

@@ -150,14 +150,65 @@ class Route {
   }
 }
 
+const NATIVE_CLIENT = Symbol.for('paragon-connect.nativeClient')
+// The constructor's argument when a cassette's static method starts the fake.
+const START = Symbol('start')
+
+function knownOptions(options, names, what) {
+  const extra = Object.keys(options).filter((name) => !names.includes(name))
+  if (extra.length) throw new TypeError(`unknown ${what} option ${JSON.stringify(extra[0])} (expected ${names.join(', ')})`)
+}
+
+function textList(value, name) {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    throw new TypeError(`${name} is a list of strings`)
+  }
+  return value
+}
+
 class FakeParagon {
   #native
+  #closed = false
 
   constructor(options = {}) {
-    const { port = 0, acceptAnyToken = false, ...unknown } = options
-    const extra = Object.keys(unknown)
-    if (extra.length) throw new TypeError(`unknown FakeParagon option ${JSON.stringify(extra[0])} (expected port, acceptAnyToken)`)
+    const started = options[START]
+    if (started) {
+      this.#native = nativeCall(started.caller, () => new native.NativeFake(JSON.stringify(started.options), started.upstream))
+      return
+    }
+    knownOptions(options, ['port', 'acceptAnyToken'], 'FakeParagon')
+    const { port = 0, acceptAnyToken = false } = options
     this.#native = nativeCall(FakeParagon, () => new native.NativeFake(JSON.stringify({ port, accept_any_token: acceptAnyToken })))
+  }
+
+  static recording(to, options = {}) {
+    knownOptions(options, ['upstream', 'secretHeaders', 'port', 'acceptAnyToken'], 'recording')
+    const { upstream, secretHeaders = [], port = 0, acceptAnyToken = false } = options
+    if (typeof to !== 'string' || to === '') throw new TypeError('recording(to): the cassette is a file path')
+    const cassette = { path: to, mode: 'record', secret_headers: textList(secretHeaders, 'secretHeaders') }
+    const client = upstream == null ? new Paragon() : upstream instanceof Paragon ? upstream : new Paragon(upstream)
+    return new FakeParagon({
+      [START]: {
+        caller: FakeParagon.recording,
+        options: { port, accept_any_token: acceptAnyToken, cassette },
+        upstream: Paragon[NATIVE_CLIENT](client),
+      },
+    })
+  }
+
+  static replaying(path, options = {}) {
+    knownOptions(options, ['matchOn', 'secretHeaders', 'port', 'acceptAnyToken'], 'replaying')
+    const { matchOn, secretHeaders = [], port = 0, acceptAnyToken = false } = options
+    if (typeof path !== 'string' || path === '') throw new TypeError('replaying(path): the cassette is a file path')
+    const cassette = { path, mode: 'replay', secret_headers: textList(secretHeaders, 'secretHeaders') }
+    if (matchOn != null) cassette.match_on = textList(matchOn, 'matchOn')
+    return new FakeParagon({
+      [START]: { caller: FakeParagon.replaying, options: { port, accept_any_token: acceptAnyToken, cassette } },
+    })
+  }
+
+  assertAllPlayed() {
+    nativeCall(this.assertAllPlayed, () => this.#native.checkAllPlayed())
   }
 
   get url() {
@@ -252,7 +303,13 @@ class FakeParagon {
   }
 
   close() {
-    this.#native.close()
+    if (this.#closed) return
+    this.#closed = true
+    try {
+      nativeCall(this.close, () => this.#native.finishCassette())
+    } finally {
+      this.#native.close()
+    }
   }
 }
 

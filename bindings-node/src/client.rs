@@ -178,7 +178,7 @@ impl NativeClient {
     }
 
     /// The client now, unless its settings were refused.
-    fn current(&self) -> Option<Client> {
+    pub(crate) fn current(&self) -> Option<Client> {
         self.client.as_ref().ok().map(|client| lock(client).clone())
     }
 

@@ -1,7 +1,8 @@
 //! `NativeFake`: the core's fake Paragon (`paragon_connect::fake`), driven with JSON text.
 //! `paragon-connect/testing` (`testing.js`) is the JavaScript face of it. Errors carry the code
 //! `InvalidArg` for a wrong route, reply or pattern, `GenericFailure` for a failed assertion,
-//! which the wrapper throws as a `TypeError` and an `AssertionError`.
+//! (and a cassette's complaint), which the wrapper throws as a `TypeError` and an
+//! `AssertionError`.
 
 use napi::{Error, Result, Status};
 use napi_derive::napi;
@@ -10,7 +11,9 @@ use paragon_connect::fake::{FakeError, FakeParagon, PROJECT_ID, SIGNING_KEY_PEM}
 fn to_js_error(error: FakeError) -> Error {
     match error {
         FakeError::Invalid(message) => Error::new(Status::InvalidArg, message),
-        FakeError::NotCalled(message) => Error::new(Status::GenericFailure, message),
+        FakeError::NotCalled(message) | FakeError::Cassette(message) => {
+            Error::new(Status::GenericFailure, message)
+        }
     }
 }
 
@@ -21,10 +24,20 @@ pub struct NativeFake {
 
 #[napi]
 impl NativeFake {
-    /// Starts a fake on 127.0.0.1 (`options`: JSON `{"port": n, "accept_any_token": bool}`).
+    /// Starts a fake on 127.0.0.1 (`options`: JSON `{"port": n, "accept_any_token": bool,
+    /// "cassette": {...}}`); a recording cassette sends calls on through `upstream`'s client.
     #[napi(constructor)]
-    pub fn new(options: String) -> Result<Self> {
-        let fake = FakeParagon::start(&options).map_err(to_js_error)?;
+    pub fn new(options: String, upstream: Option<&crate::client::NativeClient>) -> Result<Self> {
+        let upstream = match upstream {
+            None => None,
+            Some(native) => Some(native.current().ok_or_else(|| {
+                Error::new(
+                    Status::InvalidArg,
+                    "upstream: the client's settings were refused",
+                )
+            })?),
+        };
+        let fake = FakeParagon::start_with(&options, upstream).map_err(to_js_error)?;
         Ok(NativeFake { fake })
     }
 
@@ -100,6 +113,16 @@ impl NativeFake {
     #[napi]
     pub fn reset(&self) -> Result<()> {
         self.fake.reset().map_err(to_js_error)
+    }
+
+    #[napi]
+    pub fn finish_cassette(&self) -> Result<()> {
+        self.fake.finish_cassette().map_err(to_js_error)
+    }
+
+    #[napi]
+    pub fn check_all_played(&self) -> Result<()> {
+        self.fake.check_all_played().map_err(to_js_error)
     }
 
     #[napi]

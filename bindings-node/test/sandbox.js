@@ -81,6 +81,7 @@ class Sandbox {
   }
 
   async stop() {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
     const exited = new Promise((resolve) => this.child.once('exit', resolve))
     this.child.stdin.end()
     await exited

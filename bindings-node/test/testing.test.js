@@ -258,7 +258,8 @@ test('testing.d.ts declares exactly what testing.js exports, and tsc --strict ac
     const call = new testing.Call({ integration: null, method: 'GET', path: '/', query: [], headers: [], user: null, body: { kind: 'empty' }, body_base64: '', answered: true })
     for (const [name, instance] of [['FakeParagon', fake], ['Route', route], ['Call', call]]) {
       const prototype = Object.getOwnPropertyNames(Object.getPrototypeOf(instance)).filter((member) => member !== 'constructor')
-      const runtime = [...new Set([...prototype, ...Object.keys(instance)])].sort()
+      const statics = Object.getOwnPropertyNames(instance.constructor).filter((member) => !['length', 'name', 'prototype'].includes(member))
+      const runtime = [...new Set([...prototype, ...Object.keys(instance), ...statics])].sort()
       assert.deepEqual(runtime, declared[name], name)
     }
   } finally {

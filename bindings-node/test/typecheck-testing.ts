@@ -1,5 +1,6 @@
 // Typical use of paragon-connect/testing, compiled by `tsc --strict` in types.test.js (never run).
 import { FakeParagon, type Call } from '../testing.js'
+import type { Paragon } from '../index.js'
 
 async function useFake(): Promise<void> {
   const fake = new FakeParagon({ acceptAnyToken: false })
@@ -19,3 +20,15 @@ async function useFake(): Promise<void> {
 }
 
 void useFake
+
+async function useCassettes(upstream: Paragon): Promise<void> {
+  const recorder = FakeParagon.recording('tests/cassettes/slack.json', { upstream, secretHeaders: ['x-team'] })
+  await recorder.client({ user: 'user-1' }).request('slack', '/conversations.list')
+  recorder.close()
+  const player = FakeParagon.replaying('tests/cassettes/slack.json', { matchOn: ['integration', 'method', 'path'] })
+  player.assertAllPlayed()
+  player.close()
+  FakeParagon.recording('x.json', { upstream: { projectId: 'p', signingKey: 'pem' } }).close()
+}
+
+void useCassettes

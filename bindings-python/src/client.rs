@@ -917,3 +917,18 @@ client_class!(
         Python::attach(|py| self.shared.close(py))
     }
 });
+
+/// The core client of a `Paragon` or `AsyncParagon` (a recording fake sends calls through it).
+pub(crate) fn core_client(object: &Bound<'_, PyAny>) -> PyResult<Client> {
+    let py = object.py();
+    if let Ok(client) = object.cast::<Paragon>() {
+        return client.get().client(py);
+    }
+    if let Ok(client) = object.cast::<AsyncParagon>() {
+        return client.get().client(py);
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        "upstream is a Paragon or AsyncParagon client, not {}",
+        object.get_type().name()?
+    )))
+}

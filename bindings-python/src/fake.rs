@@ -8,7 +8,9 @@ use pyo3::prelude::*;
 fn to_py_err(error: FakeError) -> PyErr {
     match error {
         FakeError::Invalid(message) => PyValueError::new_err(message),
-        FakeError::NotCalled(message) => PyAssertionError::new_err(message),
+        FakeError::NotCalled(message) | FakeError::Cassette(message) => {
+            PyAssertionError::new_err(message)
+        }
     }
 }
 
@@ -40,11 +42,18 @@ impl FakeServer {
 
 #[pymethods]
 impl FakeServer {
-    /// Starts a fake on 127.0.0.1 (`options`: JSON `{"port": n, "accept_any_token": bool}`).
+    /// Starts a fake on 127.0.0.1 (`options`: JSON `{"port": n, "accept_any_token": bool,
+    /// "cassette": {...}}`); a recording cassette sends calls on through `upstream`, a client.
     #[new]
-    fn new(py: Python<'_>, options: &str) -> PyResult<FakeServer> {
+    #[pyo3(signature = (options, upstream=None))]
+    fn new(
+        py: Python<'_>,
+        options: &str,
+        upstream: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<FakeServer> {
+        let upstream = upstream.map(crate::client::core_client).transpose()?;
         let fake = py
-            .detach(|| FakeParagon::start(options))
+            .detach(|| FakeParagon::start_with(options, upstream))
             .map_err(to_py_err)?;
         Ok(FakeServer {
             url: fake.url().to_owned(),
@@ -117,6 +126,14 @@ impl FakeServer {
 
     fn reset(&self, py: Python<'_>) -> PyResult<()> {
         self.with(py, FakeParagon::reset)
+    }
+
+    fn finish_cassette(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, FakeParagon::finish_cassette)
+    }
+
+    fn check_all_played(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, FakeParagon::check_all_played)
     }
 
     fn close(&self, py: Python<'_>) {

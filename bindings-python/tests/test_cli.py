@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import REPO, Sandbox, drive_file_bytes
-from paragon_connect import Paragon
+from paragon_connect import NotFoundError, Paragon
 
 #: The command pip installed beside the interpreter.
 COMMAND = Path(sys.executable).parent / "paragon-connect"
@@ -151,3 +151,57 @@ def test_fake_refuses_a_wrong_routes_file_naming_the_route(tmp_path: Path) -> No
     )
     assert missing.returncode == 2
     assert 'paragon-connect: --port takes a port number, not "http"' in missing.stderr
+
+
+def test_fake_records_from_the_environments_paragon_and_replays_until_ctrl_c(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "cassette.json"
+    real = {
+        "PARAGON_PROJECT_ID": sandbox.project_id,
+        "PARAGON_USER_TOKEN": sandbox.token(),
+        "PARAGON_PROXY_BASE_URL": sandbox.url,
+        "PARAGON_ZEUS_BASE_URL": sandbox.url,
+        "PARAGON_HERMES_BASE_URL": sandbox.url,
+    }
+
+    def serve(option: str, env: dict[str, str]) -> tuple[int, str, list[Any]]:
+        fake = subprocess.Popen(
+            [str(COMMAND), "fake", option, str(cassette)],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert fake.stdout is not None
+            url = json.loads(fake.stdout.readline())["url"]
+            key = (REPO / "tests/sandbox/keys/sandbox-signing-key.pem").read_text()
+            paragon = Paragon(
+                project_id=sandbox.project_id,
+                signing_key=key,
+                proxy_base_url=url,
+                zeus_base_url=url,
+                hermes_base_url=url,
+                max_retries=0,
+            ).user("user-1")
+            got: list[Any] = [paragon.request("slack", "/conversations.list")]
+            if option == "--replay":
+                try:
+                    paragon.request("slack", "/users.list")
+                except NotFoundError as error:
+                    got.append(type(error).__name__)
+        finally:
+            fake.send_signal(2)  # Ctrl-C
+            _, errors = fake.communicate(timeout=10)
+        return fake.returncode, errors, got
+
+    code, _, recorded = serve("--record", real)
+    assert code == 0
+    assert real["PARAGON_USER_TOKEN"] not in cassette.read_text()
+    sandbox.stop()
+    code, errors, replayed = serve("--replay", {})
+    assert replayed == [*recorded, "NotFoundError"]
+    assert code == 1
+    assert "1 call(s) matched no exchange" in errors
+    assert "GET slack /users.list" in errors

@@ -30,6 +30,7 @@ const USAGE: &str = "\
 usage: paragon-connect request <integration> <path> [options]
        paragon-connect token --user <id> [--lifetime <seconds>]
        paragon-connect fake [--port <n>] [--routes <routes.json>] [--accept-any-token]
+                            [--record <cassette.json> | --replay <cassette.json>]
        paragon-connect --help | --version
 
 request options:
@@ -46,6 +47,8 @@ request options:
 fake: a fake Paragon on 127.0.0.1 for local development and tests, until Ctrl-C. It prints
 its URL as one JSON line, then (on standard error) how to point a client at it and script it.
 A routes file is a JSON list of {\"match\": {...}, \"replies\": [...], \"times\": n}.
+--record sends the calls no route answers on to the real Paragon (the PARAGON_* settings) and
+writes the exchanges, secrets scrubbed, at Ctrl-C; --replay answers from such a file.
 
 Settings come from PARAGON_PROJECT_ID and PARAGON_USER_TOKEN or PARAGON_SIGNING_KEY (and the
 other PARAGON_* variables). Exit codes: 0 success, 1 the call failed, 2 a usage error.";
@@ -112,6 +115,8 @@ struct FakeCommand {
     port: u16,
     routes: Option<PathBuf>,
     accept_any_token: bool,
+    /// `--record <file>` or `--replay <file>`: a cassette.
+    cassette: Option<(&'static str, PathBuf)>,
 }
 
 #[derive(Debug, PartialEq, Default)]
@@ -225,6 +230,17 @@ impl Command {
                         }
                         "--routes" => fake.routes = Some(PathBuf::from(value()?)),
                         "--accept-any-token" => fake.accept_any_token = true,
+                        "--record" | "--replay" => {
+                            if fake.cassette.is_some() {
+                                return Err(usage("give --record or --replay once".to_owned()));
+                            }
+                            let mode = if arg == "--record" {
+                                "record"
+                            } else {
+                                "replay"
+                            };
+                            fake.cassette = Some((mode, PathBuf::from(value()?)));
+                        }
                         other => return Err(usage(format!("unknown option {other:?}"))),
                     }
                 }
@@ -325,12 +341,22 @@ fn run_fake(command: FakeCommand) -> Result<(), Failure> {
                 .map_err(|error| Failure::Usage(format!("--routes {}: {error}", path.display())))?,
         ),
     };
-    let options = serde_json::json!({
+    let mut options = serde_json::json!({
         "port": command.port,
         "accept_any_token": command.accept_any_token,
     });
-    let fake = FakeParagon::start(&options.to_string())
-        .map_err(|error| Failure::Other(error.to_string()))?;
+    let mut upstream = None;
+    if let Some((mode, path)) = &command.cassette {
+        options["cassette"] = serde_json::json!({"path": path, "mode": mode});
+        if *mode == "record" {
+            // The real Paragon, as `paragon-connect request` reaches it.
+            let client =
+                Client::from_env().map_err(|error| Failure::Usage(format!("--record: {error}")))?;
+            upstream = Some(client);
+        }
+    }
+    let fake = FakeParagon::start_with(&options.to_string(), upstream)
+        .map_err(|error| Failure::Usage(error.to_string()))?;
     if let (Some(routes), Some(path)) = (routes, &command.routes) {
         fake.add_routes_file(&routes)
             .map_err(|error| Failure::Usage(format!("--routes {}: {error}", path.display())))?;
@@ -347,7 +373,9 @@ fn run_fake(command: FakeCommand) -> Result<(), Failure> {
     runtime
         .block_on(tokio::signal::ctrl_c())
         .map_err(|error| Failure::Other(format!("could not wait for Ctrl-C: {error}")))?;
-    Ok(())
+    // A recording is written now; a replay reports the calls it could not answer.
+    fake.finish_cassette()
+        .map_err(|error| Failure::Other(error.to_string()))
 }
 
 #[cfg(not(feature = "fake"))]

@@ -247,6 +247,13 @@ impl Client {
         }
     }
 
+    /// The settings and the undecompressing HTTP client, for the fake's recorder: it sends
+    /// calls on exactly as they came.
+    #[cfg(feature = "fake")]
+    pub(crate) fn raw_parts(&self) -> (&crate::config::Settings, &reqwest::Client) {
+        (&self.inner.settings, &self.inner.http_raw)
+    }
+
     pub(crate) fn integrations_cache(&self) -> MutexGuard<'_, Option<(Instant, Value)>> {
         self.inner
             .integrations
@@ -553,7 +560,7 @@ impl Client {
 
     /// The token for this attempt: fixed, signed for the bound user, or asked of the provider
     /// (which has the attempt's `timeout` to answer).
-    async fn token(&self, call: &CallSite, timeout: Duration) -> Result<Secret> {
+    pub(crate) async fn token(&self, call: &CallSite, timeout: Duration) -> Result<Secret> {
         if let Some(token) = &self.token {
             return Ok(token.clone());
         }

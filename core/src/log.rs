@@ -245,7 +245,7 @@ fn shown_headers(headers: &HeaderMap) -> String {
 
 /// Whether a header's value may be a credential, by its name (lower-case): cookies, API keys,
 /// tokens, secrets, signatures, passwords and anything named for authentication.
-fn may_be_secret(name: &str) -> bool {
+pub(crate) fn may_be_secret(name: &str) -> bool {
     [
         "auth",
         "cookie",

@@ -20,6 +20,9 @@ Paragon's proxy does (``{"output": ...}`` for a success, Paragon's integration e
 status, untouched for a raw call). Calls no route matches reach built-in fake APIs: ``slack``
 (Slack-like), ``googledrive`` (Drive-like files), ``custom.tasklab``, and ``echo`` (sends back
 what it got); any other integration answers 404 naming the call and the routes.
+
+To test against real answers without calling the real API on every run, record a cassette once
+with :meth:`FakeParagon.recording` and replay it offline with :meth:`FakeParagon.replaying`.
 """
 
 from __future__ import annotations
@@ -243,8 +246,77 @@ class FakeParagon:
     """
 
     def __init__(self, *, port: int = 0, accept_any_token: bool = False) -> None:
-        options = {"port": port, "accept_any_token": accept_any_token}
-        self._server = FakeServer(_json.dumps(options))
+        self._start({"port": port, "accept_any_token": accept_any_token}, None)
+
+    def _start(self, options: dict[str, Any], upstream: Paragon | AsyncParagon | None) -> None:
+        self._server = FakeServer(_json.dumps(options), upstream)
+        self._closed = False
+
+    @classmethod
+    def recording(
+        cls,
+        to: str | PathLike[str],
+        upstream: Paragon | AsyncParagon | Mapping[str, Any] | None = None,
+        *,
+        secret_headers: Sequence[str] = (),
+        port: int = 0,
+        accept_any_token: bool = False,
+    ) -> FakeParagon:
+        """A fake that sends every call no route answers on to the real Paragon and, when it is
+        closed, writes the exchanges to the cassette ``to`` (JSON; directories made, an old file
+        replaced). ``upstream`` says how to reach Paragon: a client, or its settings
+        (``{"project_id": ..., "signing_key": ...}``); by default a client from the
+        ``PARAGON_*`` environment variables as they are now. Your code keeps calling the fake
+        with the fake's tokens; each call is sent on with the upstream's token for the same
+        user (signed with its key, or its one fixed token).
+
+        The file never holds a token or key: ``Authorization`` is left out, the values of
+        headers named like credentials (cookies, keys, tokens, secrets, anything with "auth")
+        and of ``secret_headers`` are ``<scrubbed>``, and an upstream token found in an answer
+        is replaced. Closing raises ``AssertionError`` if a call could not be sent on (the
+        cassette is written anyway)."""
+        if upstream is None:
+            upstream = Paragon()
+        elif isinstance(upstream, Mapping):
+            upstream = Paragon(**upstream)
+        cassette = {"path": str(Path(to)), "mode": "record", "secret_headers": list(secret_headers)}
+        fake = cls.__new__(cls)
+        options = {"port": port, "accept_any_token": accept_any_token, "cassette": cassette}
+        fake._start(options, upstream)
+        return fake
+
+    @classmethod
+    def replaying(
+        cls,
+        cassette: str | PathLike[str],
+        *,
+        match_on: Sequence[str] | None = None,
+        secret_headers: Sequence[str] = (),
+        port: int = 0,
+        accept_any_token: bool = False,
+    ) -> FakeParagon:
+        """A fake that answers from a cassette :meth:`recording` wrote, offline. A call gets
+        the answer of the first exchange not yet played that recorded the same integration,
+        method, path, query (in any order), user and body; ``match_on`` names the fields that
+        must match instead (any of ``"integration"``, ``"method"``, ``"path"``, ``"query"``,
+        ``"user"``, ``"body"``). A call that matches nothing is answered 404 (not retried)
+        and makes :meth:`close` (and the ``with`` block's end) raise ``AssertionError`` naming
+        it. Routes you add still answer first. Give the ``secret_headers`` the recording had."""
+        options = {
+            "path": str(Path(cassette)),
+            "mode": "replay",
+            "secret_headers": list(secret_headers),
+        }
+        if match_on is not None:
+            options["match_on"] = list(match_on)
+        fake = cls.__new__(cls)
+        fake._start({"port": port, "accept_any_token": accept_any_token, "cassette": options}, None)
+        return fake
+
+    def assert_all_played(self) -> None:
+        """Asserts that every exchange of the replayed cassette was played (and that no call
+        went unmatched); the ``AssertionError`` lists what is left."""
+        self._server.check_all_played()
 
     @property
     def url(self) -> str:
@@ -422,14 +494,26 @@ class FakeParagon:
         self._server.reset()
 
     def close(self) -> None:
-        """Stops the server (calling it again does nothing)."""
-        self._server.close()
+        """Stops the server (calling it again does nothing). A recording writes its cassette
+        first; a replay raises ``AssertionError`` if a call matched no exchange."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._server.finish_cassette()
+        finally:
+            self._server.close()
 
     def __enter__(self) -> FakeParagon:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc_info: object) -> None:
+        try:
+            self.close()
+        except AssertionError:
+            # The block's own exception says more; a cassette's complaint would hide it.
+            if exc_type is None:
+                raise
 
     def __repr__(self) -> str:
         return f"<FakeParagon {self.url}>"

@@ -2,6 +2,10 @@
 //! `paragon-connect/testing`): the sandbox, started on its own I/O thread, driven with JSON so a
 //! binding only passes text through. Every rule of it (what a reply or a pattern may say, how
 //! calls are matched, what an assertion's message lists) lives here and in the sandbox crate.
+//! A fake may also record its calls' exchanges with the real Paragon, or replay them
+//! ([`CassetteOptions`]).
+
+mod cassette;
 
 use std::net::SocketAddr;
 
@@ -11,6 +15,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::runtime::Runtime;
 
+use crate::Client;
+use cassette::Cassette;
+pub use cassette::{CassetteOptions, Mode};
 pub use paragon_sandbox::{PROJECT_ID, SIGNING_KEY_PEM};
 
 /// How a fake starts.
@@ -23,6 +30,9 @@ pub struct FakeOptions {
     /// Accept any Bearer token, not only those signed with [`SIGNING_KEY_PEM`].
     #[serde(default)]
     pub accept_any_token: bool,
+    /// Record the calls' exchanges with the real Paragon to a file, or answer from one.
+    #[serde(default)]
+    pub cassette: Option<CassetteOptions>,
 }
 
 /// A running fake Paragon on 127.0.0.1. Dropping it (or [`FakeParagon::close`]) stops it.
@@ -30,6 +40,7 @@ pub struct FakeParagon {
     sandbox: Option<Sandbox>,
     url: String,
     runtime: Option<Runtime>,
+    cassette: Option<Cassette>,
 }
 
 /// What a test got wrong in a route, a reply or a pattern; or an assertion that failed.
@@ -39,14 +50,17 @@ pub enum FakeError {
     Invalid(String),
     /// `check_called` found other calls than expected: the message lists those received.
     NotCalled(String),
+    /// A cassette's calls went wrong: a replayed call matched no exchange (or one was not
+    /// played when that was checked), or a recorded call could not reach the upstream.
+    Cassette(String),
 }
 
 impl std::fmt::Display for FakeError {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FakeError::Invalid(message) | FakeError::NotCalled(message) => {
-                formatter.write_str(message)
-            }
+            FakeError::Invalid(message)
+            | FakeError::NotCalled(message)
+            | FakeError::Cassette(message) => formatter.write_str(message),
         }
     }
 }
@@ -64,7 +78,24 @@ fn parse<T: for<'de> Deserialize<'de>>(what: &str, text: &str) -> Result<T, Fake
 impl FakeParagon {
     /// Starts a fake from JSON options (`{"port": 0, "accept_any_token": false}`).
     pub fn start(options: &str) -> Result<FakeParagon, FakeError> {
+        FakeParagon::start_with(options, None)
+    }
+
+    /// Starts a fake from JSON options, which may name a cassette
+    /// (`"cassette": {"path": ..., "mode": "record" | "replay", "secret_headers": [...],
+    /// "match_on": [...]}`, see [`CassetteOptions`]); a recording sends the calls no route answers
+    /// on to `upstream`, a client for the real Paragon.
+    pub fn start_with(options: &str, upstream: Option<Client>) -> Result<FakeParagon, FakeError> {
         let options: FakeOptions = parse("fake options", options)?;
+        let cassette = match &options.cassette {
+            Some(cassette) => Some(Cassette::open(cassette, upstream)?),
+            None if upstream.is_some() => {
+                return Err(FakeError::Invalid(
+                    "an upstream is for recording a cassette".to_owned(),
+                ));
+            }
+            None => None,
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("paragon-connect-fake")
@@ -77,6 +108,7 @@ impl FakeParagon {
                 address,
                 Options {
                     accept_any_token: options.accept_any_token,
+                    forward: cassette.as_ref().map(Cassette::forwarder),
                     ..Options::fake()
                 },
             ))
@@ -85,7 +117,27 @@ impl FakeParagon {
             url: sandbox.url().to_owned(),
             sandbox: Some(sandbox),
             runtime: Some(runtime),
+            cassette,
         })
+    }
+
+    /// Ends the fake's cassette, if it has one: a recording is written to its file (and fails
+    /// when some call could not be recorded), a replay fails when a call matched no exchange.
+    /// The fake goes on answering.
+    pub fn finish_cassette(&self) -> Result<(), FakeError> {
+        self.sandbox()?;
+        self.cassette.as_ref().map_or(Ok(()), Cassette::finish)
+    }
+
+    /// Fails unless every exchange of a replayed cassette was played.
+    pub fn check_all_played(&self) -> Result<(), FakeError> {
+        self.sandbox()?;
+        match &self.cassette {
+            Some(cassette) => cassette.check_all_played(),
+            None => Err(FakeError::Invalid(
+                "this fake replays no cassette".to_owned(),
+            )),
+        }
     }
 
     fn sandbox(&self) -> Result<&Sandbox, FakeError> {
