@@ -294,8 +294,16 @@ impl RecordedAnswer {
             Ok(text) if !encoded => {
                 let text = scrubbed(secrets, text);
                 let json = content_type.contains("json") || content_type.is_empty();
+                // JSON is kept as JSON (readable in a diff) when it reads back byte for byte,
+                // so that a raw call replays the very bytes recorded; else as text.
                 match serde_json::from_str::<Value>(&text) {
-                    Ok(value) if json && !value.is_null() => answer.json = Some(value),
+                    Ok(value)
+                        if json
+                            && !value.is_null()
+                            && serde_json::to_string(&value).is_ok_and(|again| again == text) =>
+                    {
+                        answer.json = Some(value)
+                    }
                     _ => answer.text = Some(text),
                 }
             }
@@ -784,7 +792,7 @@ mod tests {
         headers.insert("x-team", HeaderValue::from_static("team-1"));
         headers.insert("x-echo", HeaderValue::from_static("Bearer token-123456789"));
         headers.insert("content-length", HeaderValue::from_static("40"));
-        let body = br#"{"output": {"b": 1, "a": "token-123456789", "n": 1.50}}"#;
+        let body = br#"{"output":{"b":1,"a":"token-123456789","n":1.50}}"#;
         let secrets = ["token-123456789".to_owned()];
         let answer = RecordedAnswer::new(StatusCode::OK, &headers, body, &scrub, &secrets);
         assert_eq!(
@@ -797,11 +805,14 @@ mod tests {
             ]
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
         );
-        let served = answer.forward_answer();
         // Key order and numbers as the upstream wrote them.
-        assert_eq!(
-            served.body,
-            &br#"{"output":{"b":1,"a":"<scrubbed>","n":1.50}}"#[..]
-        );
+        let expected = br#"{"output":{"b":1,"a":"<scrubbed>","n":1.50}}"#;
+        assert!(answer.json.is_some());
+        assert_eq!(answer.forward_answer().body, &expected[..]);
+        // JSON that would not read back byte for byte is kept as text.
+        let spaced = b"{\"output\": [1, 2]}\n";
+        let answer = RecordedAnswer::new(StatusCode::OK, &headers, spaced, &scrub, &secrets);
+        assert_eq!(answer.text.as_deref(), Some("{\"output\": [1, 2]}\n"));
+        assert_eq!(answer.forward_answer().body, &spaced[..]);
     }
 }
