@@ -153,6 +153,14 @@ def test_recording_failures_and_bad_cassettes_are_named(sandbox: Sandbox, tmp_pa
         fake.close()
     assert json.loads(cassette.read_text())["exchanges"] == []
 
+    # An upstream answer past the upstream's own limit is refused, not held whole.
+    small = sandbox.settings(max_response_bytes=64)
+    fake = FakeParagon.recording(cassette, upstream=small)
+    with pytest.raises(pc.InternalServerError):
+        fake.client(user="user-1", max_retries=0).request("slack", "/conversations.list")
+    with pytest.raises(AssertionError, match=r"longer than max_response_bytes \(64 bytes\)"):
+        fake.close()
+
     with pytest.raises(
         ValueError, match=r"cannot read the cassette .*missing.json.*record it first"
     ):

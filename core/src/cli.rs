@@ -356,7 +356,7 @@ fn run_fake(command: FakeCommand) -> Result<(), Failure> {
         }
     }
     let fake = FakeParagon::start_with(&options.to_string(), upstream)
-        .map_err(|error| Failure::Usage(error.to_string()))?;
+        .map_err(|error| Failure::Other(error.to_string()))?;
     if let (Some(routes), Some(path)) = (routes, &command.routes) {
         fake.add_routes_file(&routes)
             .map_err(|error| Failure::Usage(format!("--routes {}: {error}", path.display())))?;

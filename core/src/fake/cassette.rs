@@ -605,17 +605,21 @@ async fn send_upstream(
             token.scrub(&reason)
         )
     };
-    let response = sent.map_err(reached)?;
+    let mut response = sent.map_err(reached)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(reached)?;
-    if body.len() as u64 > settings.max_response_bytes {
-        return Err(format!(
-            "the answer has {} bytes, past max_response_bytes ({})",
-            body.len(),
-            settings.max_response_bytes
-        ));
+    // Read in pieces so that an answer past the limit is refused before it is all in memory.
+    let limit = settings.max_response_bytes;
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(reached)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(format!(
+                "the answer is longer than max_response_bytes ({limit} bytes)"
+            ));
+        }
+        body.extend_from_slice(&chunk);
     }
+    let body = body.freeze();
     Ok((status, headers, body, token))
 }
 
