@@ -170,5 +170,9 @@ def test_recording_failures_and_bad_cassettes_are_named(sandbox: Sandbox, tmp_pa
         FakeParagon.replaying(cassette)
     with pytest.raises(ValueError, match='match_on: "headers" is not one of'):
         FakeParagon.replaying(cassette, match_on=["headers"])
+    with pytest.raises(TypeError, match="secret_headers is a list of names, not 'x-team'"):
+        FakeParagon.recording(cassette, upstream=small, secret_headers="x-team")
+    with pytest.raises(TypeError, match="match_on is a list of names"):
+        FakeParagon.replaying(cassette, match_on="path")
     with pytest.raises(TypeError, match="upstream is a Paragon or AsyncParagon client"):
         FakeParagon.recording(cassette, upstream=42)  # type: ignore[arg-type]

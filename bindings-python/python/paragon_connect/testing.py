@@ -237,6 +237,13 @@ class Route:
         return f"<Route {self._pattern} answered={self.call_count}>"
 
 
+def _names(argument: str, names: Sequence[str]) -> list[str]:
+    # A lone string is a sequence too: its letters would be taken for names.
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+        raise TypeError(f"{argument} is a list of names, not {names!r}")
+    return list(names)
+
+
 class FakeParagon:
     """A fake Paragon on 127.0.0.1 (see the module's documentation).
 
@@ -279,7 +286,11 @@ class FakeParagon:
             upstream = Paragon()
         elif isinstance(upstream, Mapping):
             upstream = Paragon(**upstream)
-        cassette = {"path": str(Path(to)), "mode": "record", "secret_headers": list(secret_headers)}
+        cassette = {
+            "path": str(Path(to)),
+            "mode": "record",
+            "secret_headers": _names("secret_headers", secret_headers),
+        }
         fake = cls.__new__(cls)
         options = {"port": port, "accept_any_token": accept_any_token, "cassette": cassette}
         fake._start(options, upstream)
@@ -305,10 +316,10 @@ class FakeParagon:
         options = {
             "path": str(Path(cassette)),
             "mode": "replay",
-            "secret_headers": list(secret_headers),
+            "secret_headers": _names("secret_headers", secret_headers),
         }
         if match_on is not None:
-            options["match_on"] = list(match_on)
+            options["match_on"] = _names("match_on", match_on)
         fake = cls.__new__(cls)
         fake._start({"port": port, "accept_any_token": accept_any_token, "cassette": options}, None)
         return fake
