@@ -36,6 +36,10 @@ pub enum Error {
     /// A response arrived but its body could not be read or decoded (cut short, bad gzip, ...).
     #[error(transparent)]
     Decode(Box<DecodeError>),
+    /// A walk through pages could not go on: a page's answer repeated a cursor, pointed outside
+    /// the integration, or lacked what the walk reads.
+    #[error(transparent)]
+    Pagination(Box<PaginationError>),
 }
 
 /// The kind of an [`Error`], for code that only needs to branch on it.
@@ -47,6 +51,7 @@ pub enum ErrorKind {
     Timeout,
     Status,
     Decode,
+    Pagination,
 }
 
 impl Error {
@@ -59,6 +64,7 @@ impl Error {
             Error::Timeout(_) => ErrorKind::Timeout,
             Error::Status(_) => ErrorKind::Status,
             Error::Decode(_) => ErrorKind::Decode,
+            Error::Pagination(_) => ErrorKind::Pagination,
         }
     }
 
@@ -71,6 +77,7 @@ impl Error {
             Error::Connection(_) => "ConnectionError",
             Error::Timeout(_) => "TimeoutError",
             Error::Decode(_) => "DecodeError",
+            Error::Pagination(_) => "PaginationError",
             Error::Status(status) => match status.class() {
                 StatusClass::BadRequest => "BadRequestError",
                 StatusClass::Authentication => "AuthenticationError",
@@ -93,6 +100,7 @@ impl Error {
             Error::Timeout(error) => Some(&error.call),
             Error::Status(error) => Some(&error.call),
             Error::Decode(error) => Some(&error.call),
+            Error::Pagination(error) => Some(&error.call),
         }
     }
 
@@ -103,6 +111,7 @@ impl Error {
             Error::Timeout(error) => Some(&mut error.call),
             Error::Status(error) => Some(&mut error.call),
             Error::Decode(error) => Some(&mut error.call),
+            Error::Pagination(error) => Some(&mut error.call),
         }
     }
 
@@ -114,6 +123,7 @@ impl Error {
             Error::Timeout(_) => "timed out".to_owned(),
             Error::Connection(_) => "connection failed".to_owned(),
             Error::Decode(_) => "response cut short".to_owned(),
+            Error::Pagination(_) => "pagination stopped".to_owned(),
             Error::Config(_) | Error::InvalidRequest(_) => "refused".to_owned(),
         }
     }
@@ -137,6 +147,8 @@ pub struct CallSite {
     pub path: String,
     /// Why each earlier attempt of this call failed, when it was retried.
     pub earlier_attempts: Vec<String>,
+    /// Which page of a walk through pages this call fetched (1 for the first).
+    pub page: Option<u32>,
 }
 
 impl CallSite {
@@ -146,6 +158,7 @@ impl CallSite {
             integration_type: integration_type.to_owned(),
             path: path.to_owned(),
             earlier_attempts: Vec::new(),
+            page: None,
         }
     }
 
@@ -163,6 +176,9 @@ impl fmt::Display for CallSite {
             write!(f, "{} {}", self.method, path)?;
         } else {
             write!(f, "{} {} {}", self.method, self.integration_type, path)?;
+        }
+        if let Some(page) = self.page {
+            write!(f, " (page {page})")?;
         }
         if !self.earlier_attempts.is_empty() {
             write!(
@@ -260,6 +276,14 @@ pub struct DecodeError {
     pub reason: String,
     #[source]
     pub source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+/// A walk through pages stopped: what page `call.page` answered cannot lead to the next one.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{call}: {reason}")]
+pub struct PaginationError {
+    pub call: CallSite,
+    pub reason: String,
 }
 
 /// Paragon or the upstream API answered with a non-2xx status. Everything it sent is kept.

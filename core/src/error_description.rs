@@ -21,7 +21,7 @@ pub struct ErrorClass {
     pub attributes: &'static [&'static str],
 }
 
-const CALL_ATTRIBUTES: &[&str] = &["method", "integration_type", "path", "attempts"];
+const CALL_ATTRIBUTES: &[&str] = &["method", "integration_type", "path", "attempts", "page"];
 
 const STATUS_ATTRIBUTES: &[&str] = &[
     "status",
@@ -63,6 +63,7 @@ pub const ERROR_CLASSES: &[ErrorClass] = &[
     class("ConnectionError", "_CallError", &[]),
     class("TimeoutError", "_CallError", &["timeout"]),
     class("DecodeError", "_CallError", &["status"]),
+    class("PaginationError", "_CallError", &[]),
     class("APIStatusError", "_CallError", STATUS_ATTRIBUTES),
     class("BadRequestError", "APIStatusError", &[]),
     class("AuthenticationError", "APIStatusError", &[]),
@@ -124,7 +125,7 @@ fn text_or_missing(text: Option<&str>) -> AttributeValue<'_> {
     })
 }
 
-fn call_attributes(call: &CallSite) -> [Attribute<'_>; 4] {
+fn call_attributes(call: &CallSite) -> [Attribute<'_>; 5] {
     [
         attribute(
             "method",
@@ -136,6 +137,12 @@ fn call_attributes(call: &CallSite) -> [Attribute<'_>; 4] {
         ),
         attribute("path", AttributeValue::Text(Cow::Borrowed(&call.path))),
         attribute("attempts", AttributeValue::Integer(call.attempts() as u64)),
+        attribute(
+            "page",
+            call.page.map_or(AttributeValue::Missing, |page| {
+                AttributeValue::Integer(page.into())
+            }),
+        ),
     ]
 }
 
@@ -158,6 +165,7 @@ impl Error {
                 AttributeValue::Text(Cow::Borrowed(&error.argument)),
             )],
             Error::Connection(error) => call_attributes(&error.call).to_vec(),
+            Error::Pagination(error) => call_attributes(&error.call).to_vec(),
             Error::Timeout(error) => {
                 let mut attributes = call_attributes(&error.call).to_vec();
                 attributes.push(attribute("timeout", AttributeValue::Duration(error.after)));
@@ -262,6 +270,10 @@ mod tests {
             origin: "http://127.0.0.1:9".into(),
             while_connecting: true,
             source: "connection refused".into(),
+        })));
+        errors.push(Error::Pagination(Box::new(crate::error::PaginationError {
+            call: call(),
+            reason: "repeated a cursor".into(),
         })));
         errors.extend([400, 401, 403, 404, 409, 422, 429, 500, 418].map(status_error));
         errors

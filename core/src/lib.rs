@@ -41,6 +41,8 @@ pub mod fake;
 mod headers;
 mod lenient_path;
 mod log;
+mod many;
+mod paginate;
 mod proxy_url;
 mod redirect;
 mod request;
@@ -70,12 +72,16 @@ pub use config::{
 pub use download::{Download, Progress};
 pub use error::{
     CallSite, ConfigError, ConnectionError, DecodeError, Error, ErrorKind, InvalidRequestError,
-    Result, StatusClass, StatusError, TimeoutError, TimeoutPhase,
+    PaginationError, Result, StatusClass, StatusError, TimeoutError, TimeoutPhase,
 };
 pub use error_description::{
     Attribute, AttributeValue, ERROR_CLASSES, ErrorClass, class_attributes, error_class,
 };
 pub use log::{CallEvent, EventKind, EventSink, Level};
+pub use many::{MOST_CONCURRENCY, ManyCall};
+pub use paginate::{
+    CursorPlace, FieldPath, NextPage, PAGINATION_PRESETS, Page, PageOptions, Pages, Pagination,
+};
 pub use request::{Body, OneShotStream, Part, PartData, RequestOptions};
 pub use response::{RawResponse, Response, decode_text};
 pub use retry::{DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER};

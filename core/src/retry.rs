@@ -42,7 +42,7 @@ pub(crate) fn delay_before_retry(
         return None;
     }
     let retryable = match error {
-        Error::Config(_) | Error::InvalidRequest(_) => false,
+        Error::Config(_) | Error::InvalidRequest(_) | Error::Pagination(_) => false,
         // Nothing was sent when the connection could not be made.
         Error::Connection(error) => error.while_connecting || may_repeat,
         // Nothing was sent while connecting or waiting for a token.

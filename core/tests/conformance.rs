@@ -230,6 +230,7 @@ fn check_error(expected: &Value, error: &Error) -> Result<(), String> {
         ErrorKind::Timeout => "timeout",
         ErrorKind::Status => "status",
         ErrorKind::Decode => "decode",
+        ErrorKind::Pagination => "pagination",
     };
     if expected["kind"] != kind {
         return Err(format!(

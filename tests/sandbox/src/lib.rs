@@ -20,6 +20,7 @@
 mod auth;
 mod calls;
 mod forward;
+mod pages;
 mod proxies;
 mod record;
 mod reply;

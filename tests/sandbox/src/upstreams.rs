@@ -1,5 +1,5 @@
 //! Fake third-party APIs behind the proxy: Slack-like, Drive-like, a TaskLab custom integration,
-//! and an echo that sends back what it received.
+//! and an echo that sends back what it received (paginated APIs are in `pages`).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -34,7 +34,7 @@ pub(crate) struct UpstreamReply {
 }
 
 impl UpstreamReply {
-    fn json(status: StatusCode, value: Value) -> UpstreamReply {
+    pub(crate) fn json(status: StatusCode, value: Value) -> UpstreamReply {
         UpstreamReply {
             status,
             content_type: "application/json; charset=utf-8",
@@ -55,20 +55,23 @@ pub(crate) struct UpstreamCall<'a> {
 }
 
 impl UpstreamCall<'_> {
-    fn query_param(&self, name: &str) -> Option<String> {
+    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
         self.query?.split('&').find_map(|pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             (key == name).then(|| value.to_owned())
         })
     }
 
-    fn json_body(&self) -> Option<Value> {
+    pub(crate) fn json_body(&self) -> Option<Value> {
         serde_json::from_slice(self.body).ok()
     }
 }
 
 /// The answer of the upstream API behind `integration`, or `None` when the sandbox has none.
 pub(crate) async fn call(integration: &str, request: &UpstreamCall<'_>) -> Option<UpstreamReply> {
+    if let Some(reply) = crate::pages::call(integration, request).await {
+        return Some(reply);
+    }
     match integration {
         "slack" => Some(slack(request)),
         "googledrive" if request.path.starts_with("/upload/") => Some(upload(request).await),
