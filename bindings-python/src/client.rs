@@ -287,6 +287,8 @@ fn end_stream_span(
 
 /// How a client's calls are waited for.
 trait Waiting {
+    /// Whether calls are awaited (`AsyncParagon`).
+    const ASYNC: bool;
     type Output;
     /// What `stream()` returns.
     type Stream;
@@ -312,6 +314,7 @@ trait Waiting {
 struct Blocking;
 
 impl Waiting for Blocking {
+    const ASYNC: bool = false;
     type Output = PyResult<Py<PyAny>>;
     type Stream = StreamResponse;
 
@@ -339,6 +342,7 @@ impl Waiting for Blocking {
 struct Awaiting;
 
 impl Waiting for Awaiting {
+    const ASYNC: bool = true;
     type Output = PendingCall;
     type Stream = AsyncStreamContext;
 
@@ -562,6 +566,83 @@ macro_rules! client_class {
                 let into_python = if with_response { with_response_into_python } else { response_into_python };
                 let end_of: fn(&(Response, ResponseMeta)) -> SpanEnd = |(_, meta)| SpanEnd::of_meta(meta);
                 <$waiting>::run(py, name, Ok(call), traced(span, end_of, into_python))
+            }
+
+            /// Walks the pages of `path`: an iterator (an async iterator for `AsyncParagon`)
+            /// of each page as `request()` gives it, or with `items` of each item. `pagination`
+            /// is a preset's name, a dict (`{"type": "cursor", ...}`) or a function; by default
+            /// the integration's preset. Each page is one call, retried as any call is.
+            #[pyo3(signature = (integration_type, path, *, method=None, body=None, headers=None, query=None, selected_credential_id=None, timeout=None, deadline=None, max_retries=None, idempotent=None, pagination=None, items=None, max_pages=None, max_items=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn paginate(
+                &self,
+                py: Python<'_>,
+                integration_type: Bound<'_, PyAny>,
+                path: Bound<'_, PyAny>,
+                method: Option<Bound<'_, PyAny>>,
+                body: Option<Bound<'_, PyAny>>,
+                headers: Option<Bound<'_, PyAny>>,
+                query: Option<Bound<'_, PyAny>>,
+                selected_credential_id: Option<Bound<'_, PyAny>>,
+                timeout: Option<Bound<'_, PyAny>>,
+                deadline: Option<Bound<'_, PyAny>>,
+                max_retries: Option<Bound<'_, PyAny>>,
+                idempotent: Option<Bound<'_, PyAny>>,
+                pagination: Option<Bound<'_, PyAny>>,
+                items: Option<Bound<'_, PyAny>>,
+                max_pages: Option<Bound<'_, PyAny>>,
+                max_items: Option<Bound<'_, PyAny>>,
+            ) -> PyResult<Py<PyAny>> {
+                let (integration_type, path) = call_target(&integration_type, &path)?;
+                let options = CallInput {
+                    method: method.as_ref(),
+                    body: body.as_ref(),
+                    headers: headers.as_ref(),
+                    query: query.as_ref(),
+                    selected_credential_id: selected_credential_id.as_ref(),
+                    timeout: timeout.as_ref(),
+                    deadline: deadline.as_ref(),
+                    max_retries: max_retries.as_ref(),
+                    idempotent: idempotent.as_ref(),
+                    ..CallInput::default()
+                }
+                .options()?;
+                let (arguments, function) = crate::pages::page_arguments(
+                    pagination.as_ref(), items.as_ref(), max_pages.as_ref(), max_items.as_ref(),
+                )?;
+                let page_options = arguments.into_options().map_err(|error| to_py_err(py, error.into()))?;
+                let reads_items = page_options.items.is_some();
+                let pages = self
+                    .client(py)?
+                    .paginate(&integration_type, &path, options, page_options)
+                    .map_err(|error| to_py_err(py, error))?;
+                let walk = Py::new(py, crate::pages::PageWalk::new(pages, <$waiting>::ASYNC, reads_items))?;
+                let class = if <$waiting>::ASYNC { "AsyncPages" } else { "Pages" };
+                Ok(py.import("paragon_connect._pagination")?.getattr(class)?.call1((walk, function))?.unbind())
+            }
+
+            /// Makes many calls with at most `concurrency` (16) in flight and returns a list
+            /// in the order of `calls`, each the call's value or its exception (raised instead
+            /// with `stop_on_error=True`). A call is a dict (`integration_type`, `path`, `user`
+            /// and any `request()` option) or a tuple `(integration_type, path[, options])`.
+            #[pyo3(signature = (calls, *, concurrency=None, stop_on_error=None))]
+            fn request_many(
+                &self,
+                py: Python<'_>,
+                calls: Bound<'_, PyAny>,
+                concurrency: Option<Bound<'_, PyAny>>,
+                stop_on_error: Option<Bound<'_, PyAny>>,
+            ) -> <$waiting as Waiting>::Output {
+                let call = (|| {
+                    let calls = crate::pages::many_calls(&calls)?;
+                    let (concurrency, stop_on_error) =
+                        crate::pages::many_options(concurrency.as_ref(), stop_on_error.as_ref())?;
+                    let client = self.client(py)?;
+                    Ok(self.shared.observed(async move {
+                        client.request_many(calls, concurrency, stop_on_error).await
+                    }))
+                })();
+                <$waiting>::run(py, concat!($name, ".request_many"), call, crate::pages::many_to_python)
             }
 
             /// Calls `path` and gives the answer as soon as its head arrives, its body read as it

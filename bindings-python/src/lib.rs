@@ -7,6 +7,7 @@ mod errors;
 mod event_loop;
 mod fake;
 mod logging;
+mod pages;
 mod pending;
 mod progress;
 mod runtime;
@@ -78,6 +79,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<stream::ByteIterator>()?;
     module.add_class::<stream::AsyncByteIterator>()?;
     module.add_class::<fake::FakeServer>()?;
+    module.add_class::<pages::PageWalk>()?;
     module.add_function(wrap_pyfunction!(sign_user_token, module)?)?;
     module.add_function(wrap_pyfunction!(errors::error_classes, module)?)?;
     module.add_function(wrap_pyfunction!(decode_text, module)?)?;

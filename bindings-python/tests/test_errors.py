@@ -80,6 +80,12 @@ def kinds_seen(
             }
         )
         keep(raised(lambda: client.request("echo", "/x")))
+    looping = {"type": "cursor", "cursor": "next", "param": "cursor"}
+    keep(
+        raised(
+            lambda: list(client.paginate("custom.tasklab", "/tasks/looping", pagination=looping))
+        )
+    )
     return seen
 
 

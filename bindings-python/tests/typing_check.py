@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from paragon_connect import (
+    AsyncPages,
     AsyncParagon,
     BadRequestError,
     NotFoundError,
+    Pages,
+    PaginationError,
     Paragon,
     RawResponse,
     RequestEvent,
@@ -58,3 +61,36 @@ def hooks_and_integration_errors() -> None:
         if error.is_integration_error:
             upstream: int | None = error.integration_status
             print(upstream, error.integration_response)
+
+
+def pages_and_many() -> None:
+    paragon = Paragon()
+    for member in paragon.paginate("slack", "/users.list", items="members", max_items=500):
+        print(member["id"])
+    pages: Pages = paragon.paginate(
+        "custom.tasklab",
+        "/projects",
+        pagination={"type": "offset", "size": 100},
+        items="projects",
+    )
+    print(next(pages))
+
+    def next_page(page: Any) -> dict[str, Any] | None:
+        return {"query": {"cursor": page["next"]}} if page["next"] else None
+
+    print(list(paragon.paginate("custom.tasklab", "/tasks", pagination=next_page)))
+    results: list[Any] = paragon.request_many(
+        [("slack", "/users.list"), {"integration_type": "echo", "path": "/x", "user": "u1"}],
+        concurrency=8,
+    )
+    for result in results:
+        if isinstance(result, PaginationError):
+            print(result.page)
+
+
+async def async_pages_and_many() -> None:
+    paragon = AsyncParagon()
+    walk: AsyncPages = paragon.paginate("slack", "/users.list", items="members")
+    async for member in walk:
+        print(member)
+    print(await paragon.request_many([("slack", "/users.list")], stop_on_error=True))

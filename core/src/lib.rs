@@ -78,9 +78,10 @@ pub use error_description::{
     Attribute, AttributeValue, ERROR_CLASSES, ErrorClass, class_attributes, error_class,
 };
 pub use log::{CallEvent, EventKind, EventSink, Level};
-pub use many::{MOST_CONCURRENCY, ManyCall};
+pub use many::{DEFAULT_CONCURRENCY, MOST_CONCURRENCY, ManyCall};
 pub use paginate::{
-    CursorPlace, FieldPath, NextPage, PAGINATION_PRESETS, Page, PageOptions, Pages, Pagination,
+    CursorPlace, FieldPath, NextPage, PAGINATION_PRESETS, Page, PageArguments, PageOptions, Pages,
+    Pagination, PaginationArgument, next_page_from_json,
 };
 pub use request::{Body, OneShotStream, Part, PartData, RequestOptions};
 pub use response::{RawResponse, Response, decode_text};

@@ -8,6 +8,9 @@ use crate::error::{Error, InvalidRequestError, Result};
 use crate::request::RequestOptions;
 use crate::response::Response;
 
+/// How many calls `request_many` runs at once unless told.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
 /// The most calls `request_many` runs at once.
 pub const MOST_CONCURRENCY: u64 = 10_000;
 

@@ -379,6 +379,106 @@ pub struct PageOptions {
     pub max_items: Option<u64>,
 }
 
+/// A walk's own arguments as a language hands them over (`pagination`, `items`, `max_pages`,
+/// `max_items`), checked here once for both packages.
+#[derive(Debug, Default)]
+pub struct PageArguments {
+    pub pagination: Option<PaginationArgument>,
+    pub items: Option<String>,
+    pub max_pages: Option<f64>,
+    pub max_items: Option<f64>,
+}
+
+/// `pagination` as given: a preset's name or a description as JSON, or a function of the
+/// caller's (the package calls it; the core waits for [`Pages::set_next`]).
+#[derive(Debug)]
+pub enum PaginationArgument {
+    Described(Value),
+    Function,
+}
+
+impl PageArguments {
+    pub fn into_options(self) -> Result<PageOptions, InvalidRequestError> {
+        let limit = |argument: &'static str, value: Option<f64>| {
+            value
+                .map(|value| crate::arguments::whole_number(value, 1, u64::MAX >> 11))
+                .transpose()
+                .map_err(|reason| InvalidRequestError::new(argument, reason))
+        };
+        Ok(PageOptions {
+            pagination: match self.pagination {
+                None => None,
+                Some(PaginationArgument::Function) => Some(Pagination::Custom),
+                Some(PaginationArgument::Described(value)) => Some(Pagination::from_json(&value)?),
+            },
+            items: self
+                .items
+                .map(|items| FieldPath::new("items", &items))
+                .transpose()?,
+            max_pages: limit("max_pages", self.max_pages)?,
+            max_items: limit("max_items", self.max_items)?,
+        })
+    }
+}
+
+/// What a custom pagination function returned, as JSON: `null` (no next page) or an object
+/// with `path`, `query` and `body`, each optional.
+pub fn next_page_from_json(value: Value) -> Result<Option<NextPage>, InvalidRequestError> {
+    let refuse = |reason: String| InvalidRequestError::new("pagination", reason);
+    let object = match value {
+        Value::Null => return Ok(None),
+        Value::Object(object) => object,
+        other => {
+            return Err(refuse(format!(
+                "the function must return None/null (no more pages) or an object with path, query and body, not {}",
+                json_type(&other)
+            )));
+        }
+    };
+    let mut next = NextPage::default();
+    for (key, value) in object {
+        match (key.as_str(), value) {
+            (_, Value::Null) => {}
+            ("path", Value::String(path)) => next.path = Some(path),
+            ("query", Value::Object(query)) => {
+                for (name, value) in query {
+                    let values = match value {
+                        Value::Array(values) => values,
+                        value => vec![value],
+                    };
+                    for value in values {
+                        let text = match value {
+                            Value::String(text) => text,
+                            Value::Number(number) => number.to_string(),
+                            Value::Bool(flag) => flag.to_string(),
+                            other => {
+                                return Err(refuse(format!(
+                                    "the function's query[{name:?}] is {}, not a string or number",
+                                    json_type(&other)
+                                )));
+                            }
+                        };
+                        next.query.push((name.clone(), text));
+                    }
+                }
+            }
+            ("body", body) => next.body = Some(body),
+            (key, value) => {
+                return Err(refuse(format!(
+                    "the function returned {key:?} as {}; it may return path (a string), query (an object) and body",
+                    json_type(&value)
+                )));
+            }
+        }
+    }
+    if next == NextPage::default() {
+        return Err(refuse(
+            "the function returned an empty next page: return None/null to stop".to_owned(),
+        ));
+    }
+    Ok(Some(next))
+}
+
 /// How a custom strategy's function describes the next page: a new path (or URL, checked as a
 /// link is), query parameters that replace those of the same name, and a new JSON body.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -25,6 +25,7 @@ from ._native import (
     __version__,
     sign_user_token,
 )
+from ._pagination import AsyncPages, Pages
 from ._types import (
     Download,
     Headers,
@@ -45,6 +46,7 @@ from .errors import (
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
+    PaginationError,
     ParagonError,
     PermissionDeniedError,
     RateLimitError,
@@ -54,6 +56,7 @@ from .errors import (
 
 __all__ = [
     "APIStatusError",
+    "AsyncPages",
     "AsyncParagon",
     "AsyncStreamResponse",
     "AuthenticationError",
@@ -67,6 +70,8 @@ __all__ = [
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
+    "Pages",
+    "PaginationError",
     "Paragon",
     "ParagonError",
     "PermissionDeniedError",

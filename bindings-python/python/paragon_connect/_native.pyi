@@ -5,6 +5,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Coroutine,
+    Iterable,
     Iterator,
     Mapping,
     Sequence,
@@ -15,6 +16,7 @@ from typing import Any, Generic, Literal, TypeAlias, TypedDict, TypeVar, overloa
 
 from typing_extensions import Self, Unpack
 
+from ._pagination import AsyncPages, Pages
 from ._types import Download, Headers, RawResponse, RequestEvent, ResponseEvent, WithResponse
 
 __version__: str
@@ -73,6 +75,28 @@ class _CallOptions(_SendOptions, total=False):
     form: FormArg | None
     multipart: MultipartArg | None
 
+#: Where a walk's next page is: a preset's name (``"slack"``, ``"github"``, ...), a description
+#: (``{"type": "cursor", "cursor": "next_cursor", "param": "cursor"}``, ``{"type": "link"}``,
+#: ``{"type": "offset", "size": 100}``), or a function given each page that returns ``None``
+#: (no more pages) or ``{"path": ..., "query": {...}, "body": ...}`` for the next one.
+PaginationArg: TypeAlias = (
+    str
+    | Mapping[str, Any]
+    | Callable[[Any], Mapping[str, Any] | None]
+    | Callable[[Any], Awaitable[Mapping[str, Any] | None]]
+)
+#: One call of ``request_many``: ``{"integration_type": ..., "path": ..., "user": ..., **options}``
+#: or ``(integration_type, path)`` / ``(integration_type, path, options)``.
+ManyCallArg: TypeAlias = Mapping[str, Any] | tuple[str, str] | tuple[str, str, Mapping[str, Any]]
+
+class _PageOptions(_SendOptions, total=False):
+    """The options of ``paginate``: a call's, and the walk's own."""
+
+    pagination: PaginationArg | None
+    items: str | None
+    max_pages: int | None
+    max_items: int | None
+
 _Value = TypeVar("_Value")
 _Raw = TypeVar("_Raw")
 _Text = TypeVar("_Text")
@@ -80,8 +104,10 @@ _Saved = TypeVar("_Saved")
 _Stream = TypeVar("_Stream")
 _Meta = TypeVar("_Meta")
 _Done = TypeVar("_Done")
+_Pages = TypeVar("_Pages")
+_Many = TypeVar("_Many")
 
-class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta]):
+class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta, _Pages, _Many]):
     """What :class:`Paragon` and :class:`AsyncParagon` share: one definition, in which a call's
     result type is a parameter (the value itself for ``Paragon``, a coroutine giving it for
     ``AsyncParagon``).
@@ -186,6 +212,23 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta]):
     def stream(self, integration_type: str, path: str, **options: Unpack[_SendOptions]) -> _Stream:
         """Calls ``path`` and gives the answer once its head arrives (``with`` for ``Paragon``,
         ``async with`` for ``AsyncParagon``)."""
+    def paginate(self, integration_type: str, path: str, **options: Unpack[_PageOptions]) -> _Pages:
+        """Walks the pages of ``path``: each page as ``request()`` gives it, or with ``items``
+        (``"members"``, ``"data.items"``, ``"."`` for a page that is a list) each item.
+        ``pagination`` says where the next page is (the integration's preset when not given);
+        ``max_pages`` and ``max_items`` stop early. A repeated cursor, an ignored offset or a
+        link outside the integration raises :class:`PaginationError`; a page's own failure is
+        its usual error, its ``page`` attribute saying which page."""
+    def request_many(
+        self,
+        calls: Iterable[ManyCallArg],
+        *,
+        concurrency: int | None = None,
+        stop_on_error: bool | None = None,
+    ) -> _Many:
+        """Makes many calls with at most ``concurrency`` (16) in flight; a list in the order of
+        ``calls``, each the call's value or its exception (``stop_on_error=True`` raises the
+        first instead and sends no more)."""
     def download(
         self,
         integration_type: str,
@@ -250,7 +293,19 @@ class _Client(Generic[_Value, _Raw, _Text, _Saved, _Stream, _Done, _Meta]):
     def close(self) -> _Done:
         """Releases pooled connections (the client opens new ones if used again)."""
 
-class Paragon(_Client[Any, RawResponse, str, Download, "StreamResponse", None, WithResponse]):
+class Paragon(
+    _Client[
+        Any,
+        RawResponse,
+        str,
+        Download,
+        "StreamResponse",
+        None,
+        WithResponse,
+        Pages,
+        list[Any],
+    ]
+):
     """A Paragon Connect client, for threads and plain (non-async) code. Safe to share between
     threads; calls release the GIL while waiting."""
 
@@ -271,6 +326,8 @@ class AsyncParagon(
         "AsyncStreamContext",
         Coroutine[Any, Any, None],
         Coroutine[Any, Any, WithResponse],
+        AsyncPages,
+        Coroutine[Any, Any, list[Any]],
     ]
 ):
     """A Paragon Connect client, for asyncio (and uvloop) code: the same settings and methods as
@@ -284,6 +341,14 @@ class AsyncParagon(
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None: ...
+
+class PageWalk:
+    """A walk through pages, driven by :class:`Pages` / :class:`AsyncPages`."""
+
+    def next_page(self) -> Any:
+        """``(data, items)`` of the next page, or ``None`` at the end (awaitable for async)."""
+    def set_next(self, next: Any) -> None:
+        """What the pagination function returned for the last page."""
 
 def run_cli(args: Sequence[str]) -> int:
     """The ``paragon-connect`` command with ``args``; gives its exit code."""

@@ -22,6 +22,7 @@ __all__ = [
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
+    "PaginationError",
     "ParagonError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -80,6 +81,8 @@ class _CallError(ParagonError):
     path: str
     #: How many times the call was sent (more than 1 when it was retried).
     attempts: int
+    #: Which page of a ``paginate()`` walk the call fetched (1 for the first), else None.
+    page: int | None
 
 
 class ConnectionError(_CallError, builtins.ConnectionError):
@@ -97,6 +100,12 @@ class DecodeError(_CallError):
     """An answer arrived but its body could not be read (cut short, bad gzip, ...)."""
 
     status: int
+
+
+class PaginationError(_CallError):
+    """A ``paginate()`` walk cannot go on: page :attr:`page` repeated a cursor (the walk would
+    loop), linked outside the integration, or lacked the items asked for. The pages before it
+    were given."""
 
 
 class APIStatusError(_CallError):

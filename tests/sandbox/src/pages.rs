@@ -249,10 +249,14 @@ async fn tasklab(request: &UpstreamCall<'_>) -> Option<UpstreamReply> {
                 Some(next),
             )
         }
-        // Relative next links in the body: `?cursor=c3`.
+        // Relative next links in the body (`?cursor=c3`), and the bare cursor.
         "/tasks/relative" => {
             let (items, next) = window(offset, DEFAULT_PAGE_SIZE);
-            ok(json!({"items": items, "next_url": next.map(|next| format!("?cursor=c{next}"))}))
+            ok(json!({
+                "items": items,
+                "next_url": next.map(|next| format!("?cursor=c{next}")),
+                "next": next.map(|next| format!("c{next}")),
+            }))
         }
         _ => return None,
     })
