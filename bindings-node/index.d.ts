@@ -301,6 +301,55 @@ export interface Download {
 }
 
 /** A Paragon Connect client for one user. Safe to share; calls never block the event loop. */
+/**
+ * Where a walk's next page is: a preset's name, a description, or a function given each page
+ * that returns `null`/`undefined` (no more pages) or the next page (`path`, `query`, `body`).
+ */
+export type Pagination =
+  | 'slack' | 'google' | 'hubspot' | 'notion' | 'github' | 'shopify' | 'salesforce' | 'graph'
+  /** The next cursor is at `cursor` in the answer; it goes back as the query parameter `param` or the body field `field`; `more: 'has_more'` false ends the walk. */
+  | { type: 'cursor'; cursor: string; param?: string; field?: string; more?: string }
+  /** The next page's URL: the `Link: <...>; rel="next"` header, or the body's `field`; full URLs must stay on the first call's origin or one of `origins` (`https://*.myshopify.com`). */
+  | { type: 'link'; field?: string; origins?: string[] }
+  /** `param` (`offset`) counts items from `start` (or pages, with `unit: 'pages'`), `limit` (`limit`; `null` for none) asks for `size`; ends on a short page or once `total` items are read. */
+  | { type: 'offset'; size: number; param?: string; limit?: string | null; start?: number; total?: string; unit?: 'items' | 'pages' }
+  | ((page: any) => NextPage | null | undefined | Promise<NextPage | null | undefined>)
+
+/** What a pagination function says the next page is. */
+export interface NextPage {
+  /** A path or full URL (checked as a link is: it must stay on the integration). */
+  path?: string
+  /** Query parameters replacing those of the same name. */
+  query?: Record<string, string | number | boolean | Array<string | number | boolean>>
+  /** A new JSON body. */
+  body?: unknown
+}
+
+/** The options of `paginate()`: a call's, and the walk's own. */
+export interface PaginateOptions extends Omit<RequestOptions, 'raw' | 'withResponse' | 'file' | 'form' | 'multipart'> {
+  /** Where the next page is; the integration's preset when not given. */
+  pagination?: Pagination
+  /** Where each page holds its items (`members`, `data.items`, `.` for a page that is a list): the iterator then gives items. */
+  items?: string
+  maxPages?: number
+  maxItems?: number
+}
+
+/** One call of `requestMany()`: an object, or `[integrationType, path, options?]`. */
+export type ManyCall =
+  | (RequestOptions & { integrationType: string; path: string; user?: string })
+  | [integrationType: string, path: string, options?: RequestOptions & { user?: string }]
+
+export interface RequestManyOptions {
+  /** Calls in flight at once (16). */
+  concurrency?: number
+  /** Reject with the first error instead of settling every call (the rest are not sent). */
+  stopOnError?: boolean
+  /** Aborting stops every call. */
+  signal?: AbortSignal
+  exactIntegers?: boolean
+}
+
 export declare class Paragon {
   constructor(options?: ParagonOptions)
   /** The project this client calls. */
@@ -318,6 +367,20 @@ export declare class Paragon {
   stream(integrationType: string, path: string, options?: StreamOptions): Promise<StreamedResponse>
   /** Downloads `path` into the file `options.to` atomically, reporting `onProgress`. */
   download(integrationType: string, path: string, options: DownloadOptions): Promise<Download>
+
+  /**
+   * Walks the pages of `path`: each page as `request()` gives it, or with `items` each item.
+   * Arguments are checked at once (throwing `InvalidRequestError`); each page is one call,
+   * retried as any call. A repeated cursor, an ignored offset or a link outside the integration
+   * throws `PaginationError`; a page's own failure is its usual error with `page` set.
+   */
+  paginate<T = any>(integrationType: string, path: string, options?: PaginateOptions): AsyncIterableIterator<T>
+
+  /**
+   * Makes many calls with at most `concurrency` in flight inside the core; resolves to each
+   * call's result in order, as `Promise.allSettled` gives them.
+   */
+  requestMany<T = any>(calls: Iterable<ManyCall>, options?: RequestManyOptions): Promise<Array<PromiseSettledResult<T>>>
   /** A client acting for `userId`, sharing this one's settings and connections. */
   user(userId: string): Paragon
   /**
@@ -402,6 +465,8 @@ export interface CallDetails {
   path: string
   /** How many times the call was sent (more than 1 when it was retried). */
   attempts: number
+  /** Which page of a `paginate()` walk the call fetched (1 for the first). */
+  page?: number
 }
 
 /** Paragon could not be reached, or the connection broke before an answer arrived. */
@@ -414,6 +479,13 @@ export declare class TimeoutError extends ParagonError {
   timeout: number
 }
 export interface TimeoutError extends CallDetails {}
+
+/**
+ * A `paginate()` walk cannot go on: page `page` repeated a cursor (the walk would loop), linked
+ * outside the integration, or lacked the items asked for. The pages before it were given.
+ */
+export declare class PaginationError extends ParagonError {}
+export interface PaginationError extends CallDetails {}
 
 /** An answer arrived but its body could not be read (cut short, bad gzip, ...). */
 export declare class DecodeError extends ParagonError {

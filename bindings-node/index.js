@@ -88,6 +88,54 @@ function refuseSetting(setting, reason) {
   return toError(native.refusal('setting', setting, reason))
 }
 
+/** Runs a native call that `signal` can cancel (through a `CancelToken`). */
+async function cancellableBy(signal, run) {
+  if (signal?.aborted) throw abortError(signal)
+  const cancel = new CancelToken()
+  const onAbort = () => cancel.cancel()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await run(cancel)
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+/** The keys a call of `requestMany()` may have. */
+const MANY_CALL_KEYS = new Set([
+  'integrationType', 'path', 'user', 'method', 'body', 'headers', 'query', 'selectedCredentialId',
+  'raw', 'timeout', 'deadline', 'maxRetries', 'idempotent', 'file', 'form', 'multipart',
+])
+
+/** `pagination` (a preset's name or a description) as JSON text for the core to check. */
+function paginationText(pagination) {
+  if (pagination === undefined || pagination === null) return undefined
+  if (typeof pagination === 'string') return JSON.stringify(pagination)
+  if (typeof pagination === 'object' && isPlainObject(pagination)) return JSON.stringify(pagination)
+  throw refuse('pagination', `must be a preset's name, an object describing the pagination, or a function, not ${describe(pagination)}`)
+}
+
+/**
+ * The pages (or items) of a native walk, one page fetched each time the loop needs one. Leaving
+ * the loop sends nothing more; aborting `signal` stops the page in flight.
+ */
+async function* walkPages(walk, nextPage, signal) {
+  for (;;) {
+    const [kind, payload] = await cancellableBy(signal, (cancel) => walk.next(cancel))
+    if (kind === 'done') return
+    if (kind !== 'page') settle(kind, payload, signal)
+    const [data, items] = payload
+    const page = data === null ? undefined : settle(data[0], data[1], signal)
+    if (nextPage) {
+      const next = await nextPage(page)
+      const problem = walk.setNext(JSON.stringify(next ?? null))
+      if (problem) throw toError(problem)
+    }
+    if (items === null) yield page
+    else yield* settle(items[0], items[1], signal)
+  }
+}
+
 function abortError(signal) {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
 }
@@ -707,18 +755,96 @@ class Paragon {
   /** Runs a native call that honours `signal` (and can be cancelled from JavaScript if `always`). */
   #cancellable(signal, run, always = false) {
     if (!signal && !always) return run(undefined)
-    return this.#cancellableBy(signal, run)
+    return cancellableBy(signal, run)
   }
 
-  async #cancellableBy(signal, run) {
-    if (signal?.aborted) throw abortError(signal)
-    const cancel = new CancelToken()
-    const onAbort = () => cancel.cancel()
-    signal?.addEventListener('abort', onAbort, { once: true })
-    try {
-      return await run(cancel)
-    } finally {
-      signal?.removeEventListener('abort', onAbort)
+  /**
+   * Walks the pages of `path`: an async iterable of each page as `request()` gives it, or with
+   * `items` of each item. Arguments are checked now; pages are fetched as the loop asks.
+   *
+   * @param {string} integrationType
+   * @param {string} path
+   * @param {import('./index').PaginateOptions} [options]
+   */
+  paginate(integrationType, path, options = {}) {
+    string(integrationType, 'integrationType', { required: true })
+    wellFormed(string(path, 'path', { required: true }), 'path')
+    options = optionsObject(options)
+    const { body, signal, exactIntegers, pagination, items, maxPages, maxItems } = options
+    if (isStreamed(body)) throw refuse('body', 'a stream can be sent once; each page sends the body again')
+    const call = {
+      ...this.#callOptions(options),
+      exactIntegers: boolean(exactIntegers, 'exactIntegers') ?? this.#exactIntegers,
+    }
+    const custom = typeof pagination === 'function'
+    const page = {
+      pagination: custom ? undefined : paginationText(pagination),
+      custom,
+      items: string(items, 'items'),
+      maxPages: number(maxPages, 'maxPages'),
+      maxItems: number(maxItems, 'maxItems'),
+    }
+    const walk = this.#native.paginate(integrationType, path, call, page, this.#user)
+    const problem = walk.problem()
+    if (problem) throw toError(problem)
+    return walkPages(walk, custom ? pagination : undefined, signal)
+  }
+
+  /**
+   * Makes many calls with at most `concurrency` (16) in flight inside the core, and resolves to
+   * their results in the order given, shaped as `Promise.allSettled`'s: `{ status: 'fulfilled',
+   * value }` or `{ status: 'rejected', reason }`. With `stopOnError`, rejects with the first
+   * error instead (the rest are not sent). Aborting `signal` stops every call.
+   *
+   * @param {Iterable<import('./index').ManyCall>} calls
+   * @param {import('./index').RequestManyOptions} [options]
+   */
+  async requestMany(calls, options = {}) {
+    if (calls === null || typeof calls !== 'object' || typeof calls[Symbol.iterator] !== 'function') {
+      throw refuse('calls', `must be an array (or any iterable) of calls, not ${describe(calls)}`)
+    }
+    options = optionsObject(options)
+    const { concurrency, stopOnError, signal, exactIntegers } = options
+    const exact = boolean(exactIntegers, 'exactIntegers') ?? this.#exactIntegers
+    const native = [...calls].map((call, index) => {
+      try {
+        return this.#manyCall(call, exact)
+      } catch (error) {
+        if (!(error instanceof errorClasses.InvalidRequestError)) throw error
+        const reason = error.message.replace(/^invalid request \S+: /, '')
+        throw refuse(`calls[${index}].${error.argument}`, reason)
+      }
+    })
+    const stop = boolean(stopOnError, 'stopOnError') ?? false
+    const [kind, payload] = await this.#cancellable(signal, (cancel) =>
+      this.#native.requestMany(native, number(concurrency, 'concurrency'), stop, exact, cancel))
+    if (kind !== 'many') return settle(kind, payload, signal)
+    return payload.map(([kind, payload]) => {
+      try {
+        return { status: 'fulfilled', value: settle(kind, payload, signal) }
+      } catch (reason) {
+        return { status: 'rejected', reason }
+      }
+    })
+  }
+
+  /** One call of `requestMany()` as the native side takes it. */
+  #manyCall(call, exactIntegers) {
+    if (Array.isArray(call)) {
+      if (call.length < 2 || call.length > 3) throw refuse('calls', `an array call must be [integrationType, path] or [integrationType, path, options], not ${call.length} items`)
+      call = { ...optionsObject(call[2] ?? {}), integrationType: call[0], path: call[1] }
+    } else if (call === null || typeof call !== 'object') {
+      throw refuse('calls', `each call must be an object or [integrationType, path, options?], not ${describe(call)}`)
+    }
+    for (const key of Object.keys(call)) {
+      if (!MANY_CALL_KEYS.has(key)) throw refuse('calls', `${JSON.stringify(key)} is not an option of a call (its options: ${[...MANY_CALL_KEYS].join(', ')})`)
+    }
+    if (isStreamed(call.body)) throw refuse('body', 'requestMany takes no streamed bodies')
+    return {
+      integrationType: string(call.integrationType, 'integrationType', { required: true }),
+      path: wellFormed(string(call.path, 'path', { required: true }), 'path'),
+      user: string(call.user, 'user'),
+      options: { ...this.#callOptions(call), ...uploadOptions(call), raw: boolean(call.raw, 'raw'), exactIntegers },
     }
   }
 

@@ -15,6 +15,7 @@ export const {
   AuthenticationError,
   PermissionDeniedError,
   NotFoundError,
+  PaginationError,
   ConflictError,
   UnprocessableEntityError,
   RateLimitError,

@@ -53,6 +53,16 @@ export declare class NativeClient {
    * called (asynchronously, in order) after each chunk.
    */
   download(integrationType: string, path: string, options: CallOptions, user: string | undefined | null, to: string, onProgress?: ((bytesSoFar: number, total?: number | null) => void) | undefined | null, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  /**
+   * Starts a walk through the pages of `path` (see the core's `Client::paginate`); a refused
+   * argument is kept for `problem()`.
+   */
+  paginate(integrationType: string, path: string, options: CallOptions, page: NativePageOptions, user?: string | undefined | null): NativePages
+  /**
+   * Makes every call with at most `concurrency` in flight; resolves to `["many", [...]]`, each
+   * call's `[kind, payload]` in order (or, with `stopOnError`, the first error).
+   */
+  requestMany(calls: Array<NativeManyCall>, concurrency: number | undefined | null, stopOnError: boolean, exactIntegers: boolean, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
   getUser(user?: string | undefined | null, exactIntegers?: boolean | undefined | null): Promise<[string, unknown]>
   /** `meta` is JSON object text. */
   setUserMetadata(user: string | undefined | null, exactIntegers: boolean | undefined | null, meta: string): Promise<[string, unknown]>
@@ -87,6 +97,18 @@ export declare class NativeFake {
   finishCassette(): void
   checkAllPlayed(): void
   close(): void
+}
+
+/**
+ * A walk through pages: `next()` resolves to `["page", [data, items]]` (each `[kind, payload]`
+ * or `null`), `["done"]` at the end, or an error.
+ */
+export declare class NativePages {
+  /** Why the walk could not start (an argument refused before anything was sent), once. */
+  problem(): Record<string, unknown> | null
+  next(cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  /** `JSON.stringify` of what the pagination function returned for the last page. */
+  setNext(next: string): Record<string, unknown> | null
 }
 
 /** The body of a streamed answer, filled by `NativeClient.stream` and read chunk by chunk. */
@@ -210,6 +232,14 @@ export interface NativeHead {
   contentLength?: number
 }
 
+/** One call of `requestMany()`, typed by the wrapper. */
+export interface NativeManyCall {
+  integrationType: string
+  path: string
+  options: CallOptions
+  user?: string
+}
+
 /** What a successful call's answer carried besides its body (times in milliseconds). */
 export interface NativeMeta {
   status: number
@@ -217,6 +247,17 @@ export interface NativeMeta {
   requestId?: string
   attempts: number
   elapsedMs: number
+}
+
+/** A walk's own options, typed by the wrapper. */
+export interface NativePageOptions {
+  /** `JSON.stringify` of a preset's name or a description; absent for the integration's preset. */
+  pagination?: string
+  /** The wrapper calls a function of the caller's after each page (`setNext`). */
+  custom?: boolean
+  items?: string
+  maxPages?: number
+  maxItems?: number
 }
 
 /** One multipart part: `text`, `bytes` or `path`, with an optional file name and type. */

@@ -11,6 +11,7 @@ mod fake;
 mod fields;
 mod json;
 mod outcome;
+mod pages;
 mod settings;
 mod settle;
 mod stream;

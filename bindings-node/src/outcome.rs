@@ -5,7 +5,7 @@
 use std::ptr;
 
 use napi::ValueType;
-use napi::bindgen_prelude::{ToNapiValue, TypeName, Undefined};
+use napi::bindgen_prelude::{Null, ToNapiValue, TypeName, Undefined};
 use napi::{check_status, sys};
 use paragon_connect::http::HeaderMap;
 use paragon_connect::{Error, RawResponse, Response, SpanAttribute, SpanEnd, SpanStart, SpanValue};
@@ -152,6 +152,12 @@ pub enum Outcome {
     Traced(Box<Outcome>, NativeSpan),
     Error(Box<ErrorDescription>),
     Aborted,
+    /// A page of a walk: `["page", [data, items]]`, each `[kind, payload]` or `null`.
+    Page(Option<Box<Outcome>>, Option<Box<Outcome>>),
+    /// The walk is over.
+    Done,
+    /// The results of many calls, in order: `["many", [[kind, payload], ...]]`.
+    Many(Vec<Outcome>),
 }
 
 impl Outcome {
@@ -243,6 +249,32 @@ impl ToNapiValue for Outcome {
                 }
                 Outcome::Error(error) => ("error", ErrorDescription::to_napi_value(env, *error)?),
                 Outcome::Aborted => ("aborted", Undefined::to_napi_value(env, ())?),
+                Outcome::Done => ("done", Undefined::to_napi_value(env, ())?),
+                Outcome::Page(data, items) => {
+                    let mut both = ptr::null_mut();
+                    check_status!(sys::napi_create_array_with_length(env, 2, &mut both))?;
+                    for (index, part) in [data, items].into_iter().enumerate() {
+                        let value = match part {
+                            Some(outcome) => Outcome::to_napi_value(env, *outcome)?,
+                            None => Null::to_napi_value(env, Null)?,
+                        };
+                        check_status!(sys::napi_set_element(env, both, index as u32, value))?;
+                    }
+                    ("page", both)
+                }
+                Outcome::Many(outcomes) => {
+                    let mut list = ptr::null_mut();
+                    check_status!(sys::napi_create_array_with_length(
+                        env,
+                        outcomes.len(),
+                        &mut list
+                    ))?;
+                    for (index, outcome) in outcomes.into_iter().enumerate() {
+                        let value = Outcome::to_napi_value(env, outcome)?;
+                        check_status!(sys::napi_set_element(env, list, index as u32, value))?;
+                    }
+                    ("many", list)
+                }
             };
             let mut pair = ptr::null_mut();
             check_status!(sys::napi_create_array_with_length(env, 2, &mut pair))?;

@@ -118,6 +118,8 @@ test('each kind of failure reaches its own class', () =>
       })
       keep(await caught(paragon.request('echo', '/x')))
     }
+    const looping = paragon.paginate('custom.tasklab', '/tasks/looping', { pagination: { type: 'cursor', cursor: 'next', param: 'cursor' } })
+    keep(await caught((async () => { for await (const page of looping) void page })()))
 
     assert.deepStrictEqual([...seen.keys()].sort(), classNames.filter((n) => n !== 'ParagonError').sort())
     assert.equal(seen.get('ConfigurationError').setting, 'projectId')
@@ -140,8 +142,8 @@ test('each kind of failure reaches its own class', () =>
       const allowed = [...coreAttributes.get(name), ...NODE_ONLY]
       for (const key of own(error)) assert.ok(allowed.includes(key), `${name}.${key} is not in the core's table`)
     }
-    // Absent here: the 429 is not an integration error.
-    const absent = ['message', 'integrationStatus', 'integrationResponse']
+    // Absent here: the 429 is not an integration error, nor a page of a walk.
+    const absent = ['message', 'integrationStatus', 'integrationResponse', 'page']
     const expected = [...coreAttributes.get('RateLimitError'), ...NODE_ONLY].filter((key) => !absent.includes(key))
     assert.deepStrictEqual(own(limited).sort(), expected.sort())
     for (const error of seen.values()) {

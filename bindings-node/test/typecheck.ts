@@ -1,6 +1,6 @@
 // Typical use of the package, compiled by `tsc --strict` in types.test.js (never run).
 import {
-  Paragon, NotFoundError, RateLimitError, InvalidRequestError, signUserToken, type RawResponse, type RequestOptions,
+  Paragon, NotFoundError, RateLimitError, InvalidRequestError, PaginationError, signUserToken, type RawResponse, type RequestOptions,
   type RequestChannelMessage, type ResponseEvent,
 } from '../index.js'
 import diagnostics from 'node:diagnostics_channel'
@@ -86,3 +86,24 @@ void files
 void uploads
 
 void use
+
+async function pagesAndMany(): Promise<void> {
+  const paragon = new Paragon({ projectId: 'p', userToken: 't' })
+  for await (const member of paragon.paginate<{ id: string }>('slack', '/users.list', { items: 'members', maxItems: 500 })) {
+    const id: string = member.id
+    void id
+  }
+  const offsets = paragon.paginate('custom.tasklab', '/projects', { pagination: { type: 'offset', size: 100 }, items: 'projects' })
+  const first = await offsets.next()
+  void first
+  const custom = paragon.paginate('custom.tasklab', '/tasks', {
+    pagination: (page: { next?: string }) => (page.next ? { query: { cursor: page.next } } : null),
+  })
+  void custom
+  const results = await paragon.requestMany([['slack', '/users.list'], { integrationType: 'echo', path: '/x', user: 'u1' }], { concurrency: 8 })
+  for (const result of results) {
+    if (result.status === 'rejected' && result.reason instanceof PaginationError) console.log(result.reason.page)
+  }
+}
+
+void pagesAndMany

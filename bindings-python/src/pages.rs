@@ -310,13 +310,9 @@ pub fn many_options(
     concurrency: Option<&Bound<'_, PyAny>>,
     stop_on_error: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(usize, bool)> {
-    let concurrency = number(Place::Argument("concurrency"), concurrency)?
-        .map(|value| {
-            paragon_connect::whole_number(value, 1, paragon_connect::MOST_CONCURRENCY)
-                .map_err(|reason| Place::Argument("concurrency").refuse(reason))
-        })
-        .transpose()?
-        .unwrap_or(paragon_connect::DEFAULT_CONCURRENCY as u64);
+    let concurrency = number(Place::Argument("concurrency"), concurrency)?;
+    let concurrency = paragon_connect::concurrency(concurrency)
+        .map_err(|error| Place::Argument("concurrency").refuse(error.reason))?;
     let stop = crate::arguments::flag(Place::Argument("stop_on_error"), stop_on_error)?;
-    Ok((concurrency as usize, stop.unwrap_or(false)))
+    Ok((concurrency, stop.unwrap_or(false)))
 }

@@ -78,7 +78,7 @@ pub use error_description::{
     Attribute, AttributeValue, ERROR_CLASSES, ErrorClass, class_attributes, error_class,
 };
 pub use log::{CallEvent, EventKind, EventSink, Level};
-pub use many::{DEFAULT_CONCURRENCY, MOST_CONCURRENCY, ManyCall};
+pub use many::{DEFAULT_CONCURRENCY, MOST_CONCURRENCY, ManyCall, concurrency};
 pub use paginate::{
     CursorPlace, FieldPath, NextPage, PAGINATION_PRESETS, Page, PageArguments, PageOptions, Pages,
     Pagination, PaginationArgument, next_page_from_json,

@@ -14,6 +14,16 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 /// The most calls `request_many` runs at once.
 pub const MOST_CONCURRENCY: u64 = 10_000;
 
+/// `concurrency` as a language gives it (`None`: [`DEFAULT_CONCURRENCY`]), or why it is not one.
+pub fn concurrency(value: Option<f64>) -> Result<usize, InvalidRequestError> {
+    match value {
+        None => Ok(DEFAULT_CONCURRENCY),
+        Some(value) => crate::arguments::whole_number(value, 1, MOST_CONCURRENCY)
+            .map(|value| value as usize)
+            .map_err(|reason| InvalidRequestError::new("concurrency", reason)),
+    }
+}
+
 /// One call of [`Client::request_many`]: what [`Client::request`] takes, and optionally the user
 /// it is made for (a signing-key client signs a token per user).
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,270 @@
+//! `paginate()` and `requestMany()`: a walk through pages the wrapper's async iterator drives one
+//! page at a time, and many calls run in the core with one promise for all of them.
+
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::PromiseRaw;
+use napi::{Env, Result};
+use napi_derive::napi;
+use paragon_connect::serde_json::{self, Value};
+use paragon_connect::{
+    Error, ManyCall, Page, PageArguments, Pages, PaginationArgument, Response, next_page_from_json,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::body::CancelToken;
+use crate::call::CallOptions;
+use crate::client::NativeClient;
+use crate::errors::ErrorDescription;
+use crate::outcome::Outcome;
+
+/// A walk's own options, typed by the wrapper.
+#[napi(object, object_to_js = false)]
+pub struct NativePageOptions {
+    /// `JSON.stringify` of a preset's name or a description; absent for the integration's preset.
+    pub pagination: Option<String>,
+    /// The wrapper calls a function of the caller's after each page (`setNext`).
+    pub custom: Option<bool>,
+    pub items: Option<String>,
+    pub max_pages: Option<f64>,
+    pub max_items: Option<f64>,
+}
+
+impl NativePageOptions {
+    fn arguments(self) -> std::result::Result<PageArguments, Error> {
+        let pagination = match (self.custom == Some(true), self.pagination) {
+            (true, _) => Some(PaginationArgument::Function),
+            (false, Some(text)) => Some(PaginationArgument::Described(
+                serde_json::from_str(&text).map_err(|error| {
+                    paragon_connect::InvalidRequestError::new(
+                        "pagination",
+                        format!("is not JSON: {error}"),
+                    )
+                })?,
+            )),
+            (false, None) => None,
+        };
+        Ok(PageArguments {
+            pagination,
+            items: self.items,
+            max_pages: self.max_pages,
+            max_items: self.max_items,
+        })
+    }
+}
+
+/// A walk through pages: `next()` resolves to `["page", [data, items]]` (each `[kind, payload]`
+/// or `null`), `["done"]` at the end, or an error.
+#[napi]
+pub struct NativePages {
+    walk: std::result::Result<Arc<tokio::sync::Mutex<Pages>>, Mutex<Option<ErrorDescription>>>,
+    exact_integers: bool,
+    /// Whether each page's data is wanted: pages are given, or a function reads them.
+    wants_data: bool,
+}
+
+fn page_outcome(page: Option<Page>, wants_data: bool, exact_integers: bool) -> Outcome {
+    let Some(page) = page else {
+        return Outcome::Done;
+    };
+    let data = wants_data.then(|| Box::new(Outcome::from_core(Ok(page.data), exact_integers)));
+    let items = page.items.map(|items| {
+        Box::new(Outcome::from_core(
+            Ok(Response::Json(Value::Array(items))),
+            exact_integers,
+        ))
+    });
+    Outcome::Page(data, items)
+}
+
+#[napi]
+impl NativePages {
+    /// Why the walk could not start (an argument refused before anything was sent), once.
+    #[napi(ts_return_type = "Record<string, unknown> | null")]
+    pub fn problem(&self) -> Option<ErrorDescription> {
+        match &self.walk {
+            Ok(_) => None,
+            Err(problem) => problem
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(),
+        }
+    }
+
+    #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    pub fn next<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let walk = self.walk.as_ref().ok().cloned();
+        let (wants_data, exact_integers) = (self.wants_data, self.exact_integers);
+        let cancelled: CancellationToken = cancel
+            .map(|cancel| cancel.token.clone())
+            .unwrap_or_default();
+        crate::settle::settle_later(env, async move {
+            let Some(walk) = walk else {
+                return Outcome::Done;
+            };
+            let next = async { walk.lock().await.next_page().await };
+            tokio::select! {
+                page = next => match page {
+                    Ok(page) => page_outcome(page, wants_data, exact_integers),
+                    Err(error) => Outcome::error(error, exact_integers),
+                },
+                () = cancelled.cancelled() => Outcome::Aborted,
+            }
+        })
+    }
+
+    /// `JSON.stringify` of what the pagination function returned for the last page.
+    #[napi(ts_return_type = "Record<string, unknown> | null")]
+    pub fn set_next(&self, next: String) -> Option<ErrorDescription> {
+        let refused = |reason: String| {
+            Some(ErrorDescription::from(Error::from(
+                paragon_connect::InvalidRequestError::new("pagination", reason),
+            )))
+        };
+        let next: Value = match serde_json::from_str(&next) {
+            Ok(next) => next,
+            Err(error) => return refused(format!("the function's result is not JSON: {error}")),
+        };
+        let next = match next_page_from_json(next) {
+            Ok(next) => next,
+            Err(error) => return Some(Error::from(error).into()),
+        };
+        let Ok(walk) = &self.walk else {
+            return None;
+        };
+        match walk.try_lock() {
+            Ok(mut pages) => {
+                pages.set_next(next);
+                None
+            }
+            Err(_) => {
+                refused("the next page is being fetched; setNext() follows next()".to_owned())
+            }
+        }
+    }
+}
+
+/// One call of `requestMany()`, typed by the wrapper.
+#[napi(object, object_to_js = false)]
+pub struct NativeManyCall {
+    pub integration_type: String,
+    pub path: String,
+    pub options: CallOptions,
+    pub user: Option<String>,
+}
+
+#[napi]
+impl NativeClient {
+    /// Starts a walk through the pages of `path` (see the core's `Client::paginate`); a refused
+    /// argument is kept for `problem()`.
+    #[napi]
+    pub fn paginate(
+        &self,
+        integration_type: String,
+        path: String,
+        options: CallOptions,
+        page: NativePageOptions,
+        user: Option<String>,
+    ) -> NativePages {
+        let exact_integers = options.exact_integers();
+        let started = (|| {
+            let client = self.client_for(user)?;
+            let page_options = page
+                .arguments()
+                .and_then(|arguments| Ok(arguments.into_options()?))
+                .map_err(|error| Box::new(error.into()))?;
+            let reads_items = page_options.items.is_some();
+            let options = options
+                .options(None)
+                .map_err(|error| Box::new(Error::from(error).into()))?;
+            client
+                .paginate(&integration_type, &path, options, page_options)
+                .map(|pages| (pages, reads_items))
+                .map_err(|error| Box::new(ErrorDescription::new(error, exact_integers)))
+        })();
+        match started {
+            Ok((pages, reads_items)) => NativePages {
+                wants_data: !reads_items || pages.is_custom(),
+                walk: Ok(Arc::new(tokio::sync::Mutex::new(pages))),
+                exact_integers,
+            },
+            Err(problem) => NativePages {
+                walk: Err(Mutex::new(Some(*problem))),
+                exact_integers,
+                wants_data: true,
+            },
+        }
+    }
+
+    /// Makes every call with at most `concurrency` in flight; resolves to `["many", [...]]`, each
+    /// call's `[kind, payload]` in order (or, with `stopOnError`, the first error).
+    #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    pub fn request_many<'env>(
+        &self,
+        env: &'env Env,
+        calls: Vec<NativeManyCall>,
+        concurrency: Option<f64>,
+        stop_on_error: bool,
+        exact_integers: bool,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let prepared = (|| {
+            let client = self.client_for(None)?;
+            let concurrency = paragon_connect::concurrency(concurrency)
+                .map_err(|error| Box::new(Error::from(error).into()))?;
+            let mut many = Vec::with_capacity(calls.len());
+            for (index, call) in calls.into_iter().enumerate() {
+                let options = call.options.options(None).map_err(|error| {
+                    let argument = format!(
+                        "calls[{index}].{}",
+                        crate::errors::camel_case(&error.argument)
+                    );
+                    Box::new(
+                        Error::from(paragon_connect::InvalidRequestError::new(
+                            argument,
+                            error.reason,
+                        ))
+                        .into(),
+                    )
+                })?;
+                many.push(ManyCall {
+                    integration_type: call.integration_type,
+                    path: call.path,
+                    options,
+                    user: call.user,
+                });
+            }
+            Ok::<_, Box<ErrorDescription>>((client, many, concurrency))
+        })();
+        let hooked = self.hooked();
+        let cancelled: CancellationToken = cancel
+            .map(|cancel| cancel.token.clone())
+            .unwrap_or_default();
+        crate::settle::settle_later(env, async move {
+            let (client, many, concurrency) = match prepared {
+                Ok(prepared) => prepared,
+                Err(problem) => return Outcome::Error(problem),
+            };
+            let outcome = tokio::select! {
+                results = client.request_many(many, concurrency, stop_on_error) => match results {
+                    Ok(results) => Outcome::Many(
+                        results
+                            .into_iter()
+                            .map(|result| Outcome::from_core(result, exact_integers))
+                            .collect(),
+                    ),
+                    Err(error) => Outcome::error(error, exact_integers),
+                },
+                () = cancelled.cancelled() => Outcome::Aborted,
+            };
+            if let Some(events) = hooked {
+                events.flush().await;
+            }
+            outcome
+        })
+    }
+}
