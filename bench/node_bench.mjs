@@ -58,12 +58,53 @@ async function asyncMicroseconds(fn, count = 20000) {
   return Number(process.hrtime.bigint() - started) / 1e3 / count
 }
 
+/** `Promise.all` with a limiter (as p-limit does it): each call queued, at most `concurrency` running. */
+function limiter(concurrency) {
+  const queue = []
+  let head = 0
+  let active = 0
+  const next = () => {
+    if (active >= concurrency || head === queue.length) return
+    active++
+    const { run, resolve, reject } = queue[head++]
+    run().then(resolve, reject).finally(() => { active--; next() })
+  }
+  return (run) => new Promise((resolve, reject) => { queue.push({ run, resolve, reject }); next() })
+}
+
+/** 10,000 small calls at concurrency 64: one requestMany against Promise.all over request(). */
+async function fanOut(paragon) {
+  const count = Number(process.env.BENCH_FANOUT_CALLS ?? 10000)
+  const options = { method: 'POST', body: BODY }
+  const calls = Array.from({ length: count }, () => ['slack', '/chat.postMessage', options])
+  const ways = {
+    'paragon-connect': () => paragon.requestMany(calls, { concurrency: 64 }),
+    'Promise.all + limiter (request())': () => {
+      const limit = limiter(64)
+      return Promise.all(calls.map(([integration, path, callOptions]) => limit(() => paragon.request(integration, path, callOptions))))
+    },
+  }
+  const timed = async (run) => {
+    const started = process.hrtime.bigint()
+    const results = await run()
+    if (results.length !== count) throw new Error('a fan-out lost results')
+    return count / (Number(process.hrtime.bigint() - started) / 1e9)
+  }
+  for (const run of Object.values(ways)) await timed(run)
+  const rates = Object.fromEntries(Object.keys(ways).map((name) => [name, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of Object.entries(ways)) rates[name].push(await timed(run))
+  }
+  for (const [name, values] of Object.entries(rates)) report(name, 'fan-out 10k at 64', median(values))
+}
+
 async function main() {
   const { Paragon, InvalidRequestError, signUserToken } = require('../bindings-node')
   const { request: undiciRequest, Agent } = require('./node_modules/undici')
   const axios = require('./node_modules/axios')
   const http = require('node:http')
   const paragon = new Paragon({ projectId: 'p', userToken: TOKEN, proxyBaseUrl: URL })
+  if (process.env.BENCH_ONLY === 'fanout') return fanOut(paragon)
   const signing = new Paragon({ projectId: 'p', signingKey: SIGNING_KEY, proxyBaseUrl: URL })
   const signed = signing.user('user-1')
   const agent = new Agent({ connections: 256 })
@@ -90,6 +131,8 @@ async function main() {
   for (const [caseName, concurrency] of [['sequential', 1], ['concurrent-32', 32], ['concurrent-256', 256]]) {
     await interleaved(caseName, small, N, concurrency)
   }
+
+  await fanOut(paragon)
 
   const big = (path, raw) => {
     const url = URL + PATH.replace('/chat.postMessage', path)

@@ -217,12 +217,54 @@ async def async_cases(loop_name: str) -> None:
         }
         if loop_name == "uvloop":
             calls = {"paragon-connect (uvloop)": call_paragon}
+        else:
+            await fan_out(paragon, call_paragon)
         for case, concurrency in (
             ("async-sequential", 1),
             ("async-32", 32),
             ("async-256", 256),
         ):
             await async_case(case, calls, N, concurrency, slow=("httpx.AsyncClient",))
+
+
+async def fan_out(paragon: Any, call_paragon: Callable[[], Awaitable[Any]]) -> None:
+    """10,000 small calls at concurrency 64: one request_many against asyncio.gather with a
+    semaphore over request()."""
+    count = int(os.environ.get("BENCH_FANOUT_CALLS", "10000"))
+    many = [("slack", "/chat.postMessage", {"method": "POST", "body": BODY})] * count
+
+    async def request_many() -> list[Any]:
+        return list(await paragon.request_many(many, concurrency=64))
+
+    async def gathered() -> list[Any]:
+        semaphore = asyncio.Semaphore(64)
+
+        async def one() -> Any:
+            async with semaphore:
+                return await call_paragon()
+
+        return list(await asyncio.gather(*(one() for _ in range(count))))
+
+    ways: dict[str, Callable[[], Awaitable[list[Any]]]] = {
+        "paragon-connect": request_many,
+        "gather + semaphore (request())": gathered,
+    }
+
+    async def timed(run: Callable[[], Awaitable[list[Any]]]) -> float:
+        started = time.perf_counter()
+        results = await run()
+        assert len(results) == count, "a fan-out lost results"
+        return count / (time.perf_counter() - started)
+
+    for run in ways.values():
+        await timed(run)
+    rates: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(ROUNDS):
+        for name, run in ways.items():
+            gc.collect()
+            rates[name].append(await timed(run))
+    for name, values in rates.items():
+        report(name, "fan-out 10k at 64", statistics.median(values))
 
 
 def microseconds(function: Callable[[], Any], count: int = 20000) -> float:

@@ -79,6 +79,16 @@ goals = [
         ratio("python", "sync-8-threads", "requests.Session"),
         3,
     ),
+    (
+        "Python request_many 10k at 64 vs gather + semaphore",
+        ratio("python", "fan-out 10k at 64", "gather + semaphore (request())"),
+        2,
+    ),
+    (
+        "Node requestMany 10k at 64 vs Promise.all + limiter",
+        ratio("node", "fan-out 10k at 64", "Promise.all + limiter (request())"),
+        2,
+    ),
     ("Node sequential vs undici", ratio("node", "sequential", "undici.request"), 1.3),
     ("Node 32 vs undici", ratio("node", "concurrent-32", "undici.request"), 1.3),
     ("Node sequential vs fetch", ratio("node", "sequential", "fetch"), 4),
