@@ -22,8 +22,10 @@ pub const PERMISSIONS_CLAIM: &str = "urn:useparagon:connect:permissions";
 /// Default lifetime of a minted token (Paragon's docs use one hour).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
-/// Most users whose tokens are kept; past it, expired ones are dropped, then all.
-const CACHE_LIMIT: usize = 10_000;
+/// Most users whose tokens are kept (a token is about 600 bytes, so about 70 MB when full): a
+/// server acting for this many users within a token's lifetime signs each once. Past it, the
+/// expired tokens are dropped, then the oldest tenth.
+const CACHE_LIMIT: usize = 100_000;
 
 /// How a minted token looks.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,14 +192,26 @@ struct Minted {
     renew_after: u64,
 }
 
+/// One user's token, behind its own lock: concurrent first calls for a user sign once, and
+/// signing for one user holds up no other.
+type Slot = Arc<Mutex<Option<Minted>>>;
+
 /// Tokens minted from the signing key, one per user, reused until shortly before expiry.
 pub(crate) struct Minter {
     key: SigningKey,
     project_id: String,
     options: TokenOptions,
-    cache: Mutex<HashMap<String, Minted>>,
+    cache: Mutex<HashMap<String, Slot>>,
+    /// The most users kept ([`CACHE_LIMIT`]; smaller in tests).
+    limit: usize,
     /// How many tokens were signed (the cache's effect is visible in tests).
     signed: AtomicUsize,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Minter {
@@ -207,19 +221,28 @@ impl Minter {
             project_id,
             options,
             cache: Mutex::new(HashMap::new()),
+            limit: CACHE_LIMIT,
             signed: AtomicUsize::new(0),
         }
     }
 
-    /// The user's token: the cached one, or a new one. The lock is held while signing, so
-    /// concurrent first calls for a user sign once (signing takes about a millisecond).
+    /// The user's token: the cached one, or a new one (signing takes about a millisecond).
     pub(crate) fn token_for(&self, user: &str) -> Result<Secret, String> {
         let now = now();
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(minted) = cache.get(user)
+        let slot = {
+            let mut cache = lock(&self.cache);
+            match cache.get(user) {
+                Some(slot) => slot.clone(),
+                None => {
+                    if cache.len() >= self.limit {
+                        evict(&mut cache, now, self.limit);
+                    }
+                    cache.entry(user.to_owned()).or_default().clone()
+                }
+            }
+        };
+        let mut minted = lock(&slot);
+        if let Some(minted) = minted.as_ref()
             && now < minted.renew_after
         {
             return Ok(minted.token.clone());
@@ -229,20 +252,32 @@ impl Minter {
         let lifetime = self.options.lifetime.as_secs();
         // Renew a minute before expiry, or at 90% of a short lifetime.
         let margin = 60.min(lifetime / 10);
-        if cache.len() >= CACHE_LIMIT {
-            cache.retain(|_, minted| now < minted.renew_after);
-            if cache.len() >= CACHE_LIMIT {
-                cache.clear();
-            }
-        }
-        cache.insert(
-            user.to_owned(),
-            Minted {
-                token: token.clone(),
-                renew_after: now + lifetime - margin,
-            },
-        );
+        *minted = Some(Minted {
+            token: token.clone(),
+            renew_after: now + lifetime - margin,
+        });
         Ok(token)
+    }
+}
+
+/// Makes room in a full cache: drops the tokens due for renewal, and if that is not a tenth of
+/// it, the tenth signed longest ago. A slot being signed right now is kept.
+fn evict(cache: &mut HashMap<String, Slot>, now: u64, limit: usize) {
+    let renew_after = |slot: &Slot| match slot.try_lock() {
+        Ok(minted) => Some(minted.as_ref().map_or(0, |minted| minted.renew_after)),
+        Err(_) => None,
+    };
+    cache.retain(|_, slot| renew_after(slot).is_none_or(|renew_after| now < renew_after));
+    let keep = limit - limit.div_ceil(10);
+    if cache.len() > keep {
+        let mut ages: Vec<u64> = cache.values().filter_map(renew_after).collect();
+        let surplus = cache.len() - keep;
+        if surplus <= ages.len() {
+            let (_, cutoff, _) = ages.select_nth_unstable(surplus - 1);
+            let cutoff = *cutoff;
+            cache
+                .retain(|_, slot| renew_after(slot).is_none_or(|renew_after| renew_after > cutoff));
+        }
     }
 }
 
@@ -352,15 +387,42 @@ mod tests {
         assert_ne!(minter.token_for("b").unwrap(), first);
         assert_eq!(minter.signed.load(Ordering::Relaxed), 2);
         // Pretend the cached token is about to expire.
-        minter
-            .cache
-            .lock()
-            .unwrap()
-            .get_mut("a")
-            .unwrap()
-            .renew_after = now();
+        let slot = minter.cache.lock().unwrap().get("a").unwrap().clone();
+        slot.lock().unwrap().as_mut().unwrap().renew_after = now();
         minter.token_for("a").unwrap();
         assert_eq!(minter.signed.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn a_full_cache_drops_the_expired_then_the_oldest_tokens() {
+        let key = SigningKey::from_pem(KEY).unwrap();
+        let mut minter = Minter::new(key, "p".into(), TokenOptions::default());
+        minter.limit = 10;
+        let set_renewal = |minter: &Minter, user: &str, renew_after: u64| {
+            let slot = minter.cache.lock().unwrap().get(user).unwrap().clone();
+            slot.lock().unwrap().as_mut().unwrap().renew_after = renew_after;
+        };
+        let later = now() + 1000;
+        for n in 0..10 {
+            minter.token_for(&format!("u{n}")).unwrap();
+            // u0 signed longest ago, u9 last.
+            set_renewal(&minter, &format!("u{n}"), later + n);
+        }
+        minter.token_for("u10").unwrap();
+        let cached = |minter: &Minter, user: &str| minter.cache.lock().unwrap().contains_key(user);
+        assert!(!cached(&minter, "u0"), "the oldest token is dropped");
+        assert!((1..=10).all(|n| cached(&minter, &format!("u{n}"))));
+        // The kept ones are still served from the cache.
+        let signed = minter.signed.load(Ordering::Relaxed);
+        minter.token_for("u9").unwrap();
+        assert_eq!(minter.signed.load(Ordering::Relaxed), signed);
+
+        // Tokens due for renewal go first, however recent the others.
+        set_renewal(&minter, "u5", 0);
+        minter.token_for("u11").unwrap();
+        assert!(!cached(&minter, "u5"));
+        assert!(cached(&minter, "u1"));
+        assert!(minter.cache.lock().unwrap().len() <= 10);
     }
 
     #[test]
