@@ -32,13 +32,20 @@ SIGNING_KEY = (
 ).read_text()
 
 
-def report(client: str, case: str, value: float, unit: str = "req/s") -> None:
+def report(
+    client: str,
+    case: str,
+    value: float,
+    unit: str = "req/s",
+    extra: dict[str, Any] | None = None,
+) -> None:
     line = {
         "language": "python",
         "client": client,
         "case": case,
         "value": value,
         "unit": unit,
+        **(extra or {}),
     }
     print(json.dumps(line), flush=True)
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark: builds everything in release mode, installs the peers (bench/.venv, npm), starts
-# paragon-bench-server, runs the Rust ceiling, the Python and the Node clients against it in one
-# run, then prints the table and draws bench/results.png. Stops every process it started.
+# paragon-bench-server (plain HTTP, and HTTPS with a private CA made for the run), runs the Rust
+# ceiling, the Python and the Node clients against it in one run, then the same in production
+# conditions (HTTPS, latency, many users, cold start), prints the tables and draws
+# bench/results.png. Stops every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -23,7 +25,11 @@ server=$!
 exec 8> "$work/in"
 trap 'exec 8>&-; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s "$work/ready" ] && break; sleep 0.1; done
-export BENCH_URL=$(bench/.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['url'])" "$work/ready")
+# The server's URLs, and its private CA (made for this run) for every client to trust.
+ready() { bench/.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/ready" "$1"; }
+export BENCH_URL=$(ready url) BENCH_HTTPS_URL=$(ready https_url) BENCH_HTTPS_H1_URL=$(ready https_h1_url)
+ready ca_pem > "$work/ca.pem"
+export BENCH_CA_FILE="$work/ca.pem" BENCH_LATENCY_MS=${BENCH_LATENCY_MS:-50}
 
 results=bench/results.jsonl
 : > "$results"
@@ -33,5 +39,9 @@ step "bench: Python"
 bench/.venv/bin/python bench/python_bench.py | tee -a "$results"
 step "bench: Node"
 node bench/node_bench.mjs | tee -a "$results"
+step "bench: Python in production conditions (HTTPS, latency, many users, cold start)"
+bench/.venv/bin/python bench/python_production.py | tee -a "$results"
+step "bench: Node in production conditions (HTTPS, latency, many users, cold start)"
+NODE_EXTRA_CA_CERTS="$BENCH_CA_FILE" node --expose-gc bench/node_production.mjs | tee -a "$results"
 step "bench: report"
 bench/.venv/bin/python bench/report.py "$results" bench/results.png | tee bench/results.md

@@ -28,12 +28,14 @@ pub struct Pki {
     pub client_cert_pem: String,
     pub client_key_pem: String,
     /// Server configurations: any client, and only clients with a certificate from the CA.
-    pub(crate) open: Arc<ServerConfig>,
+    pub open: Arc<ServerConfig>,
     pub(crate) mutual: Arc<ServerConfig>,
 }
 
 impl Pki {
-    pub(crate) fn new() -> Pki {
+    /// A new CA and certificates (each run its own: nothing outlives the process).
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Pki {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
