@@ -18,6 +18,7 @@ use crate::error::{
     TimeoutPhase, chain,
 };
 use crate::headers::{add_defaults, add_trace_headers, caller_headers};
+use crate::lanes::Lanes;
 use crate::proxy_url::proxy_url;
 use crate::request::{AttemptBody, Body, PreparedBody, RequestOptions};
 use crate::response::Response;
@@ -69,10 +70,10 @@ pub struct Client {
 
 struct Inner {
     settings: Settings,
-    http: reqwest::Client,
+    http: Arc<Lanes>,
     /// The same without transparent decompression, for raw calls, streams and downloads: their
     /// bytes are the server's, `Content-Encoding` and all.
-    http_raw: reqwest::Client,
+    http_raw: Arc<Lanes>,
     /// The project's integration list and when it was fetched (names to ids).
     integrations: Mutex<Option<(Instant, Value)>>,
 }
@@ -150,33 +151,32 @@ impl Client {
     }
 
     pub(crate) fn from_settings(settings: Settings) -> Result<Client> {
-        let http_client = |decompress: bool| {
-            let build = |bundled_roots: bool| {
+        let tls = settings.transport.tls_config()?;
+        let lanes = |decompress: bool| -> Result<Arc<Lanes>> {
+            let transport = settings.transport.clone();
+            let connect_timeout = settings.connect_timeout;
+            let tls = tls.clone();
+            let build = move || {
                 let builder = reqwest::Client::builder()
-                    .connect_timeout(settings.connect_timeout)
+                    .connect_timeout(connect_timeout)
                     .redirect(crate::redirect::policy())
                     // The original URL (its query string too) is nobody else's business.
                     .referer(false)
                     // hyper stops at 100 response headers, which some APIs pass (cookies, tracing).
                     .http1_max_headers(MAX_RESPONSE_HEADERS)
                     .gzip(decompress);
-                settings.transport.apply(builder, bundled_roots).build()
+                transport.apply(builder, &tls).build()
             };
-            // A system without CA certificates (a slim container) still verifies public servers.
-            build(false)
-                .or_else(|error| match settings.transport.may_use_bundled_roots() {
-                    true => build(true).map_err(|_| error),
-                    false => Err(error),
-                })
-                .map_err(|error| {
-                    crate::error::ConfigError::new(
-                        "http_client",
-                        format!("the HTTP client could not start: {}", chain(&error)),
-                    )
-                })
+            let first = build().map_err(|error| {
+                ConfigError::new(
+                    "http_client",
+                    format!("the HTTP client could not start: {}", chain(&error)),
+                )
+            })?;
+            Ok(Arc::new(Lanes::new(first, move || build().ok())))
         };
-        let http = http_client(true)?;
-        let http_raw = http_client(false)?;
+        let http = lanes(true)?;
+        let http_raw = lanes(false)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 settings,
@@ -251,7 +251,7 @@ impl Client {
     /// calls on exactly as they came.
     #[cfg(feature = "fake")]
     pub(crate) fn raw_parts(&self) -> (&crate::config::Settings, &reqwest::Client) {
-        (&self.inner.settings, &self.inner.http_raw)
+        (&self.inner.settings, self.inner.http_raw.first())
     }
 
     pub(crate) fn integrations_cache(&self) -> MutexGuard<'_, Option<(Instant, Value)>> {
@@ -495,11 +495,12 @@ impl Client {
                 .map_err(|reason| InvalidRequestError::new("user_token", reason))?;
             headers.insert(AUTHORIZATION, authorization);
         }
-        let http = match prepared.decoding {
-            Decoding::Raw => &self.inner.http_raw,
-            _ => &self.inner.http,
+        let lane = match prepared.decoding {
+            Decoding::Raw => self.inner.http_raw.take(),
+            _ => self.inner.http.take(),
         };
-        let mut request = http
+        let mut request = lane
+            .http()
             .request(prepared.method.clone(), prepared.url.clone())
             .headers(headers);
         if F::TIMES_WHOLE_ANSWER {
@@ -533,6 +534,7 @@ impl Client {
             Ok(response) => response,
             Err(error) => return Err(self.transport_error(call, &prepared.url, error, timeout)),
         };
+        lane.answered(response.version());
         let status = response.status();
         self.inner.settings.events.answered(
             &call,

@@ -39,6 +39,7 @@ mod error_description;
 #[cfg(feature = "fake")]
 pub mod fake;
 mod headers;
+mod lanes;
 mod lenient_path;
 mod log;
 mod many;

@@ -1,10 +1,14 @@
 //! How a client reaches Paragon: the certificate authorities it trusts, the certificate it shows
 //! (mutual TLS) and the proxy it goes through. Resolved once, with the environment, when a client
-//! is built, and applied to every HTTP client the core makes for it.
+//! is built; the TLS configuration (its root store, the costly part of a cold start) is made once
+//! and shared by every HTTP client the core makes for it.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::client::danger::ServerCertVerifier;
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use url::Url;
@@ -80,9 +84,24 @@ impl fmt::Debug for ProxySetting {
 #[derive(Clone)]
 pub(crate) struct Transport {
     roots: Roots,
-    identity: Option<reqwest::Identity>,
+    identity: Option<Identity>,
     proxy: Proxy,
     pool: PoolSettings,
+}
+
+/// The client certificate chain and its key, checked to match.
+struct Identity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl Clone for Identity {
+    fn clone(&self) -> Self {
+        Identity {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -156,33 +175,51 @@ impl Transport {
         })
     }
 
-    /// `builder` set up to trust, show and go through what these settings say; with
-    /// `bundled_roots`, Mozilla's roots (built in) stand in for the system's.
+    /// The TLS configuration every HTTP client of one `Client` shares: the roots it trusts (the
+    /// system's, or Mozilla's built in when the system has none, as in a slim container), the
+    /// certificate it shows, and the protocols it offers (ALPN).
+    pub(crate) fn tls_config(&self) -> Result<rustls::ClientConfig, ConfigError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let verifier = match &self.roots {
+            Roots::Only(certs) => webpki_verifier(certs.iter().cloned(), &provider)?,
+            Roots::System(extra) => match platform_verifier(extra, &provider) {
+                Ok(verifier) => verifier,
+                Err(_) => webpki_verifier(
+                    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                        .iter()
+                        .cloned()
+                        .chain(extra.iter().cloned()),
+                    &provider,
+                )?,
+            },
+        };
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|error| tls_error("ca_certs", error))?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier);
+        let mut config = match &self.identity {
+            Some(identity) => builder
+                .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+                .map_err(|error| tls_error("client_key", error))?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = match self.pool.http2.unwrap_or_default() {
+            Http2::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            Http2::Always => vec![b"h2".to_vec()],
+            Http2::Never => vec![b"http/1.1".to_vec()],
+        };
+        Ok(config)
+    }
+
+    /// `builder` set up to speak `tls` and go through what these settings say.
     pub(crate) fn apply(
         &self,
         mut builder: reqwest::ClientBuilder,
-        bundled_roots: bool,
+        tls: &rustls::ClientConfig,
     ) -> reqwest::ClientBuilder {
-        let der = |certs: &[CertificateDer<'static>]| -> Vec<reqwest::Certificate> {
-            certs
-                .iter()
-                .filter_map(|cert| reqwest::Certificate::from_der(cert).ok())
-                .collect()
-        };
-        builder = match &self.roots {
-            Roots::Only(certs) => builder.tls_certs_only(der(certs)),
-            Roots::System(extra) if bundled_roots => {
-                let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                    .iter()
-                    .filter_map(|cert| reqwest::Certificate::from_der(cert).ok());
-                builder.tls_certs_only(bundled.chain(der(extra)))
-            }
-            Roots::System(extra) if extra.is_empty() => builder,
-            Roots::System(extra) => builder.tls_certs_merge(der(extra)),
-        };
-        if let Some(identity) = &self.identity {
-            builder = builder.identity(identity.clone());
-        }
+        // A clone shares the verifier and its root store, and the TLS session cache.
+        builder = builder.tls_backend_preconfigured(tls.clone());
         let pool = self.pool;
         if let Some(most) = pool.max_idle_per_host {
             builder = builder.pool_max_idle_per_host(most);
@@ -206,12 +243,43 @@ impl Transport {
             Proxy::Given(proxy, _) => builder.proxy(proxy.as_ref().clone()),
         }
     }
+}
 
-    /// Whether a client that failed to start may start again on the bundled roots: it relied on
-    /// the system's, which may be empty or unreadable (a slim container without CA certificates).
-    pub(crate) fn may_use_bundled_roots(&self) -> bool {
-        matches!(self.roots, Roots::System(_))
+/// The system's verifier (the OS's own on macOS and Windows), trusting `extra` too.
+fn platform_verifier(
+    extra: &[CertificateDer<'static>],
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, rustls::Error> {
+    let provider = provider.clone();
+    if extra.is_empty() {
+        return Ok(Arc::new(rustls_platform_verifier::Verifier::new(provider)?));
     }
+    #[cfg(not(target_os = "android"))]
+    return Ok(Arc::new(
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra.iter().cloned(), provider)?,
+    ));
+    #[cfg(target_os = "android")]
+    Err(rustls::Error::General(
+        "extra roots are not supported on Android".to_owned(),
+    ))
+}
+
+/// A verifier trusting exactly `roots` (each already checked as a trust anchor).
+fn webpki_verifier(
+    roots: impl Iterator<Item = CertificateDer<'static>>,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, ConfigError> {
+    let mut store = rustls::RootCertStore::empty();
+    store.add_parsable_certificates(roots);
+    let verifier =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(store.into(), provider.clone())
+            .build()
+            .map_err(|error| ConfigError::new("ca_certs", format!("cannot be used: {error}")))?;
+    Ok(verifier)
+}
+
+fn tls_error(setting: &'static str, error: rustls::Error) -> ConfigError {
+    ConfigError::new(setting, format!("cannot be used: {error}"))
 }
 
 impl fmt::Debug for Transport {
@@ -288,10 +356,7 @@ fn parse_certificates(
 
 /// The client certificate for mutual TLS: the chain and its key, which must come together and
 /// match.
-fn identity(
-    cert: Option<String>,
-    key: Option<Secret>,
-) -> Result<Option<reqwest::Identity>, ConfigError> {
+fn identity(cert: Option<String>, key: Option<Secret>) -> Result<Option<Identity>, ConfigError> {
     let (cert, key) = match (cert, key) {
         (None, None) => return Ok(None),
         (Some(_), None) => {
@@ -308,10 +373,10 @@ fn identity(
         }
         (Some(cert), Some(key)) => (cert, key),
     };
-    let mut pem = pem_bytes("client_cert", &cert)?;
+    let pem = pem_bytes("client_cert", &cert)?;
     let chain = parse_certificates("client_cert", &pem)?;
     let key_pem = pem_bytes("client_key", key.expose())?;
-    let private_key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| {
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| {
         ConfigError::new(
             "client_key",
             "holds no private key (a PEM block starting -----BEGIN PRIVATE KEY-----, or an RSA or EC one)",
@@ -319,13 +384,9 @@ fn identity(
     })?;
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     // Checked here so a key that does not match the certificate is named, not a start failure.
-    rustls::sign::CertifiedKey::from_der(chain, private_key, &provider)
+    rustls::sign::CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider)
         .map_err(|error| ConfigError::new("client_key", format!("cannot be used: {error}")))?;
-    pem.push(b'\n');
-    pem.extend_from_slice(&key_pem);
-    reqwest::Identity::from_pem(&pem)
-        .map(Some)
-        .map_err(|error| ConfigError::new("client_key", format!("cannot be used: {error}")))
+    Ok(Some(Identity { chain, key }))
 }
 
 /// The proxy `url` names, or why not (never showing its password).

@@ -256,6 +256,47 @@ async fn the_http_version_is_chosen_by_the_http2_setting() {
 }
 
 #[tokio::test]
+async fn http2_calls_beyond_what_one_connection_carries_open_more_connections() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = builder_at(&sandbox, sandbox.https_url())
+        .ca_certs(sandbox.ca_pem())
+        .build()
+        .unwrap();
+    // The first answer says HTTP/2; then 250 calls at once: 100 per connection.
+    call(&client).await.unwrap();
+    let calls = (0..250).map(|_| call(&client));
+    for answer in futures_util::future::join_all(calls).await {
+        answer.unwrap();
+    }
+    let records = sandbox.requests();
+    assert!(records.iter().all(|r| r.version == "HTTP/2.0"));
+    let mut connections: Vec<&str> = records.iter().map(|r| r.peer.as_str()).collect();
+    connections.sort();
+    connections.dedup();
+    assert_eq!(connections.len(), 3, "{connections:?}");
+
+    // Over HTTP/1.1 every call has its own connection anyway, from one pool.
+    let http1 = builder_at(&sandbox, sandbox.https_url())
+        .ca_certs(sandbox.ca_pem())
+        .http2(Http2::Never)
+        .build()
+        .unwrap();
+    call(&http1).await.unwrap();
+    let before = sandbox.requests().len();
+    for _ in 0..3 {
+        call(&http1).await.unwrap();
+    }
+    let reused: Vec<String> = sandbox.requests()[before - 1..]
+        .iter()
+        .map(|r| r.peer.clone())
+        .collect();
+    assert!(
+        reused.windows(2).all(|pair| pair[0] == pair[1]),
+        "{reused:?}"
+    );
+}
+
+#[tokio::test]
 async fn the_pool_keeps_connections_as_set() {
     let sandbox = Sandbox::start().await.unwrap();
     let peers = |from: usize| -> Vec<String> {
