@@ -123,12 +123,14 @@ for (language, case), clients in sorted(production.items()):
             f" {row['cpu_us']:,.0f} µs | {times} | {row.get('connections', '')} |"
         )
 
-print("\n| language | measure | value |")
-print("|---|---|---:|")
-for (language, client, case), value in sorted(values.items()):
+print("\n| language | measure | client | value |")
+print("|---|---|---|---:|")
+for (language, client, case), value in sorted(
+    values.items(), key=lambda item: (item[0][0], item[0][2], item[1])
+):
     unit = units[(language, client, case)]
     if unit != "req/s":
-        print(f"| {language} | {case} | {value:,.2f} {unit} |")
+        print(f"| {language} | {case} | {client} | {value:,.2f} {unit} |")
 
 goals = [
     ("Python async 32 vs aiohttp", ratio("python", "async-32", "aiohttp"), 1.5),
