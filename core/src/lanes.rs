@@ -7,6 +7,7 @@
 //! lane, with its own pool, made when every lane so far has [`STREAMS_PER_LANE`] calls in flight
 //! over HTTP/2. Over HTTP/1.1 one lane is enough (each call has its connection anyway) and more
 //! would only split the idle pool, so calls stay on the first lane until an answer says HTTP/2.
+//! Calls are counted per lane, not per host: a client's calls nearly all go to the proxy.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
