@@ -212,6 +212,8 @@ test('requestMany refuses a bad call naming it, before sending', () =>
       [[['echo', '/a'], { path: '/b' }], 'calls[1].integrationType'],
       [[{ integrationType: 'echo', path: '/b', metod: 'POST' }], 'calls[0].calls'],
       [[['echo']], 'calls[0].calls'],
+      // The array gives the path: its options may not give another.
+      [[['echo', '/a', { path: '/b' }]], 'calls[0].calls'],
       ['echo', 'calls'],
     ]
     for (const [calls, argument] of refusals) {
