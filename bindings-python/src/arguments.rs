@@ -373,6 +373,11 @@ pub fn body(value: Given<'_, '_>) -> PyResult<Option<Body>> {
         return Ok(None);
     };
     let place = Place::Argument("body");
+    // A plain dict or list is JSON: asking it for `__fspath__`, `__anext__` and `__next__` first
+    // raised (and dropped) three AttributeErrors per call.
+    if body.is_exact_instance_of::<PyDict>() || body.is_exact_instance_of::<PyList>() {
+        return Ok(Some(Body::Json(json(place, body)?)));
+    }
     if is_path(body) {
         return Ok(Some(Body::File(path_of(body)?)));
     }

@@ -2,6 +2,8 @@
 //! trip): integers of any size keep their value, floats round-trip exactly, anything JSON cannot
 //! hold is refused with the path to it (`body["items"][3]`).
 
+use std::fmt::Write as _;
+
 use paragon_connect::serde_json::{Map, Number, Value};
 use paragon_connect::{RawResponse, Response};
 use pyo3::prelude::*;
@@ -89,7 +91,7 @@ pub fn to_json(
             };
             let key = key.to_cow()?;
             let mark = path.len();
-            path.push_str(&format!("[{key:?}]"));
+            let _ = write!(path, "[{key:?}]");
             let converted = to_json(&item, path, depth + 1)?;
             path.truncate(mark);
             object.insert(key.into_owned(), converted);
@@ -100,7 +102,7 @@ pub fn to_json(
         let mut array = Vec::with_capacity(value.len()?);
         for (index, item) in value.try_iter()?.enumerate() {
             let mark = path.len();
-            path.push_str(&format!("[{index}]"));
+            let _ = write!(path, "[{index}]");
             array.push(to_json(&item?, path, depth + 1)?);
             path.truncate(mark);
         }

@@ -252,6 +252,8 @@ def test_request_many_refuses_a_bad_call_naming_it(client: pc.Paragon, sandbox: 
         ([("echo", "/a"), {"path": "/b"}], "calls[1].integration_type"),
         ([{"integration_type": "echo", "path": "/b", "metod": "POST"}], "calls[0].calls"),
         ([("echo",)], "calls[0].calls"),
+        # The tuple gives the path: its options may not give another.
+        ([("echo", "/a", {"path": "/b"})], "calls[0].calls"),
         ("echo", "calls"),
     ]
     for calls, argument in refusals:
