@@ -16,6 +16,7 @@ use crate::body::CancelToken;
 use crate::call::CallOptions;
 use crate::client::NativeClient;
 use crate::errors::ErrorDescription;
+use crate::events::NodeEvents;
 use crate::outcome::Outcome;
 
 /// A walk's own options, typed by the wrapper.
@@ -61,6 +62,9 @@ pub struct NativePages {
     exact_integers: bool,
     /// Whether each page's data is wanted: pages are given, or a function reads them.
     wants_data: bool,
+    /// The client's events when it has hooks: each page settles after its calls' events reached
+    /// them, as `request()` does.
+    hooked: Option<Arc<NodeEvents>>,
 }
 
 fn page_outcome(page: Option<Page>, wants_data: bool, exact_integers: bool) -> Outcome {
@@ -99,6 +103,7 @@ impl NativePages {
     ) -> Result<PromiseRaw<'env, Outcome>> {
         let walk = self.walk.as_ref().ok().cloned();
         let (wants_data, exact_integers) = (self.wants_data, self.exact_integers);
+        let hooked = self.hooked.clone();
         let cancelled: CancellationToken = cancel
             .map(|cancel| cancel.token.clone())
             .unwrap_or_default();
@@ -107,13 +112,17 @@ impl NativePages {
                 return Outcome::Done;
             };
             let next = async { walk.lock().await.next_page().await };
-            tokio::select! {
+            let outcome = tokio::select! {
                 page = next => match page {
                     Ok(page) => page_outcome(page, wants_data, exact_integers),
                     Err(error) => Outcome::error(error, exact_integers),
                 },
                 () = cancelled.cancelled() => Outcome::Aborted,
+            };
+            if let Some(events) = hooked {
+                events.flush().await;
             }
+            outcome
         })
     }
 
@@ -191,11 +200,13 @@ impl NativeClient {
                 wants_data: !reads_items || pages.is_custom(),
                 walk: Ok(Arc::new(tokio::sync::Mutex::new(pages))),
                 exact_integers,
+                hooked: self.hooked(),
             },
             Err(problem) => NativePages {
                 walk: Err(Mutex::new(Some(*problem))),
                 exact_integers,
                 wants_data: true,
+                hooked: None,
             },
         }
     }

@@ -164,6 +164,25 @@ test('hooks see each attempt, in order, before the call settles', () =>
     assert.deepEqual(events.map(([kind]) => kind), ['request', 'response'])
   }))
 
+test('each page of a walk settles after its calls\' hooks ran', () =>
+  withSandbox(async (sandbox) => {
+    const answered = []
+    const paragon = new Paragon({ ...(await sandbox.settings()), onResponse: (event) => answered.push(event.status) })
+    const walk = paragon.paginate('slack', '/users.list')
+    let pages = 0
+    for (;;) {
+      const next = walk.next()
+      // The JavaScript thread busy while the page arrives: its hooks' events and its answer are
+      // then waiting together, and the answer must not be taken first.
+      const until = Date.now() + 150
+      while (Date.now() < until);
+      if ((await next).done) break
+      pages += 1
+      assert.equal(answered.length, pages)
+    }
+    assert.ok(pages >= 2)
+  }))
+
 test('a hook that throws is a warning, never the call\'s failure; a bad hook is refused', () =>
   withSandbox(async (sandbox) => {
     const settings = await sandbox.settings()

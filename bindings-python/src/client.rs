@@ -48,14 +48,7 @@ impl SharedClient {
         &self,
         call: impl Future<Output = T> + Send + 'static,
     ) -> impl Future<Output = T> + Send + 'static {
-        let flush = self.hooks.as_ref().and_then(|hooks| hooks.flush());
-        async move {
-            let result = call.await;
-            if let Some(flush) = flush {
-                flush.wait().await;
-            }
-            result
-        }
+        crate::logging::observed(self.hooks.as_ref(), call)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (u32, Client)> {
@@ -616,7 +609,7 @@ macro_rules! client_class {
                     .client(py)?
                     .paginate(&integration_type, &path, options, page_options)
                     .map_err(|error| to_py_err(py, error))?;
-                let walk = Py::new(py, crate::pages::PageWalk::new(pages, <$waiting>::ASYNC, reads_items))?;
+                let walk = Py::new(py, crate::pages::PageWalk::new(pages, <$waiting>::ASYNC, reads_items, self.shared.hooks.clone()))?;
                 let class = if <$waiting>::ASYNC { "AsyncPages" } else { "Pages" };
                 Ok(py.import("paragon_connect._pagination")?.getattr(class)?.call1((walk, function))?.unbind())
             }

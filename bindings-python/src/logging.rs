@@ -6,6 +6,7 @@
 //! order, so none of the application's code runs on an I/O thread, and no event is made that
 //! nobody wants. A call of a client with hooks returns only once its hooks have run.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -208,6 +209,22 @@ impl Hooks {
     pub fn flush(&self) -> Option<Flush> {
         let on_events_thread = std::thread::current().name() == Some(THREAD_NAME);
         (!on_events_thread).then_some(Flush)
+    }
+}
+
+/// `call`, then (for a client with hooks) the wait until its hooks have run, so that they have
+/// all run when the call (or the page) is given to the caller.
+pub fn observed<T: Send + 'static>(
+    hooks: Option<&Arc<Hooks>>,
+    call: impl Future<Output = T> + Send + 'static,
+) -> impl Future<Output = T> + Send + 'static {
+    let flush = hooks.and_then(|hooks| hooks.flush());
+    async move {
+        let result = call.await;
+        if let Some(flush) = flush {
+            flush.wait().await;
+        }
+        result
     }
 }
 

@@ -14,6 +14,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use crate::arguments::{CallInput, Place, json, number, text};
 use crate::convert::{from_json, response_to_python, type_name};
 use crate::errors::to_py_err;
+use crate::logging::{Hooks, observed};
 use crate::pending::pending;
 use crate::runtime::wait;
 
@@ -26,14 +27,17 @@ pub struct PageWalk {
     asyncio: bool,
     /// Whether each page's data is wanted: pages are given, or a function reads them.
     wants_data: bool,
+    /// The client's hooks: each page waits for those of its calls, as `request()` does.
+    hooks: Option<Arc<Hooks>>,
 }
 
 impl PageWalk {
-    pub fn new(pages: Pages, asyncio: bool, items: bool) -> PageWalk {
+    pub fn new(pages: Pages, asyncio: bool, items: bool, hooks: Option<Arc<Hooks>>) -> PageWalk {
         PageWalk {
             wants_data: !items || pages.is_custom(),
             pages: Arc::new(tokio::sync::Mutex::new(pages)),
             asyncio,
+            hooks,
         }
     }
 }
@@ -66,7 +70,9 @@ impl PageWalk {
     /// The next page as `(data, items)`, or `None` once the walk is over.
     fn next_page(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let pages = self.pages.clone();
-        let next = async move { pages.lock().await.next_page().await };
+        let next = observed(self.hooks.as_ref(), async move {
+            pages.lock().await.next_page().await
+        });
         let wants_data = self.wants_data;
         let finish =
             move |py: Python<'_>, result: paragon_connect::Result<Option<Page>>| match result {

@@ -242,6 +242,31 @@ def test_hooks_run_for_async_calls_and_copies_keep_them(sandbox: Sandbox) -> Non
     assert seen == [200, 200, 200]
 
 
+def test_each_page_waits_for_its_hooks(sandbox: Sandbox) -> None:
+    seen: list[int] = []
+
+    def slow(event: ResponseEvent) -> None:
+        time.sleep(0.05)  # hooks run on another thread: a page must not overtake them
+        seen.append(event.status)
+
+    paragon = Paragon(**sandbox.settings(), on_response=slow)
+    pages = 0
+    for _ in paragon.paginate("slack", "/users.list"):
+        pages += 1
+        assert len(seen) == pages
+    assert pages >= 2
+
+    async def walk() -> int:
+        async_paragon = AsyncParagon(**sandbox.settings(), on_response=slow)
+        walked = 0
+        async for _ in async_paragon.paginate("slack", "/users.list"):
+            walked += 1
+            assert len(seen) == pages + walked
+        return walked
+
+    assert asyncio.run(walk()) == pages
+
+
 def test_a_hook_that_raises_is_reported_and_the_call_still_succeeds(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
