@@ -1029,9 +1029,12 @@ impl Pages {
                     })?
             }
         };
-        let joined = base
-            .join(next)
-            .map_err(|error| format!("its next link {next:?} is not a URL: {error}"))?;
+        let joined = base.join(next).map_err(|error| {
+            // A next link's query may carry the upstream's own token (Facebook's Graph API
+            // puts its access_token there): it stays out of the message.
+            let shown = next.split(['?', '#']).next().unwrap_or_default();
+            format!("its next link {shown:?} (query left out) is not a URL: {error}")
+        })?;
         if joined.origin() != base.origin() {
             return Err("its next link leaves the integration".to_owned());
         }

@@ -227,7 +227,7 @@ fn check_error(error: &Error, expected: &Value) -> Result<(), String> {
     if let Some(part) = expected["message_excludes"].as_str()
         && message.contains(part)
     {
-        return wrong("message (it must not say {part})");
+        return wrong(&format!("message (it must not say {part:?})"));
     }
     Ok(())
 }
