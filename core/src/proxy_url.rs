@@ -45,21 +45,23 @@ pub(crate) fn proxy_url(
     target.push_str(&path.replace(' ', "%20"));
     append_query(&mut target, query)?;
 
+    // The base's scheme, host and port as they were parsed once; only the path and the query
+    // are parsed here (as parsing the whole URL would: the same rules, without the host's IDNA
+    // processing on every call).
     let prefix = format!(
         "{}/projects/{project_id}/sdk/proxy/{integration_type}",
-        base.as_str().trim_end_matches('/')
-    );
-    let url = Url::parse(&format!("{prefix}{target}")).map_err(|error| {
-        InvalidRequestError::new(
-            "path",
-            format!("{path:?} does not form a valid URL: {error}"),
-        )
-    })?;
-    // Belt and braces: whatever the checks above missed must still land under the prefix.
-    let expected_path = format!(
-        "{}/projects/{project_id}/sdk/proxy/{integration_type}/",
         base.path().trim_end_matches('/')
     );
+    let (target_path, target_query) = match target.split_once('?') {
+        Some((target_path, query)) => (target_path, Some(query)),
+        None => (target.as_str(), None),
+    };
+    let mut url = base.clone();
+    url.set_path(&format!("{prefix}{target_path}"));
+    url.set_query(target_query);
+    url.set_fragment(None);
+    // Belt and braces: whatever the checks above missed must still land under the prefix.
+    let expected_path = format!("{prefix}/");
     if url.origin() != base.origin() || !url.path().starts_with(&expected_path) {
         return Err(InvalidRequestError::new(
             "path",
