@@ -2,6 +2,41 @@
 /* eslint-disable */
 
 /**
+ * One call's options, typed by the wrapper (a JSON body as `JSON.stringify` text), by place:
+ * `nativeOptions()` in index.js writes them and `CallOptions` in src/call.rs reads them in
+ * this order. (The rest of this file is generated from src/.)
+ */
+export type CallOptions = [
+  method?: string,
+  /** `JSON.stringify` output of a JSON body. */
+  json?: string,
+  exactIntegers?: boolean,
+  raw?: boolean,
+  /** Resolve to the answer with its metadata (`request()` only). */
+  withResponse?: boolean,
+  /** Resolve to `["traced", [outcome, span end]]`: the wrapper ends the call's span. */
+  trace?: boolean,
+  /** The propagation headers of the call's span, as `[name, value]` pairs. */
+  traceHeaders?: Array<Array<string>>,
+  headers?: Array<[string, unknown]>,
+  query?: Array<[string, unknown]>,
+  selectedCredentialId?: string,
+  text?: string,
+  bytes?: Buffer,
+  timeout?: number,
+  deadline?: number,
+  maxRetries?: number,
+  idempotent?: boolean,
+  /** A file to stream as the body. */
+  file?: string,
+  form?: Array<[string, unknown]>,
+  multipart?: Array<NativePart>,
+]
+
+/** One call of `requestMany()`, typed by the wrapper, by place. */
+export type NativeManyCall = [integrationType: string, path: string, options: CallOptions, user?: string]
+
+/**
  * A request body the wrapper writes chunk by chunk from a Node stream or async iterable. A
  * small channel between the two gives backpressure: `write` resolves when the request has
  * room for the chunk.
@@ -120,34 +155,6 @@ export declare class NativeStream {
   close(): void
 }
 
-/** One call's options, typed by the wrapper (a JSON body as `JSON.stringify` text). */
-export interface CallOptions {
-  method?: string
-  /** `JSON.stringify` output of a JSON body. */
-  json?: string
-  text?: string
-  bytes?: Buffer
-  /** A file to stream as the body. */
-  file?: string
-  form?: Array<[string, unknown]>
-  multipart?: Array<NativePart>
-  headers?: Array<[string, unknown]>
-  query?: Array<[string, unknown]>
-  selectedCredentialId?: string
-  raw?: boolean
-  timeout?: number
-  deadline?: number
-  maxRetries?: number
-  idempotent?: boolean
-  exactIntegers?: boolean
-  /** Resolve to the answer with its metadata (`request()` only). */
-  withResponse?: boolean
-  /** The propagation headers of the call's span, as `[name, value]` pairs. */
-  traceHeaders?: Array<Array<string>>
-  /** Resolve to `["traced", [outcome, span end]]`: the wrapper ends the call's span. */
-  trace?: boolean
-}
-
 /** Client settings (times in milliseconds). */
 export interface ClientOptions {
   projectId?: string
@@ -230,14 +237,6 @@ export interface NativeHead {
   status: number
   headers: Array<Array<string>>
   contentLength?: number
-}
-
-/** One call of `requestMany()`, typed by the wrapper. */
-export interface NativeManyCall {
-  integrationType: string
-  path: string
-  options: CallOptions
-  user?: string
 }
 
 /** What a successful call's answer carried besides its body (times in milliseconds). */

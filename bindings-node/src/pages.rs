@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::PromiseRaw;
-use napi::{Env, Result};
+use napi::bindgen_prelude::{Array, FromNapiValue, PromiseRaw, TypeName, ValidateNapiValue};
+use napi::{Env, Result, ValueType, sys};
 use napi_derive::napi;
 use paragon_connect::serde_json::{self, Value};
 use paragon_connect::{
@@ -13,7 +13,7 @@ use paragon_connect::{
 use tokio_util::sync::CancellationToken;
 
 use crate::body::CancelToken;
-use crate::call::CallOptions;
+use crate::call::{CallOptions, element};
 use crate::client::NativeClient;
 use crate::errors::ErrorDescription;
 use crate::events::NodeEvents;
@@ -157,13 +157,42 @@ impl NativePages {
     }
 }
 
-/// One call of `requestMany()`, typed by the wrapper.
-#[napi(object, object_to_js = false)]
+/// One call of `requestMany()`, typed by the wrapper: `[integrationType, path, options, user]`
+/// (`NativeManyCall` in native-header.d.ts), by place as [`CallOptions`] is.
 pub struct NativeManyCall {
     pub integration_type: String,
     pub path: String,
     pub options: CallOptions,
     pub user: Option<String>,
+}
+
+impl TypeName for NativeManyCall {
+    fn type_name() -> &'static str {
+        "NativeManyCall"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for NativeManyCall {}
+
+impl FromNapiValue for NativeManyCall {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
+        // SAFETY: as the caller's contract (a value of `env`, on its thread).
+        let array = unsafe { Array::from_napi_value(env, value)? };
+        let required = |what: &str, value: Option<String>| {
+            value.ok_or_else(|| napi::Error::from_reason(format!("a call needs its {what}")))
+        };
+        Ok(NativeManyCall {
+            integration_type: required("integrationType", element(&array, 0)?)?,
+            path: required("path", element(&array, 1)?)?,
+            options: element(&array, 2)?
+                .ok_or_else(|| napi::Error::from_reason("a call needs its options"))?,
+            user: element(&array, 3)?,
+        })
+    }
 }
 
 #[napi]

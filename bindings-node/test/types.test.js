@@ -49,3 +49,22 @@ test('the Paragon class has exactly the declared members', () => {
   const runtime = Object.getOwnPropertyNames(pc.Paragon.prototype).filter((name) => name !== 'constructor')
   assert.deepStrictEqual([...paragonMembers].sort(), runtime.sort())
 })
+
+test('a call\'s options are written, typed and read in one order (they go by place)', () => {
+  const camel = (name) => name.replace(/_(\w)/g, (_, letter) => letter.toUpperCase())
+  const between = (text, from, to) => text.slice(text.indexOf(from), text.indexOf(to, text.indexOf(from)))
+  const written = between(fs.readFileSync(path.join(ROOT, 'index.js'), 'utf8'), 'function nativeOptions', 'let length')
+  const typed = between(fs.readFileSync(path.join(ROOT, 'native-header.d.ts'), 'utf8'), 'export type CallOptions', ']\n')
+  const read = between(fs.readFileSync(path.join(ROOT, 'src', 'call.rs'), 'utf8'), 'Ok(CallOptions {', '})')
+  const order = {
+    written: [...written.matchAll(/call\.(\w+)/g)].map((match) => match[1]),
+    typed: [...typed.matchAll(/^ {2}(\w+)\?:/gm)].map((match) => match[1]),
+    read: [...read.matchAll(/(\w+): element\(&array, (\d+)\)/g)].map((match, index) => {
+      assert.equal(Number(match[2]), index, `${match[1]} is read out of turn`)
+      return camel(match[1])
+    }),
+  }
+  assert.equal(order.written.length, 19)
+  assert.deepEqual(order.typed, order.written)
+  assert.deepEqual(order.read, order.written)
+})
