@@ -1030,10 +1030,10 @@ impl Pages {
             }
         };
         let joined = base.join(next).map_err(|error| {
-            // A next link's query may carry the upstream's own token (Facebook's Graph API
-            // puts its access_token there): it stays out of the message.
-            let shown = next.split(['?', '#']).next().unwrap_or_default();
-            format!("its next link {shown:?} (query left out) is not a URL: {error}")
+            format!(
+                "its next link {:?} (query left out) is not a URL: {error}",
+                shown_link(next)
+            )
         })?;
         if joined.origin() != base.origin() {
             return Err("its next link leaves the integration".to_owned());
@@ -1187,6 +1187,21 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
                 rest = &after[params_end..];
             }
         })
+}
+
+/// A next link as an error shows it: without its query and fragment (an upstream may put its
+/// own token there, as Facebook's Graph API puts its access_token) or its user information
+/// (`user:password@`).
+fn shown_link(next: &str) -> String {
+    let link = next.split(['?', '#']).next().unwrap_or_default();
+    let Some((scheme, rest)) = link.split_once("://") else {
+        return link.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
 }
 
 #[cfg(test)]

@@ -242,14 +242,14 @@ async fn tasklab(request: &UpstreamCall<'_>) -> Option<UpstreamReply> {
             ok(paged(window(offset, DEFAULT_PAGE_SIZE)))
         }
         // The next page's link points at another host (in the body and in a Link header); and a
-        // next link that is not a URL, with a token in its query.
+        // next link that is not a URL, with a token in its user information and in its query.
         "/tasks/escaping" => {
             let next = "https://collector.example/steal?page=2".to_owned();
             with_link(
                 ok(json!({
                     "items": window(0, DEFAULT_PAGE_SIZE).0,
                     "next_url": next,
-                    "broken_next_url": "https://upstream example/next?access_token=upstream-s3cr3t",
+                    "broken_next_url": "https://bot:upstream-s3cr3t@upstream example/next?access_token=upstream-s3cr3t",
                 })),
                 Some(next),
             )
