@@ -119,11 +119,17 @@ function paginationText(pagination) {
  * The pages (or items) of a native walk, one page fetched each time the loop needs one. Leaving
  * the loop sends nothing more; aborting `signal` stops the page in flight.
  */
-async function* walkPages(walk, nextPage, signal) {
+async function* walkPages(walk, integrationType, nextPage, signal) {
   for (;;) {
-    const [kind, payload] = await cancellableBy(signal, (cancel) => walk.next(cancel))
+    // Each page is one call: one span, one start and end on the diagnostics channels.
+    const call = {}
+    const observation = Observation.of(() => walk.spanStart(), integrationType, call)
+    const fetch = () => cancellableBy(signal, (cancel) => walk.next(cancel, call.trace, call.traceHeaders))
+    const [kind, payload] = await Observation.around(observation, fetch, (kind, payload) => {
+      if (kind !== 'page' && kind !== 'done') settle(kind, payload, signal)
+      return [kind, payload]
+    })
     if (kind === 'done') return
-    if (kind !== 'page') settle(kind, payload, signal)
     const [data, items] = payload
     const page = data === null ? undefined : settle(data[0], data[1], signal)
     if (nextPage) {
@@ -307,6 +313,73 @@ function eventSettings(options) {
   }
 }
 
+/**
+ * The span around a `requestMany()` (a child of the active context, whose propagation headers
+ * every call sends) and, once the results are in, each call's client span under it, with the
+ * times the core recorded: starting a span as each call is sent would cost the JavaScript thread
+ * a turn per call.
+ */
+class BatchObservation {
+  #span
+  #context
+  #tracer
+  /** `[name, value]` pairs every call sends. */
+  headers
+
+  /** Starts the batch's span, or returns undefined without a tracer. */
+  static start(nativeClient, calls, concurrency) {
+    const api = tracing()
+    if (!api) return undefined
+    const start = nativeClient.manySpanStart(calls, concurrency)
+    if (start === null) return undefined
+    try {
+      const observation = new BatchObservation()
+      observation.#tracer = api.trace.getTracer('paragon-connect', version)
+      const active = api.context.active()
+      const attributes = JSON.parse(start.attributes)
+      observation.#span = observation.#tracer.startSpan(start.name, { kind: api.SpanKind.INTERNAL, attributes }, active)
+      observation.#context = api.trace.setSpan(active, observation.#span)
+      const carrier = {}
+      api.propagation.inject(observation.#context, carrier)
+      observation.headers = Object.entries(carrier).map(([name, value]) => [name, String(value)])
+      return observation
+    } catch (error) {
+      tracerFailed(error) // the calls go on, untraced
+      return undefined
+    }
+  }
+
+  /**
+   * Makes the calls' spans and ends the batch's from the native outcome
+   * (`["batch", [outcome, end, records]]`, or an outcome of its own for a batch refused before
+   * anything was sent, whose error `failure` is), and gives the inner outcome.
+   */
+  end(outcome, failure) {
+    const api = tracing()
+    const [inner, end, records] = outcome?.[0] === 'batch' ? outcome[1] : [outcome, null, []]
+    try {
+      // A sampled-out batch has no calls' spans made under it.
+      for (const record of this.#span.isRecording() ? records : []) {
+        const attributes = JSON.parse(record.attributes)
+        const options = { kind: api.SpanKind.CLIENT, attributes, startTime: record.startTime }
+        const span = this.#tracer.startSpan(record.name, options, this.#context)
+        span.setAttributes(JSON.parse(record.endAttributes))
+        if (record.error != null) span.setStatus({ code: api.SpanStatusCode.ERROR, message: record.error })
+        span.end(record.endTime)
+      }
+      if (end !== null) this.#span.setAttributes(JSON.parse(end.attributes))
+      let error = end?.error ?? null
+      if (failure !== undefined) error = String(failure?.message ?? failure)
+      else if (end === null && inner[0] === 'error') error = toError(inner[1]).message
+      if (error !== null) this.#span.setStatus({ code: api.SpanStatusCode.ERROR, message: error })
+      this.#span.end()
+    } catch (error) {
+      tracerFailed(error)
+    }
+    return inner
+  }
+}
+
 /** The diagnostics channels every proxy call publishes to, for APM tools. */
 const channels = {
   start: diagnostics.channel('paragon-connect:request:start'),
@@ -345,10 +418,18 @@ class Observation {
 
   /** Starts watching the call `call` describes, or returns undefined when nobody watches. */
   static start(nativeClient, integrationType, path, call) {
+    return Observation.of(() => nativeClient.spanStart(integrationType, path, call.method), integrationType, call)
+  }
+
+  /**
+   * Starts watching a call whose span `spanStart()` describes (`null`: no call is made), putting
+   * `trace` and `traceHeaders` on `call` for the native side.
+   */
+  static of(spanStart, integrationType, call) {
     const api = tracing()
     const published = channels.start.hasSubscribers || channels.end.hasSubscribers || channels.error.hasSubscribers
     if (!api && !published) return undefined
-    const start = nativeClient.spanStart(integrationType, path, call.method)
+    const start = spanStart()
     if (start === null) return undefined
     const observation = new Observation()
     const attributes = JSON.parse(start.attributes)
@@ -825,7 +906,7 @@ class Paragon {
     const walk = this.#native.paginate(integrationType, path, nativeOptions(call), page, this.#user)
     const problem = walk.problem()
     if (problem) throw toError(problem)
-    return walkPages(walk, custom ? pagination : undefined, signal)
+    return walkPages(walk, integrationType, custom ? pagination : undefined, signal)
   }
 
   /**
@@ -854,8 +935,17 @@ class Paragon {
       }
     })
     const stop = boolean(stopOnError, 'stopOnError') ?? false
-    const [kind, payload] = await this.#cancellable(signal, (cancel) =>
-      this.#native.requestMany(native, number(concurrency, 'concurrency'), stop, exact, cancel))
+    const most = number(concurrency, 'concurrency')
+    const batch = BatchObservation.start(this.#native, native.length, most)
+    let outcome
+    try {
+      outcome = await this.#cancellable(signal, (cancel) =>
+        this.#native.requestMany(native, most, stop, exact, cancel, batch?.headers))
+    } catch (error) {
+      batch?.end(undefined, error)
+      throw error
+    }
+    const [kind, payload] = batch ? batch.end(outcome) : outcome
     if (kind !== 'many') return settle(kind, payload, signal)
     return payload.map(([kind, payload]) => {
       try {

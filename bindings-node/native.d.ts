@@ -94,10 +94,16 @@ export declare class NativeClient {
    */
   paginate(integrationType: string, path: string, options: CallOptions, page: NativePageOptions, user?: string | undefined | null): NativePages
   /**
-   * Makes every call with at most `concurrency` in flight; resolves to `["many", [...]]`, each
-   * call's `[kind, payload]` in order (or, with `stopOnError`, the first error).
+   * The span around a `requestMany()` of `calls` calls (see the core's `many_span_start`), or
+   * `null` for a concurrency it refuses.
    */
-  requestMany(calls: Array<NativeManyCall>, concurrency: number | undefined | null, stopOnError: boolean, exactIntegers: boolean, cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  manySpanStart(calls: number, concurrency?: number | undefined | null): NativeSpan | null
+  /**
+   * Makes every call with at most `concurrency` in flight; resolves to `["many", [...]]`, each
+   * call's `[kind, payload]` in order (or, with `stopOnError`, the first error). With
+   * `traceHeaders` (the batch span's), to `["batch", [outcome, span end, call records]]`.
+   */
+  requestMany(calls: Array<NativeManyCall>, concurrency: number | undefined | null, stopOnError: boolean, exactIntegers: boolean, cancel?: CancelToken | undefined | null, traceHeaders?: Array<Array<string>> | undefined | null): Promise<[string, unknown]>
   getUser(user?: string | undefined | null, exactIntegers?: boolean | undefined | null): Promise<[string, unknown]>
   /** `meta` is JSON object text. */
   setUserMetadata(user: string | undefined | null, exactIntegers: boolean | undefined | null, meta: string): Promise<[string, unknown]>
@@ -141,7 +147,16 @@ export declare class NativeFake {
 export declare class NativePages {
   /** Why the walk could not start (an argument refused before anything was sent), once. */
   problem(): Record<string, unknown> | null
-  next(cancel?: CancelToken | undefined | null): Promise<[string, unknown]>
+  /**
+   * The client span of the next page's call, or `null` when `next()` makes none (the core's
+   * `Pages::span_start`).
+   */
+  spanStart(): NativeSpan | null
+  /**
+   * The next page; with `trace`, resolves to `["traced", [outcome, span end]]`, its call
+   * sending `traceHeaders`.
+   */
+  next(cancel?: CancelToken | undefined | null, trace?: boolean | undefined | null, traceHeaders?: Array<Array<string>> | undefined | null): Promise<[string, unknown]>
   /** `JSON.stringify` of what the pagination function returned for the last page. */
   setNext(next: string): Record<string, unknown> | null
 }
@@ -222,6 +237,20 @@ export interface LogFields {
   delayMs?: number
   reason?: string
   requestId?: string
+}
+
+/**
+ * A call of a traced `requestMany()`, for the span the wrapper makes of it under the batch's:
+ * its start (`name`, `attributes`), its end (`endAttributes`, `error`), and its times as
+ * OpenTelemetry's `HrTime` (`[seconds, nanoseconds]` since the epoch).
+ */
+export interface NativeCallRecord {
+  name: string
+  attributes: string
+  startTime: Array<number>
+  endTime: Array<number>
+  endAttributes: string
+  error?: string
 }
 
 /** A finished download. */

@@ -173,18 +173,23 @@ impl CallOptions {
             json_as_text: !exact_integers,
         }
         .into_options()?;
-        let trace_headers = self
-            .trace_headers
-            .unwrap_or_default()
-            .into_iter()
-            .map(|pair| match <[String; 2]>::try_from(pair) {
-                Ok([name, value]) => Ok((name, value)),
-                Err(_) => Err(InvalidRequestError::new(
-                    "trace_headers",
-                    "must be [name, value] pairs",
-                )),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(options.trace_headers(trace_headers))
+        Ok(options.trace_headers(trace_pairs(self.trace_headers)?))
     }
+}
+
+/// Propagation headers as the wrapper gives them: `[name, value]` pairs.
+pub fn trace_pairs(
+    headers: Option<Vec<Vec<String>>>,
+) -> Result<Vec<(String, String)>, InvalidRequestError> {
+    headers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|pair| match <[String; 2]>::try_from(pair) {
+            Ok([name, value]) => Ok((name, value)),
+            Err(_) => Err(InvalidRequestError::new(
+                "trace_headers",
+                "must be [name, value] pairs",
+            )),
+        })
+        .collect()
 }

@@ -3,12 +3,15 @@
 //! that every attribute (status, body, headers, ...) reaches JavaScript intact.
 
 use std::ptr;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi::ValueType;
 use napi::bindgen_prelude::{Null, ToNapiValue, TypeName, Undefined};
 use napi::{check_status, sys};
 use paragon_connect::http::HeaderMap;
-use paragon_connect::{Error, RawResponse, Response, SpanAttribute, SpanEnd, SpanStart, SpanValue};
+use paragon_connect::{
+    CallRecord, Error, RawResponse, Response, SpanAttribute, SpanEnd, SpanStart, SpanValue,
+};
 
 use crate::errors::ErrorDescription;
 use crate::json::JsJson;
@@ -119,6 +122,37 @@ impl NativeSpan {
     }
 }
 
+/// A call of a traced `requestMany()`, for the span the wrapper makes of it under the batch's:
+/// its start (`name`, `attributes`), its end (`endAttributes`, `error`), and its times as
+/// OpenTelemetry's `HrTime` (`[seconds, nanoseconds]` since the epoch).
+#[napi_derive::napi(object, object_from_js = false)]
+pub struct NativeCallRecord {
+    pub name: String,
+    pub attributes: String,
+    pub start_time: Vec<f64>,
+    pub end_time: Vec<f64>,
+    pub end_attributes: String,
+    pub error: Option<String>,
+}
+
+impl NativeCallRecord {
+    pub fn new(record: CallRecord) -> Self {
+        NativeCallRecord {
+            name: record.start.name,
+            attributes: attributes_json(&record.start.attributes),
+            start_time: hr_time(record.started),
+            end_time: hr_time(record.ended),
+            end_attributes: attributes_json(&record.end.attributes),
+            error: record.end.error,
+        }
+    }
+}
+
+fn hr_time(time: SystemTime) -> Vec<f64> {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    vec![since.as_secs() as f64, f64::from(since.subsec_nanos())]
+}
+
 fn attributes_json(attributes: &[SpanAttribute]) -> String {
     let object: paragon_connect::serde_json::Map<String, paragon_connect::serde_json::Value> =
         attributes
@@ -158,6 +192,9 @@ pub enum Outcome {
     Done,
     /// The results of many calls, in order: `["many", [[kind, payload], ...]]`.
     Many(Vec<Outcome>),
+    /// A traced batch's outcome, its span's end and its calls' records:
+    /// `["batch", [[kind, payload], span, records]]`.
+    Batch(Box<Outcome>, NativeSpan, Vec<NativeCallRecord>),
 }
 
 impl Outcome {
@@ -246,6 +283,13 @@ impl ToNapiValue for Outcome {
                 Outcome::Traced(outcome, span) => {
                     let span = NativeSpan::to_napi_value(env, span)?;
                     ("traced", pair_with(env, *outcome, span)?)
+                }
+                Outcome::Batch(outcome, span, records) => {
+                    let records = Vec::<NativeCallRecord>::to_napi_value(env, records)?;
+                    let span = NativeSpan::to_napi_value(env, span)?;
+                    let both = pair_with(env, *outcome, span)?;
+                    check_status!(sys::napi_set_element(env, both, 2, records))?;
+                    ("batch", both)
                 }
                 Outcome::Error(error) => ("error", ErrorDescription::to_napi_value(env, *error)?),
                 Outcome::Aborted => ("aborted", Undefined::to_napi_value(env, ())?),

@@ -8,16 +8,17 @@ use napi::{Env, Result, ValueType, sys};
 use napi_derive::napi;
 use paragon_connect::serde_json::{self, Value};
 use paragon_connect::{
-    Error, ManyCall, Page, PageArguments, Pages, PaginationArgument, Response, next_page_from_json,
+    Error, ManyCall, Page, PageArguments, Pages, PaginationArgument, Response, SpanEnd,
+    next_page_from_json,
 };
 use tokio_util::sync::CancellationToken;
 
 use crate::body::CancelToken;
-use crate::call::{CallOptions, element};
+use crate::call::{CallOptions, element, trace_pairs};
 use crate::client::NativeClient;
 use crate::errors::ErrorDescription;
 use crate::events::NodeEvents;
-use crate::outcome::Outcome;
+use crate::outcome::{NativeCallRecord, NativeSpan, Outcome};
 
 /// A walk's own options, typed by the wrapper.
 #[napi(object, object_to_js = false)]
@@ -67,6 +68,15 @@ pub struct NativePages {
     hooked: Option<Arc<NodeEvents>>,
 }
 
+/// What a page's span gets as its call ends.
+fn page_span_end(result: &paragon_connect::Result<Option<Page>>) -> SpanEnd {
+    match result {
+        Ok(Some(page)) => SpanEnd::of_meta(&page.meta),
+        Ok(None) => SpanEnd::default(),
+        Err(error) => SpanEnd::failed(error),
+    }
+}
+
 fn page_outcome(page: Option<Page>, wants_data: bool, exact_integers: bool) -> Outcome {
     let Some(page) = page else {
         return Outcome::Done;
@@ -95,12 +105,27 @@ impl NativePages {
         }
     }
 
+    /// The client span of the next page's call, or `null` when `next()` makes none (the core's
+    /// `Pages::span_start`).
+    #[napi]
+    pub fn span_start(&self) -> Option<NativeSpan> {
+        let walk = self.walk.as_ref().ok()?;
+        walk.try_lock().ok()?.span_start().map(NativeSpan::start)
+    }
+
+    /// The next page; with `trace`, resolves to `["traced", [outcome, span end]]`, its call
+    /// sending `traceHeaders`.
     #[napi(ts_return_type = "Promise<[string, unknown]>")]
     pub fn next<'env>(
         &self,
         env: &'env Env,
         cancel: Option<&CancelToken>,
+        trace: Option<bool>,
+        trace_headers: Option<Vec<Vec<String>>>,
     ) -> Result<PromiseRaw<'env, Outcome>> {
+        let trace = trace == Some(true);
+        let trace_headers = trace_pairs(trace_headers)
+            .map_err(|error| napi::Error::from_reason(format!("traceHeaders {}", error.reason)))?;
         let walk = self.walk.as_ref().ok().cloned();
         let (wants_data, exact_integers) = (self.wants_data, self.exact_integers);
         let hooked = self.hooked.clone();
@@ -111,13 +136,19 @@ impl NativePages {
             let Some(walk) = walk else {
                 return Outcome::Done;
             };
-            let next = async { walk.lock().await.next_page().await };
+            let next = async { walk.lock().await.next_page_traced(trace_headers).await };
             let outcome = tokio::select! {
-                page = next => match page {
-                    Ok(page) => page_outcome(page, wants_data, exact_integers),
-                    Err(error) => Outcome::error(error, exact_integers),
-                },
-                () = cancelled.cancelled() => Outcome::Aborted,
+                page = next => {
+                    let end = trace.then(|| NativeSpan::end(page_span_end(&page)));
+                    match page {
+                        Ok(page) => page_outcome(page, wants_data, exact_integers),
+                        Err(error) => Outcome::error(error, exact_integers),
+                    }
+                    .traced(end)
+                }
+                () = cancelled.cancelled() => {
+                    Outcome::Aborted.traced(trace.then(|| NativeSpan::end(SpanEnd::cancelled())))
+                }
             };
             if let Some(events) = hooked {
                 events.flush().await;
@@ -240,9 +271,22 @@ impl NativeClient {
         }
     }
 
+    /// The span around a `requestMany()` of `calls` calls (see the core's `many_span_start`), or
+    /// `null` for a concurrency it refuses.
+    #[napi]
+    pub fn many_span_start(&self, calls: u32, concurrency: Option<f64>) -> Option<NativeSpan> {
+        let concurrency = paragon_connect::concurrency(concurrency).ok()?;
+        Some(NativeSpan::start(paragon_connect::many_span_start(
+            calls as usize,
+            concurrency,
+        )))
+    }
+
     /// Makes every call with at most `concurrency` in flight; resolves to `["many", [...]]`, each
-    /// call's `[kind, payload]` in order (or, with `stopOnError`, the first error).
+    /// call's `[kind, payload]` in order (or, with `stopOnError`, the first error). With
+    /// `traceHeaders` (the batch span's), to `["batch", [outcome, span end, call records]]`.
     #[napi(ts_return_type = "Promise<[string, unknown]>")]
+    #[allow(clippy::too_many_arguments)]
     pub fn request_many<'env>(
         &self,
         env: &'env Env,
@@ -251,7 +295,12 @@ impl NativeClient {
         stop_on_error: bool,
         exact_integers: bool,
         cancel: Option<&CancelToken>,
+        trace_headers: Option<Vec<Vec<String>>>,
     ) -> Result<PromiseRaw<'env, Outcome>> {
+        let traced = trace_headers
+            .map(|headers| trace_pairs(Some(headers)))
+            .transpose()
+            .map_err(|error| napi::Error::from_reason(format!("traceHeaders {}", error.reason)))?;
         let prepared = (|| {
             let client = self.client_for(None)?;
             let concurrency = paragon_connect::concurrency(concurrency)
@@ -287,18 +336,27 @@ impl NativeClient {
         crate::settle::settle_later(env, async move {
             let (client, many, concurrency) = match prepared {
                 Ok(prepared) => prepared,
+                // Refused before anything was sent: the wrapper ends the batch's span with it.
                 Err(problem) => return Outcome::Error(problem),
             };
+            if let Some(headers) = traced {
+                let run = client.request_many_traced(many, concurrency, stop_on_error, headers);
+                let outcome = tokio::select! {
+                    traced = run => {
+                        let records = traced.calls.into_iter().flatten().map(NativeCallRecord::new).collect();
+                        batch(many_outcome(traced.results, exact_integers), traced.end, records)
+                    }
+                    () = cancelled.cancelled() => batch(Outcome::Aborted, SpanEnd::cancelled(), Vec::new()),
+                };
+                if let Some(events) = hooked {
+                    events.flush().await;
+                }
+                return outcome;
+            }
             let outcome = tokio::select! {
-                results = client.request_many(many, concurrency, stop_on_error) => match results {
-                    Ok(results) => Outcome::Many(
-                        results
-                            .into_iter()
-                            .map(|result| Outcome::from_core(result, exact_integers))
-                            .collect(),
-                    ),
-                    Err(error) => Outcome::error(error, exact_integers),
-                },
+                results = client.request_many(many, concurrency, stop_on_error) => {
+                    many_outcome(results, exact_integers)
+                }
                 () = cancelled.cancelled() => Outcome::Aborted,
             };
             if let Some(events) = hooked {
@@ -307,4 +365,24 @@ impl NativeClient {
             outcome
         })
     }
+}
+
+/// The results of `requestMany()` as the wrapper settles them.
+fn many_outcome(
+    results: paragon_connect::Result<Vec<paragon_connect::Result<Response>>>,
+    exact_integers: bool,
+) -> Outcome {
+    match results {
+        Ok(results) => Outcome::Many(
+            results
+                .into_iter()
+                .map(|result| Outcome::from_core(result, exact_integers))
+                .collect(),
+        ),
+        Err(error) => Outcome::error(error, exact_integers),
+    }
+}
+
+fn batch(outcome: Outcome, end: SpanEnd, records: Vec<NativeCallRecord>) -> Outcome {
+    Outcome::Batch(Box::new(outcome), NativeSpan::end(end), records)
 }

@@ -96,6 +96,69 @@ test('an aborted call ends its span as cancelled; streams and downloads are span
     assert.deepEqual(spans.map((span) => [span.name, span.attributes['http.response.status_code']]), [['GET googledrive', 200], ['GET googledrive', 200]])
   })))
 
+test('each page of a walk is one client span with its number; a failed page ends with its error', () =>
+  withSandbox((sandbox) => withTracing(async (exporter) => {
+    const paragon = new Paragon(await sandbox.settings())
+    const parent = trace.getTracer('the-application').startSpan('walk')
+    let pages = 0
+    await context.with(trace.setSpan(context.active(), parent), async () => {
+      for await (const _ of paragon.paginate('slack', '/users.list')) pages += 1
+    })
+    parent.end()
+    assert.ok(pages >= 2)
+    const spans = exporter.getFinishedSpans().filter((span) => span.name === 'GET slack')
+    assert.deepEqual(spans.map((span) => span.attributes['paragon.page']), Array.from({ length: pages }, (_, i) => i + 1))
+    const requests = await sandbox.requests()
+    spans.forEach((span, index) => {
+      assert.equal(span.kind, SpanKind.CLIENT)
+      assert.equal(span.parentSpanContext?.spanId ?? span.parentSpanId, parent.spanContext().spanId)
+      assert.equal(span.attributes['http.response.status_code'], 200)
+      const traceparent = Object.fromEntries(requests[index].headers).traceparent
+      assert.equal(traceparent, `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`)
+    })
+    exporter.reset()
+    const failing = new Paragon({ ...(await sandbox.settings()), maxRetries: 0 })
+      .paginate('custom.tasklab', '/tasks/failing', { pagination: { type: 'cursor', cursor: 'next', param: 'cursor' } })
+    await assert.rejects(async () => { for await (const _ of failing); }, pc.InternalServerError)
+    const statuses = exporter.getFinishedSpans().map((span) => [span.attributes['paragon.page'], span.status.code])
+    assert.deepEqual(statuses, [[1, SpanStatusCode.UNSET], [2, SpanStatusCode.UNSET], [3, SpanStatusCode.ERROR]])
+  })))
+
+test('requestMany is one span, each call a client span under it with the time it took', () =>
+  withSandbox((sandbox) => withTracing(async (exporter) => {
+    const paragon = new Paragon(await sandbox.settings())
+    const slow = { integrationType: 'custom.tasklab', path: '/tasks/slow', query: { cursor: 'c3', delay_ms: '300' } }
+    const calls = [{ integrationType: 'echo', path: '/a' }, slow, { integrationType: 'googledrive', path: '/files/nope' }, { integrationType: 'echo', path: '/b' }]
+    const parent = trace.getTracer('the-application').startSpan('handle-request')
+    const results = await context.with(trace.setSpan(context.active(), parent), () => paragon.requestMany(calls, { concurrency: 2 }))
+    parent.end()
+    assert.equal(results[2].status, 'rejected')
+    const spans = exporter.getFinishedSpans()
+    const batch = spans.find((span) => span.name === 'request_many')
+    assert.equal(batch.kind, SpanKind.INTERNAL)
+    assert.equal(batch.parentSpanContext?.spanId ?? batch.parentSpanId, parent.spanContext().spanId)
+    assert.deepEqual(batch.attributes, { 'paragon.calls': 4, 'paragon.concurrency': 2, 'paragon.failed': 1 })
+    const seconds = ([s, ns]) => s + ns / 1e9
+    const children = spans.filter((span) => (span.parentSpanContext?.spanId ?? span.parentSpanId) === batch.spanContext().spanId)
+    assert.deepEqual(children.map((span) => span.name).sort(), ['GET custom.tasklab', 'GET echo', 'GET echo', 'GET googledrive'])
+    for (const span of children) {
+      assert.equal(span.kind, SpanKind.CLIENT)
+      assert.ok(seconds(batch.startTime) <= seconds(span.startTime) && seconds(span.endTime) <= seconds(batch.endTime))
+      const took = seconds(span.endTime) - seconds(span.startTime)
+      if (span.name === 'GET custom.tasklab') assert.ok(took >= 0.3, `the call's own time: ${took}`)
+      else assert.ok(took < 0.3, `${span.name} took ${took}`)
+      assert.equal(span.status.code === SpanStatusCode.ERROR, span.name === 'GET googledrive')
+    }
+    for (const request of await sandbox.requests()) {
+      assert.match(Object.fromEntries(request.headers).traceparent, new RegExp(`-${batch.spanContext().spanId}-`))
+    }
+    exporter.reset()
+    await assert.rejects(paragon.requestMany([{ integrationType: 'no such/type', path: '/x' }]), pc.InvalidRequestError)
+    const [refused] = exporter.getFinishedSpans()
+    assert.equal(refused.name, 'request_many')
+    assert.equal(refused.status.code, SpanStatusCode.ERROR)
+  })))
+
 test('a caller\'s own traceparent is kept; without a tracer provider nothing is added', () =>
   withSandbox(async (sandbox) => {
     const paragon = new Paragon(await sandbox.settings())

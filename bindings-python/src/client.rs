@@ -626,16 +626,34 @@ macro_rules! client_class {
                 concurrency: Option<Bound<'_, PyAny>>,
                 stop_on_error: Option<Bound<'_, PyAny>>,
             ) -> <$waiting as Waiting>::Output {
+                let name = concat!($name, ".request_many");
                 let call = (|| {
                     let calls = crate::pages::many_calls(&calls)?;
                     let (concurrency, stop_on_error) =
                         crate::pages::many_options(concurrency.as_ref(), stop_on_error.as_ref())?;
-                    let client = self.client(py)?;
-                    Ok(self.shared.observed(async move {
-                        client.request_many(calls, concurrency, stop_on_error).await
-                    }))
+                    Ok((self.client(py)?, calls, concurrency, stop_on_error))
                 })();
-                <$waiting>::run(py, concat!($name, ".request_many"), call, crate::pages::many_to_python)
+                let (client, calls, concurrency, stop_on_error) = match call {
+                    Ok(call) => call,
+                    Err(error) => {
+                        let call = Err::<std::future::Ready<paragon_connect::Result<_>>, _>(error);
+                        return <$waiting>::run(py, name, call, crate::pages::many_to_python);
+                    }
+                };
+                let Some((batch, headers)) = crate::tracing::start_batch(py, calls.len(), concurrency) else {
+                    let call = self.shared.observed(async move {
+                        client.request_many(calls, concurrency, stop_on_error).await
+                    });
+                    return <$waiting>::run(py, name, Ok(call), crate::pages::many_to_python);
+                };
+                let call = self.shared.observed(async move {
+                    Ok(client.request_many_traced(calls, concurrency, stop_on_error, headers).await)
+                });
+                <$waiting>::run(py, name, Ok(call), move |py, traced: paragon_connect::Result<paragon_connect::TracedMany>| {
+                    let traced = traced.map_err(|error| to_py_err(py, error))?;
+                    batch.end(py, &traced);
+                    crate::pages::many_to_python(py, traced.results)
+                })
             }
 
             /// Calls `path` and gives the answer as soon as its head arrives, its body read as it

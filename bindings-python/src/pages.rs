@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use paragon_connect::{
     InvalidRequestError, ManyCall, Page, PageArguments, Pages, PaginationArgument, Response,
-    next_page_from_json,
+    SpanEnd, next_page_from_json,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -70,15 +70,30 @@ impl PageWalk {
     /// The next page as `(data, items)`, or `None` once the walk is over.
     fn next_page(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let pages = self.pages.clone();
+        // Each page is one call, one span; a walk that is over, or a page already being
+        // fetched (which this one waits for), starts none.
+        let start = self
+            .pages
+            .try_lock()
+            .ok()
+            .and_then(|pages| pages.span_start());
+        let (span, headers) = match start.and_then(|start| crate::tracing::open(py, &start)) {
+            Some((span, headers)) => (Some(span), headers),
+            None => (None, Vec::new()),
+        };
         let next = observed(self.hooks.as_ref(), async move {
-            pages.lock().await.next_page().await
+            pages.lock().await.next_page_traced(headers).await
         });
         let wants_data = self.wants_data;
-        let finish =
-            move |py: Python<'_>, result: paragon_connect::Result<Option<Page>>| match result {
+        let finish = move |py: Python<'_>, result: paragon_connect::Result<Option<Page>>| {
+            if let Some(span) = span {
+                span.end(py, page_span_end(&result));
+            }
+            match result {
                 Ok(page) => page_to_python(py, page, wants_data),
                 Err(error) => Err(to_py_err(py, error)),
-            };
+            }
+        };
         if self.asyncio {
             let call = pending("PageWalk.next_page", Ok(next), finish);
             return Ok(Py::new(py, call)?.into_any());
@@ -101,6 +116,15 @@ impl PageWalk {
                 "the next page is being fetched; set_next() follows next_page()",
             )),
         }
+    }
+}
+
+/// What a page's span gets as its call ends.
+fn page_span_end(result: &paragon_connect::Result<Option<Page>>) -> SpanEnd {
+    match result {
+        Ok(Some(page)) => SpanEnd::of_meta(&page.meta),
+        Ok(None) => SpanEnd::default(),
+        Err(error) => SpanEnd::failed(error),
     }
 }
 

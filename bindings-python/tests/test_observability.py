@@ -19,6 +19,7 @@ from opentelemetry.util._once import Once
 from paragon_connect import (
     AsyncParagon,
     ConfigurationError,
+    InternalServerError,
     NotFoundError,
     Paragon,
     RequestEvent,
@@ -174,6 +175,119 @@ def test_streams_and_downloads_are_spans_too(
     for span in finished:
         assert dict(span.attributes or {})["http.response.status_code"] == 200
     assert all("traceparent" in dict(r["headers"]) for r in sandbox.requests())
+
+
+def test_each_page_is_one_client_span_with_its_number(
+    sandbox: Sandbox, spans: InMemorySpanExporter
+) -> None:
+    tracer = trace.get_tracer("the-application")
+    with tracer.start_as_current_span("sync-walk") as parent:
+        pages = list(Paragon(**sandbox.settings()).paginate("slack", "/users.list"))
+    assert len(pages) >= 2
+    finished = [span for span in spans.get_finished_spans() if span.name == "GET slack"]
+    assert [dict(span.attributes or {})["paragon.page"] for span in finished] == list(
+        range(1, len(pages) + 1)
+    )
+    for index, span in enumerate(finished):
+        assert span.kind is SpanKind.CLIENT
+        assert span.parent is not None and span.parent.span_id == parent.get_span_context().span_id
+        assert dict(span.attributes or {})["http.response.status_code"] == 200
+        context_ = span.get_span_context()
+        assert context_ is not None
+        assert f"-{context_.span_id:016x}-" in sent_headers(sandbox, index)["traceparent"]
+
+    async def walk() -> list[ReadableSpan]:
+        spans.clear()
+        with tracer.start_as_current_span("async-walk"):
+            async for _ in AsyncParagon(**sandbox.settings()).paginate("slack", "/users.list"):
+                pass
+        return list(spans.get_finished_spans())
+
+    names = [span.name for span in asyncio.run(walk())]
+    assert names == ["GET slack"] * len(pages) + ["async-walk"]
+
+
+def test_a_page_that_fails_ends_its_span_with_the_error(
+    sandbox: Sandbox, spans: InMemorySpanExporter
+) -> None:
+    pagination = {"type": "cursor", "cursor": "next", "param": "cursor"}
+    walk = Paragon(**sandbox.settings(), max_retries=0).paginate(
+        "custom.tasklab", "/tasks/failing", pagination=pagination
+    )
+    with pytest.raises(InternalServerError):
+        list(walk)
+    finished = spans.get_finished_spans()
+    assert [span.status.status_code for span in finished] == [
+        StatusCode.UNSET,
+        StatusCode.UNSET,
+        StatusCode.ERROR,
+    ]
+    assert dict(finished[2].attributes or {})["paragon.page"] == 3
+
+
+def test_request_many_is_one_span_and_each_call_a_client_span_under_it(
+    sandbox: Sandbox, spans: InMemorySpanExporter
+) -> None:
+    slow = ("custom.tasklab", "/tasks/slow", {"query": {"cursor": "c3", "delay_ms": 300}})
+    calls: list[tuple[str, str] | tuple[str, str, dict[str, Any]]] = [
+        ("echo", "/a"),
+        slow,
+        ("googledrive", "/files/nope"),
+        ("echo", "/b"),
+    ]
+    tracer = trace.get_tracer("the-application")
+    with tracer.start_as_current_span("handle-request") as parent:
+        results = Paragon(**sandbox.settings()).request_many(calls, concurrency=2)
+    assert isinstance(results[2], NotFoundError)
+    finished = {span.name: span for span in spans.get_finished_spans()}
+    batch = finished["request_many"]
+    assert batch.kind is SpanKind.INTERNAL
+    assert batch.parent is not None and batch.parent.span_id == parent.get_span_context().span_id
+    assert dict(batch.attributes or {}) == {
+        "paragon.calls": 4,
+        "paragon.concurrency": 2,
+        "paragon.failed": 1,
+    }
+    batch_context = batch.get_span_context()
+    assert batch_context is not None
+    children = [
+        span
+        for span in spans.get_finished_spans()
+        if span.parent is not None and span.parent.span_id == batch_context.span_id
+    ]
+    assert sorted(span.name for span in children) == [
+        "GET custom.tasklab",
+        "GET echo",
+        "GET echo",
+        "GET googledrive",
+    ]
+    for span in children:
+        assert span.kind is SpanKind.CLIENT
+        assert batch.start_time is not None and span.start_time is not None
+        assert batch.end_time is not None and span.end_time is not None
+        assert batch.start_time <= span.start_time <= span.end_time <= batch.end_time
+        took = (span.end_time - span.start_time) / 1e9
+        if span.name == "GET custom.tasklab":
+            assert took >= 0.3, "the call's own time, as the core recorded it"
+        else:
+            assert took < 0.3
+        failed = span.name == "GET googledrive"
+        assert (span.status.status_code is StatusCode.ERROR) is failed
+    # Every call carried the batch's context.
+    expected = f"-{batch_context.span_id:016x}-"
+    assert all(expected in dict(r["headers"])["traceparent"] for r in sandbox.requests())
+
+
+def test_async_request_many_spans_are_children_of_the_awaiting_task(
+    sandbox: Sandbox, spans: InMemorySpanExporter
+) -> None:
+    async def main() -> None:
+        with trace.get_tracer("the-application").start_as_current_span("task"):
+            await AsyncParagon(**sandbox.settings()).request_many([("echo", "/a")] * 3)
+
+    asyncio.run(main())
+    names = [span.name for span in spans.get_finished_spans()]
+    assert names == ["GET echo"] * 3 + ["request_many", "task"]
 
 
 def test_without_a_tracer_provider_nothing_is_added(sandbox: Sandbox) -> None:

@@ -396,6 +396,15 @@ impl Client {
         options: RequestOptions,
     ) -> Result<(Response, ResponseMeta)> {
         let prepared = self.prepare(integration_type, path, options)?;
+        self.send_with_meta(prepared).await
+    }
+
+    /// [`Client::send`], with what the answer carried besides its body (see
+    /// [`Client::request_with_meta`]).
+    pub async fn send_with_meta(
+        &self,
+        prepared: PreparedRequest,
+    ) -> Result<(Response, ResponseMeta)> {
         let started = Instant::now();
         let whole = Whole(prepared.decoding);
         let (answered, attempts) = self.send_answer(prepared, &whole).await?;

@@ -79,7 +79,10 @@ pub use error_description::{
     Attribute, AttributeValue, ERROR_CLASSES, ErrorClass, class_attributes, error_class,
 };
 pub use log::{CallEvent, EventKind, EventSink, Level};
-pub use many::{DEFAULT_CONCURRENCY, MOST_CONCURRENCY, ManyCall, concurrency};
+pub use many::{
+    CallRecord, DEFAULT_CONCURRENCY, MOST_CONCURRENCY, ManyCall, TracedMany, concurrency,
+    many_span_start,
+};
 pub use paginate::{
     CursorPlace, FieldPath, NextPage, PAGINATION_PRESETS, Page, PageArguments, PageOptions, Pages,
     Pagination, PaginationArgument, next_page_from_json,

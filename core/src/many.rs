@@ -1,12 +1,15 @@
 //! Many calls at once ([`Client::request_many`]): at most N in flight, the results in the order
 //! the calls were given, each its own value or error.
 
+use std::time::SystemTime;
+
 use tokio::task::JoinSet;
 
 use crate::client::Client;
 use crate::error::{Error, InvalidRequestError, Result};
 use crate::request::RequestOptions;
 use crate::response::Response;
+use crate::trace::{SpanEnd, SpanStart, SpanValue};
 
 /// How many calls `request_many` runs at once unless told.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -34,6 +37,38 @@ pub struct ManyCall {
     pub user: Option<String>,
 }
 
+/// What a traced [`Client::request_many_traced`] recorded of one call it sent, for the call's
+/// span: the bindings make the span when the results are handed back, with these times.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub start: SpanStart,
+    pub started: SystemTime,
+    pub ended: SystemTime,
+    pub end: SpanEnd,
+}
+
+/// What [`Client::request_many_traced`] gives: the results as [`Client::request_many`] gives
+/// them, each sent call's record (in the order of the calls; `None` for one never sent), and
+/// what the span around the whole batch gets as it ends.
+#[derive(Debug)]
+pub struct TracedMany {
+    pub results: Result<Vec<Result<Response>>>,
+    pub calls: Vec<Option<CallRecord>>,
+    pub end: SpanEnd,
+}
+
+/// The span around a whole `request_many`: `request_many`, with how many calls and how many at
+/// once. Each call's own client span is its child.
+pub fn many_span_start(calls: usize, concurrency: usize) -> SpanStart {
+    SpanStart {
+        name: "request_many".to_owned(),
+        attributes: vec![
+            ("paragon.calls", SpanValue::Int(calls as i64)),
+            ("paragon.concurrency", SpanValue::Int(concurrency as i64)),
+        ],
+    }
+}
+
 impl Client {
     /// Makes every call with at most `concurrency` in flight and gives each result in the order
     /// of `calls`: a failed call does not stop or hide the others. With `stop_on_error`, the
@@ -46,15 +81,57 @@ impl Client {
         concurrency: usize,
         stop_on_error: bool,
     ) -> Result<Vec<Result<Response>>> {
+        self.run_many(calls, concurrency, stop_on_error, None)
+            .await
+            .0
+    }
+
+    /// [`Client::request_many`], every call sending `trace_headers` (the propagation headers of
+    /// the batch's span) and recorded for its own span: when it started and ended, and how.
+    pub async fn request_many_traced(
+        &self,
+        calls: Vec<ManyCall>,
+        concurrency: usize,
+        stop_on_error: bool,
+        trace_headers: Vec<(String, String)>,
+    ) -> TracedMany {
+        let (results, calls) = self
+            .run_many(calls, concurrency, stop_on_error, Some(trace_headers))
+            .await;
+        let end = match &results {
+            Ok(results) => SpanEnd {
+                attributes: vec![(
+                    "paragon.failed",
+                    SpanValue::Int(results.iter().filter(|result| result.is_err()).count() as i64),
+                )],
+                error: None,
+            },
+            Err(error) => SpanEnd::failed(error),
+        };
+        TracedMany {
+            results,
+            calls,
+            end,
+        }
+    }
+
+    async fn run_many(
+        &self,
+        calls: Vec<ManyCall>,
+        concurrency: usize,
+        stop_on_error: bool,
+        trace_headers: Option<Vec<(String, String)>>,
+    ) -> (Result<Vec<Result<Response>>>, Vec<Option<CallRecord>>) {
         if concurrency == 0 || concurrency as u64 > MOST_CONCURRENCY {
-            return Err(InvalidRequestError::new(
+            let refused = InvalidRequestError::new(
                 "concurrency",
                 format!("must be a whole number from 1 to {MOST_CONCURRENCY}, not {concurrency}"),
-            )
-            .into());
+            );
+            return (Err(refused.into()), Vec::new());
         }
+        let mut recorder = trace_headers.as_ref().map(|_| Recorder::default());
         let mut prepared = Vec::with_capacity(calls.len());
-        for (index, call) in calls.into_iter().enumerate() {
+        for (index, mut call) in calls.into_iter().enumerate() {
             let at = |error: Error| match error {
                 Error::InvalidRequest(invalid) => Error::InvalidRequest(InvalidRequestError::new(
                     format!("calls[{index}].{}", invalid.argument),
@@ -63,46 +140,128 @@ impl Client {
                 other => other,
             };
             let client = match &call.user {
-                Some(user) => self.user(user.clone()).map_err(at)?,
+                Some(user) => match self.user(user.clone()) {
+                    Ok(client) => client,
+                    Err(error) => return (Err(at(error)), Vec::new()),
+                },
                 None => self.clone(),
             };
-            let request = client
-                .prepare(&call.integration_type, &call.path, call.options)
-                .map_err(at)?;
-            prepared.push((client, request));
+            if let (Some(recorder), Some(headers)) = (&mut recorder, &trace_headers) {
+                let start = client.span_start(&call.integration_type, &call.path, &call.options);
+                recorder.starts.push(Some(start));
+                call.options.trace_headers = headers.clone();
+            }
+            match client.prepare(&call.integration_type, &call.path, call.options) {
+                Ok(request) => prepared.push((client, request)),
+                Err(error) => return (Err(at(error)), Vec::new()),
+            }
         }
         let total = prepared.len();
         let mut results: Vec<Option<Result<Response>>> = (0..total).map(|_| None).collect();
+        if let Some(recorder) = &mut recorder {
+            recorder.ready();
+        }
+        let traced = recorder.is_some();
         let mut waiting = prepared.into_iter().enumerate();
         // Each call is its own task, so calls spread over the I/O threads; dropping the set
         // aborts those still running.
         let mut running = JoinSet::new();
-        let mut start_next = |running: &mut JoinSet<(usize, Result<Response>)>| {
-            if let Some((index, (client, request))) = waiting.next() {
-                running.spawn(async move { (index, client.send(request).await) });
+        let mut start_next = |running: &mut JoinSet<(usize, Result<Response>, Option<SpanEnd>)>,
+                              recorder: &mut Option<Recorder>| {
+            let Some((index, (client, request))) = waiting.next() else {
+                return;
+            };
+            if !traced {
+                running.spawn(async move { (index, client.send(request).await, None) });
+                return;
             }
+            if let Some(recorder) = recorder {
+                recorder.began(index);
+            }
+            running.spawn(async move {
+                let answer = client.send_with_meta(request).await;
+                let end = match &answer {
+                    Ok((_, meta)) => SpanEnd::of_meta(meta),
+                    Err(error) => SpanEnd::failed(error),
+                };
+                (index, answer.map(|(response, _)| response), Some(end))
+            });
         };
         for _ in 0..concurrency.min(total) {
-            start_next(&mut running);
+            start_next(&mut running, &mut recorder);
         }
         while let Some(joined) = running.join_next().await {
-            let (index, result) = match joined {
+            let (index, result, end) = match joined {
                 Ok(done) => done,
                 Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
                 Err(error) => {
                     unreachable!("no call task is aborted while the set is held: {error}")
                 }
             };
+            if let (Some(recorder), Some(end)) = (&mut recorder, end) {
+                recorder.ended(index, end);
+            }
             let result = match result {
-                Err(error) if stop_on_error => return Err(error),
+                Err(error) if stop_on_error => {
+                    // The calls still in flight are dropped with the set: their spans say so.
+                    let records = recorder.map(Recorder::cancel_running).unwrap_or_default();
+                    return (Err(error), records);
+                }
                 result => result,
             };
             results[index] = Some(result);
-            start_next(&mut running);
+            start_next(&mut running, &mut recorder);
         }
-        Ok(results
+        let results = results
             .into_iter()
             .map(|result| result.expect("every call ran"))
-            .collect())
+            .collect();
+        let records = recorder
+            .map(|recorder| recorder.records)
+            .unwrap_or_default();
+        (Ok(results), records)
+    }
+}
+
+/// The spans of a traced batch as its calls start and end, by the calls' index.
+#[derive(Default)]
+struct Recorder {
+    /// Each call's span start, taken as the call ends.
+    starts: Vec<Option<SpanStart>>,
+    /// When each call in flight was sent.
+    started: Vec<Option<SystemTime>>,
+    records: Vec<Option<CallRecord>>,
+}
+
+impl Recorder {
+    /// Sized for the calls whose span starts were pushed.
+    fn ready(&mut self) {
+        self.started = vec![None; self.starts.len()];
+        self.records = (0..self.starts.len()).map(|_| None).collect();
+    }
+
+    fn began(&mut self, index: usize) {
+        self.started[index] = Some(SystemTime::now());
+    }
+
+    fn ended(&mut self, index: usize, end: SpanEnd) {
+        if let (Some(start), Some(started)) = (self.starts[index].take(), self.started[index]) {
+            self.records[index] = Some(CallRecord {
+                start,
+                started,
+                ended: SystemTime::now(),
+                end,
+            });
+        }
+    }
+
+    /// The records, each call still in flight ended as cancelled.
+    fn cancel_running(mut self) -> Vec<Option<CallRecord>> {
+        for index in 0..self.started.len() {
+            if self.started[index].is_some() && self.starts[index].is_some() {
+                self.ended(index, SpanEnd::cancelled());
+            }
+        }
+        self.records
     }
 }

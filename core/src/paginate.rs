@@ -14,6 +14,7 @@ use crate::client::{Client, ResponseMeta};
 use crate::error::{CallSite, Error, InvalidRequestError, PaginationError, Result};
 use crate::request::{Body, RequestOptions};
 use crate::response::Response;
+use crate::trace::{SpanStart, SpanValue};
 
 /// Where a value is in a JSON answer: keys joined by dots (`response_metadata.next_cursor`),
 /// list indexes as numbers (`data.0.id`), `.` for the whole answer. A key that itself holds a dot
@@ -689,6 +690,30 @@ impl Pages {
     /// (`error.call().page`); a walk that cannot go on (a repeated cursor, a link outside the
     /// integration) gives a [`PaginationError`] after the last page it could read.
     pub async fn next_page(&mut self) -> Result<Option<Page>> {
+        self.next_page_traced(Vec::new()).await
+    }
+
+    /// The client span of the call the next [`Pages::next_page`] makes (as
+    /// [`Client::span_start`] gives a call's, with `paragon.page`), or `None` when it makes none:
+    /// the walk is over, or waits for [`Pages::set_next`].
+    pub fn span_start(&self) -> Option<SpanStart> {
+        if !matches!(self.next, Next::Fetch) || self.reached_max_pages() {
+            return None;
+        }
+        let mut start = self
+            .client
+            .span_start(&self.integration, &self.path, &self.options);
+        start
+            .attributes
+            .push(("paragon.page", SpanValue::Int(i64::from(self.page) + 1)));
+        Some(start)
+    }
+
+    /// [`Pages::next_page`], its call sending `trace_headers` (its span's propagation headers).
+    pub async fn next_page_traced(
+        &mut self,
+        trace_headers: Vec<(String, String)>,
+    ) -> Result<Option<Page>> {
         match std::mem::replace(&mut self.next, Next::Done(None)) {
             Next::Fetch => {}
             Next::Done(None) => return Ok(None),
@@ -700,17 +725,16 @@ impl Pages {
                 ));
             }
         }
-        if self
-            .max_pages
-            .is_some_and(|most| u64::from(self.page) >= most)
-        {
+        if self.reached_max_pages() {
             return Ok(None);
         }
         self.page += 1;
         let number = self.page;
+        let mut options = self.options.clone();
+        options.trace_headers = trace_headers;
         let answer = self
             .client
-            .request_with_meta(&self.integration, &self.path, self.options.clone())
+            .request_with_meta(&self.integration, &self.path, options)
             .await;
         let (mut data, meta) = match answer {
             Ok(answer) => answer,
@@ -756,6 +780,11 @@ impl Pages {
             meta,
             items,
         }))
+    }
+
+    fn reached_max_pages(&self) -> bool {
+        self.max_pages
+            .is_some_and(|most| u64::from(self.page) >= most)
     }
 
     /// How many items page `number` holds, when the walk reads items; an answer without them

@@ -36,7 +36,7 @@ pub struct SpanStart {
 }
 
 /// What the span gets when the call ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpanEnd {
     pub attributes: Vec<SpanAttribute>,
     /// The span's status description when the call failed (`None`: it succeeded).

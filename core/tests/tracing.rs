@@ -3,7 +3,9 @@
 
 mod support;
 
-use paragon_connect::{Error, RequestOptions, SpanEnd, SpanValue};
+use paragon_connect::{
+    Error, ManyCall, PageOptions, Pagination, RequestOptions, SpanEnd, SpanValue,
+};
 use paragon_sandbox::{Reply, Sandbox};
 use serde_json::json;
 
@@ -105,4 +107,115 @@ async fn a_status_error_ends_the_span_with_its_code_and_message() {
             .contains(&("http.response.status_code", SpanValue::Int(404)))
     );
     assert!(end.error.unwrap().contains("no such file"));
+}
+
+fn trace_pairs() -> Vec<(String, String)> {
+    vec![("traceparent".into(), TRACEPARENT.into())]
+}
+
+fn many_call(integration: &str, path: &str) -> ManyCall {
+    ManyCall {
+        integration_type: integration.into(),
+        path: path.into(),
+        ..ManyCall::default()
+    }
+}
+
+#[tokio::test]
+async fn a_traced_batch_records_each_call_and_sends_the_batchs_context() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::client_for(&sandbox);
+    let mut calls: Vec<ManyCall> = (0..4).map(|_| many_call("echo", "/x?key=k")).collect();
+    calls[2] = many_call("googledrive", "/files/nope");
+    let traced = client
+        .request_many_traced(calls, 2, false, trace_pairs())
+        .await;
+    let results = traced.results.unwrap();
+    assert_eq!(results.len(), 4);
+    assert!(results[2].is_err() && results[3].is_ok());
+    for request in sandbox.requests() {
+        assert_eq!(header(&request.headers, "traceparent"), [TRACEPARENT]);
+    }
+    assert_eq!(traced.calls.len(), 4);
+    let records: Vec<_> = traced.calls.into_iter().map(Option::unwrap).collect();
+    assert_eq!(records[0].start.name, "GET echo");
+    assert!(records[0].started <= records[0].ended);
+    assert!(
+        records[0]
+            .end
+            .attributes
+            .contains(&("http.response.status_code", SpanValue::Int(200)))
+    );
+    assert_eq!(records[2].start.name, "GET googledrive");
+    assert!(records[2].end.error.as_deref().unwrap().contains("404"));
+    assert!(
+        traced
+            .end
+            .attributes
+            .contains(&("paragon.failed", SpanValue::Int(1)))
+    );
+    assert_eq!(traced.end.error, None);
+}
+
+#[tokio::test]
+async fn a_traced_batch_that_stops_ends_the_calls_in_flight_as_cancelled() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::client_for(&sandbox);
+    let calls = vec![
+        many_call("custom.tasklab", "/tasks/slow?cursor=c5&delay_ms=5000"),
+        many_call("googledrive", "/files/nope"),
+        many_call("echo", "/never"),
+    ];
+    let traced = client
+        .request_many_traced(calls, 2, true, trace_pairs())
+        .await;
+    assert_eq!(traced.results.unwrap_err().as_status().unwrap().status, 404);
+    assert!(traced.end.error.is_some());
+    let [slow, failed, never]: [_; 3] = traced.calls.try_into().unwrap();
+    assert_eq!(slow.unwrap().end, SpanEnd::cancelled());
+    assert!(failed.unwrap().end.error.is_some());
+    assert!(never.is_none(), "a call never sent has no span");
+}
+
+#[tokio::test]
+async fn each_page_is_a_span_of_its_own_and_sends_its_headers() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::client_for(&sandbox);
+    let pagination =
+        Pagination::from_json(&json!({"type": "cursor", "cursor": "next", "param": "cursor"}))
+            .unwrap();
+    let options = PageOptions {
+        pagination: Some(pagination),
+        max_pages: Some(2),
+        ..PageOptions::default()
+    };
+    let mut pages = client
+        .paginate(
+            "custom.tasklab",
+            "/tasks/failing",
+            RequestOptions::new(),
+            options,
+        )
+        .unwrap();
+    for number in 1..=2 {
+        let start = pages.span_start().expect("a page to fetch");
+        assert_eq!(start.name, "GET custom.tasklab");
+        assert!(
+            start
+                .attributes
+                .contains(&("paragon.page", SpanValue::Int(number)))
+        );
+        let page = pages.next_page_traced(trace_pairs()).await.unwrap();
+        assert_eq!(page.unwrap().number, number as u32);
+    }
+    assert_eq!(
+        pages.span_start(),
+        None,
+        "max_pages reached: no call is made"
+    );
+    let requests = sandbox.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert_eq!(header(&request.headers, "traceparent"), [TRACEPARENT]);
+    }
 }
