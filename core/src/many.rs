@@ -115,7 +115,31 @@ impl Client {
         }
     }
 
+    /// Runs the batch as a task of its own: its bookkeeping (a wake and a step per call that
+    /// ends) stays on the I/O threads, not on a thread that blocks on it (Python's sync client
+    /// waits on its calls' futures itself, which cost that thread a wake-up per call). Dropping
+    /// the future aborts the task, and with it every call.
     async fn run_many(
+        &self,
+        calls: Vec<ManyCall>,
+        concurrency: usize,
+        stop_on_error: bool,
+        trace_headers: Option<Vec<(String, String)>>,
+    ) -> (Result<Vec<Result<Response>>>, Vec<Option<CallRecord>>) {
+        let client = self.clone();
+        let batch = AbortOnDrop(tokio::spawn(async move {
+            client
+                .run_batch(calls, concurrency, stop_on_error, trace_headers)
+                .await
+        }));
+        match batch.await {
+            Ok(done) => done,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => unreachable!("the batch's task is aborted only when dropped: {error}"),
+        }
+    }
+
+    async fn run_batch(
         &self,
         calls: Vec<ManyCall>,
         concurrency: usize,
@@ -263,5 +287,25 @@ impl Recorder {
             }
         }
         self.records
+    }
+}
+
+/// A task that is aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = std::result::Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(context)
     }
 }
