@@ -272,6 +272,21 @@ def test_integers_longer_than_int_takes_arrive_whole(client: Paragon, sandbox: S
     assert answer == {"n": 10**4999, "m": -(10**4999), "small": 7}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        ' \r\n\t[1, "two", {"three": 3.0}, null, true, -0.5e3] \n',
+        '{"output":  [1, "two", {"three": 3.0}, null, true, -0.5e3]  }',
+        '\n{"output": [1, "two", {"three": 3.0}, null, true, -500.0]}\n',
+    ],
+)
+def test_json_answers_read_whole_whatever_whitespace_surrounds_them(
+    client: Paragon, sandbox: Sandbox, text: str
+) -> None:
+    sandbox.push_reply({"headers": [["content-type", "application/json"]], "body": {"text": text}})
+    assert client.request("echo", "/x") == [1, "two", {"three": 3.0}, None, True, -500.0]
+
+
 @pytest.mark.parametrize(("depth", "accepted"), [(126, True), (127, False), (5000, False)])
 def test_one_depth_line_for_json_answers(
     client: Paragon, sandbox: Sandbox, depth: int, accepted: bool
