@@ -350,9 +350,9 @@ class BatchObservation {
   }
 
   /**
-   * Makes the calls' spans and ends the batch's from the native outcome
-   * (`["batch", [outcome, end, records]]`, or an outcome of its own for a batch refused before
-   * anything was sent, whose error `failure` is), and gives the inner outcome.
+   * Makes the calls' spans and ends the batch's from the native outcome, and gives the inner
+   * outcome: `["batch", [outcome, end, records]]`, or an error of a batch refused before
+   * anything was sent; `failure` is what the native call threw instead, if it did.
    */
   end(outcome, failure) {
     const api = tracing()

@@ -122,8 +122,12 @@ pub fn start(
 /// with its propagation headers; `None` without OpenTelemetry (or when the tracer fails).
 pub fn open(py: Python<'_>, start: &SpanStart) -> Option<(CallSpan, Headers)> {
     let api = api(py)?;
-    let (span, context) = reported(py, api.start_span(py, start, &api.client_kind, None))?;
-    let headers = reported(py, api.headers(py, &context))?;
+    let span = reported(py, api.start_span(py, start, &api.client_kind, None))?;
+    let headers = reported(
+        py,
+        api.context_of(py, &span)
+            .and_then(|context| api.headers(py, &context)),
+    )?;
     Some((CallSpan(Some(span)), headers))
 }
 
@@ -144,7 +148,8 @@ pub fn start_batch(
 ) -> Option<(BatchSpan, Headers)> {
     let api = api(py)?;
     let start = paragon_connect::many_span_start(calls, concurrency);
-    let (span, context) = reported(py, api.start_span(py, &start, &api.internal_kind, None))?;
+    let span = reported(py, api.start_span(py, &start, &api.internal_kind, None))?;
+    let context = reported(py, api.context_of(py, &span))?;
     let headers = reported(py, api.headers(py, &context))?;
     let recording = span
         .call_method0(py, "is_recording")
@@ -164,8 +169,7 @@ impl BatchSpan {
     pub fn end(self, py: Python<'_>, traced: &TracedMany) {
         if let Some(api) = api(py).filter(|_| self.recording) {
             for record in traced.calls.iter().flatten() {
-                if let Some((span, _)) = reported(py, api.recorded_span(py, record, &self.context))
-                {
+                if let Some(span) = reported(py, api.recorded_span(py, record, &self.context)) {
                     end_at(py, span.bind(py), &record.end, Some(record.ended));
                 }
             }
@@ -175,15 +179,14 @@ impl BatchSpan {
 }
 
 impl Api {
-    /// Starts a span of `kind` in the current context (at `start_time`, or now), and gives it
-    /// with the context it is current in.
+    /// Starts a span of `kind` now in the current context, or at a time under a parent.
     fn start_span(
         &self,
         py: Python<'_>,
         start: &SpanStart,
         kind: &Py<PyAny>,
         at: Option<(SystemTime, &Py<PyAny>)>,
-    ) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
+    ) -> PyResult<Py<PyAny>> {
         let keywords = PyDict::new(py);
         keywords.set_item("kind", kind)?;
         keywords.set_item("attributes", attributes(py, &start.attributes)?)?;
@@ -191,14 +194,13 @@ impl Api {
             keywords.set_item("start_time", nanoseconds(time))?;
             keywords.set_item("context", parent)?;
         }
-        let span = self.tracer(py)?.call_method(
-            py,
-            "start_span",
-            (start.name.as_str(),),
-            Some(&keywords),
-        )?;
-        let context = self.set_span_in_context.call1(py, (&span,))?;
-        Ok((span, context))
+        self.tracer(py)?
+            .call_method(py, "start_span", (start.name.as_str(),), Some(&keywords))
+    }
+
+    /// The context in which `span` is the current span.
+    fn context_of(&self, py: Python<'_>, span: &Py<PyAny>) -> PyResult<Py<PyAny>> {
+        self.set_span_in_context.call1(py, (span,))
     }
 
     /// The span of a call of a batch, started when the record says, under `parent`.
@@ -207,7 +209,7 @@ impl Api {
         py: Python<'_>,
         record: &CallRecord,
         parent: &Py<PyAny>,
-    ) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
+    ) -> PyResult<Py<PyAny>> {
         self.start_span(
             py,
             &record.start,

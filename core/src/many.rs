@@ -48,8 +48,9 @@ pub struct CallRecord {
 }
 
 /// What [`Client::request_many_traced`] gives: the results as [`Client::request_many`] gives
-/// them, each sent call's record (in the order of the calls; `None` for one never sent), and
-/// what the span around the whole batch gets as it ends.
+/// them, each sent call's record (in the order of the calls; `None` for one never sent, none at
+/// all for a batch refused before anything was sent), and what the span around the whole batch
+/// gets as it ends.
 #[derive(Debug)]
 pub struct TracedMany {
     pub results: Result<Vec<Result<Response>>>,

@@ -16,6 +16,7 @@ use paragon_connect::{
     RequestOptions, Response,
 };
 use paragon_sandbox::{PROJECT_ID, Sandbox};
+use support::many_call as call;
 
 fn page_cases() -> Vec<Value> {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/pages/cases.json");
@@ -421,14 +422,6 @@ async fn refusals_before_anything_is_sent() {
         refused(RequestOptions::new().method(""), PageOptions::default()).starts_with("method: ")
     );
     assert!(sandbox.requests().is_empty());
-}
-
-fn call(integration: &str, path: &str) -> ManyCall {
-    ManyCall {
-        integration_type: integration.into(),
-        path: path.into(),
-        ..ManyCall::default()
-    }
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use paragon_connect::{
 };
 use paragon_sandbox::{Reply, Sandbox};
 use serde_json::json;
+use support::many_call;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -111,14 +112,6 @@ async fn a_status_error_ends_the_span_with_its_code_and_message() {
 
 fn trace_pairs() -> Vec<(String, String)> {
     vec![("traceparent".into(), TRACEPARENT.into())]
-}
-
-fn many_call(integration: &str, path: &str) -> ManyCall {
-    ManyCall {
-        integration_type: integration.into(),
-        path: path.into(),
-        ..ManyCall::default()
-    }
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use paragon_connect::{Client, ClientBuilder};
+use paragon_connect::{Client, ClientBuilder, ManyCall};
 use paragon_sandbox::Sandbox;
 
 /// Settings for a client of `sandbox`'s project, as the user `user`, reading no environment.
@@ -31,4 +31,13 @@ pub fn client_and_token(sandbox: &Sandbox) -> (Client, String) {
         .build()
         .expect("a sandbox client");
     (client, token)
+}
+
+/// A call of `request_many` to `path` with no options.
+pub fn many_call(integration: &str, path: &str) -> ManyCall {
+    ManyCall {
+        integration_type: integration.into(),
+        path: path.into(),
+        ..ManyCall::default()
+    }
 }
