@@ -68,15 +68,6 @@ pub struct NativePages {
     hooked: Option<Arc<NodeEvents>>,
 }
 
-/// What a page's span gets as its call ends.
-fn page_span_end(result: &paragon_connect::Result<Option<Page>>) -> SpanEnd {
-    match result {
-        Ok(Some(page)) => SpanEnd::of_meta(&page.meta),
-        Ok(None) => SpanEnd::default(),
-        Err(error) => SpanEnd::failed(error),
-    }
-}
-
 fn page_outcome(page: Option<Page>, wants_data: bool, exact_integers: bool) -> Outcome {
     let Some(page) = page else {
         return Outcome::Done;
@@ -139,7 +130,7 @@ impl NativePages {
             let next = async { walk.lock().await.next_page_traced(trace_headers).await };
             let outcome = tokio::select! {
                 page = next => {
-                    let end = trace.then(|| NativeSpan::end(page_span_end(&page)));
+                    let end = trace.then(|| NativeSpan::end(SpanEnd::of_page(&page)));
                     match page {
                         Ok(page) => page_outcome(page, wants_data, exact_integers),
                         Err(error) => Outcome::error(error, exact_integers),

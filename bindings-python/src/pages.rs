@@ -87,7 +87,7 @@ impl PageWalk {
         let wants_data = self.wants_data;
         let finish = move |py: Python<'_>, result: paragon_connect::Result<Option<Page>>| {
             if let Some(span) = span {
-                span.end(py, page_span_end(&result));
+                span.end(py, SpanEnd::of_page(&result));
             }
             match result {
                 Ok(page) => page_to_python(py, page, wants_data),
@@ -116,15 +116,6 @@ impl PageWalk {
                 "the next page is being fetched; set_next() follows next_page()",
             )),
         }
-    }
-}
-
-/// What a page's span gets as its call ends.
-fn page_span_end(result: &paragon_connect::Result<Option<Page>>) -> SpanEnd {
-    match result {
-        Ok(Some(page)) => SpanEnd::of_meta(&page.meta),
-        Ok(None) => SpanEnd::default(),
-        Err(error) => SpanEnd::failed(error),
     }
 }
 

@@ -286,8 +286,15 @@ def test_async_request_many_spans_are_children_of_the_awaiting_task(
             await AsyncParagon(**sandbox.settings()).request_many([("echo", "/a")] * 3)
 
     asyncio.run(main())
-    names = [span.name for span in spans.get_finished_spans()]
-    assert names == ["GET echo"] * 3 + ["request_many", "task"]
+    *calls, batch, task = spans.get_finished_spans()
+    assert [span.name for span in calls] == ["GET echo"] * 3
+    assert (batch.name, task.name) == ("request_many", "task")
+    batch_context, task_context = batch.get_span_context(), task.get_span_context()
+    assert batch_context is not None and task_context is not None
+    assert batch.parent is not None and batch.parent.span_id == task_context.span_id
+    assert all(
+        span.parent is not None and span.parent.span_id == batch_context.span_id for span in calls
+    )
 
 
 def test_without_a_tracer_provider_nothing_is_added(sandbox: Sandbox) -> None:

@@ -105,6 +105,15 @@ impl SpanEnd {
         SpanEnd::answered(meta.status, Some(meta.attempts), meta.request_id.as_deref())
     }
 
+    /// A page of a walk ([`crate::Pages::next_page_traced`]): its answer, or its error.
+    pub fn of_page(result: &crate::error::Result<Option<crate::paginate::Page>>) -> Self {
+        match result {
+            Ok(Some(page)) => SpanEnd::of_meta(&page.meta),
+            Ok(None) => SpanEnd::default(),
+            Err(error) => SpanEnd::failed(error),
+        }
+    }
+
     /// A streamed answer, as its head arrived.
     pub fn of_stream(stream: &ResponseStream) -> Self {
         SpanEnd::answered(stream.status, None, None)
