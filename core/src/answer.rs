@@ -24,8 +24,8 @@ pub(crate) struct Head {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub response: reqwest::Response,
-    /// The attempt's timeout: for a whole answer already set on the request, for a stream the
-    /// longest wait for each chunk.
+    /// The attempt's timeout: for a whole answer already running around the whole exchange, for
+    /// a stream the longest wait for each chunk.
     pub timeout: Duration,
     /// The token the attempt sent, scrubbed from an error's message.
     pub token: Secret,

@@ -508,65 +508,89 @@ impl Client {
             Decoding::Raw => self.inner.http_raw.take(),
             _ => self.inner.http.take(),
         };
-        let mut request = lane
-            .http()
-            .request(prepared.method.clone(), prepared.url.clone())
-            .headers(headers);
-        if F::TIMES_WHOLE_ANSWER {
-            // A whole answer must arrive in time; a stream's chunks are timed one by one.
-            request = request.timeout(timeout);
-        }
+        let mut request = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
+        *request.headers_mut() = headers;
         if let Some(body) = &prepared.body {
             let attempt_body = body.for_attempt().await.map_err(|error| {
                 InvalidRequestError::new("body", format!("the body could not be read: {error}"))
             })?;
-            request = match attempt_body {
-                AttemptBody::Body(body) => request.body(body),
-                AttemptBody::Multipart(form) => request.multipart(form),
-            };
+            match attempt_body {
+                AttemptBody::Body(body) => *request.body_mut() = Some(body),
+                AttemptBody::Multipart(form) => {
+                    // The form sets its own Content-Type (with its boundary) and length.
+                    request = reqwest::RequestBuilder::from_parts(lane.http().clone(), request)
+                        .multipart(form)
+                        .build()
+                        .map_err(|error| {
+                            InvalidRequestError::new(
+                                "body",
+                                format!("the multipart body could not be made: {error}"),
+                            )
+                        })?;
+                }
+            }
             if let PreparedBody::File(_, length) = body {
-                request = request.header(http::header::CONTENT_LENGTH, *length);
+                request
+                    .headers_mut()
+                    .insert(http::header::CONTENT_LENGTH, HeaderValue::from(*length));
             }
         }
-        let started = Instant::now();
-        let sent = match tokio::time::timeout(timeout, request.send()).await {
-            Ok(sent) => sent,
-            Err(_) => {
-                return Err(Error::Timeout(Box::new(TimeoutError {
-                    call,
-                    phase: TimeoutPhase::Response,
-                    after: timeout,
-                })));
-            }
+        let timed_out = || {
+            Error::Timeout(Box::new(TimeoutError {
+                call: prepared.call.clone(),
+                phase: TimeoutPhase::Response,
+                after: timeout,
+            }))
         };
-        let mut response = match sent {
-            Ok(response) => response,
-            Err(error) => return Err(self.transport_error(call, &prepared.url, error, timeout)),
-        };
-        lane.answered(response.version());
-        let status = response.status();
-        self.inner.settings.events.answered(
-            &call,
-            attempt,
-            &prepared.url,
-            &prepared.headers,
-            status,
-            response.headers(),
-            started.elapsed(),
-            &token,
-        );
-        let headers = std::mem::take(response.headers_mut());
-        finish
-            .finish(Head {
-                call,
+        let exchange = async {
+            let started = Instant::now();
+            let sent = if F::TIMES_WHOLE_ANSWER {
+                lane.http().execute(request).await
+            } else {
+                // A stream's chunks are timed one by one; only its head is timed here.
+                match tokio::time::timeout(timeout, lane.http().execute(request)).await {
+                    Ok(sent) => sent,
+                    Err(_) => return Err(timed_out()),
+                }
+            };
+            let mut response = match sent {
+                Ok(response) => response,
+                Err(error) => {
+                    return Err(self.transport_error(call, &prepared.url, error, timeout));
+                }
+            };
+            lane.answered(response.version());
+            let status = response.status();
+            self.inner.settings.events.answered(
+                &call,
+                attempt,
+                &prepared.url,
+                &prepared.headers,
                 status,
-                headers,
-                response,
-                timeout,
-                token,
-                max_response_bytes: self.inner.settings.max_response_bytes,
-            })
+                response.headers(),
+                started.elapsed(),
+                &token,
+            );
+            let headers = std::mem::take(response.headers_mut());
+            finish
+                .finish(Head {
+                    call,
+                    status,
+                    headers,
+                    response,
+                    timeout,
+                    token,
+                    max_response_bytes: self.inner.settings.max_response_bytes,
+                })
+                .await
+        };
+        if !F::TIMES_WHOLE_ANSWER {
+            return exchange.await;
+        }
+        // One timer for the whole answer, head and body.
+        tokio::time::timeout(timeout, exchange)
             .await
+            .unwrap_or_else(|_| Err(timed_out()))
     }
 
     /// The token for this attempt: fixed, signed for the bound user, or asked of the provider

@@ -8,21 +8,27 @@
 //! only dots. The path as written and up to [`ROUNDS`] rounds of decoding are checked (servers
 //! and proxies that decode more than once).
 
+use std::borrow::Cow;
+
 /// How many rounds of decoding are checked.
 const ROUNDS: usize = 4;
 
 /// Whether some round of reading `path` gives a dot segment.
 pub(crate) fn has_dot_segment(path: &str) -> bool {
-    let mut layer = path.to_owned();
+    let mut layer = Cow::Borrowed(path);
     for _ in 0..ROUNDS {
         if layer.split(['/', '\\']).any(is_dot_segment) {
             return true;
         }
-        let next = read_once(&layer);
-        if next == layer {
+        // ASCII without a '%' reads as itself (the usual path): no round can change it.
+        if layer.is_ascii() && !layer.contains('%') {
             return false;
         }
-        layer = next;
+        let next = read_once(&layer);
+        if next == *layer {
+            return false;
+        }
+        layer = Cow::Owned(next);
     }
     layer.split(['/', '\\']).any(is_dot_segment)
 }

@@ -62,7 +62,11 @@ pub(crate) fn proxy_url(
     url.set_fragment(None);
     // Belt and braces: whatever the checks above missed must still land under the prefix.
     let expected_path = format!("{prefix}/");
-    if url.origin() != base.origin() || !url.path().starts_with(&expected_path) {
+    // Compared part by part: `origin()` makes a copy of each URL's host.
+    let same_origin = url.scheme() == base.scheme()
+        && url.host() == base.host()
+        && url.port_or_known_default() == base.port_or_known_default();
+    if !same_origin || !url.path().starts_with(&expected_path) {
         return Err(InvalidRequestError::new(
             "path",
             format!("{path:?} would leave the integration's proxy path"),
@@ -145,8 +149,12 @@ pub(crate) fn check_path(path: &str) -> Result<(), InvalidRequestError> {
             "contains a '.' or '..' segment (possibly percent-encoded), which could reach another Paragon endpoint",
         );
     }
+    // Without a '%' there is nothing to decode (the usual path: no copy is made).
     let mut layer = Cow::Borrowed(path_part);
     for _ in 0..=DECODE_DEPTH {
+        if !layer.contains('%') {
+            break;
+        }
         let decoded = percent_decode_str(&layer).decode_utf8_lossy().into_owned();
         if decoded.chars().any(|c| c.is_control()) {
             return invalid("contains a percent-encoded control character in its path");
