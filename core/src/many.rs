@@ -1,11 +1,13 @@
 //! Many calls at once ([`Client::request_many`]): at most N in flight, the results in the order
 //! the calls were given, each its own value or error.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use tokio::task::JoinSet;
 
-use crate::client::Client;
+use crate::client::{Client, PreparedRequest};
 use crate::error::{Error, InvalidRequestError, Result};
 use crate::request::RequestOptions;
 use crate::response::Response;
@@ -182,70 +184,104 @@ impl Client {
             }
         }
         let total = prepared.len();
-        let mut results: Vec<Option<Result<Response>>> = (0..total).map(|_| None).collect();
         if let Some(recorder) = &mut recorder {
             recorder.ready();
         }
-        let traced = recorder.is_some();
-        let mut waiting = prepared.into_iter().enumerate();
-        // Each call is its own task, so calls spread over the I/O threads; dropping the set
-        // aborts those still running.
-        let mut running = JoinSet::new();
-        let mut start_next = |running: &mut JoinSet<(usize, Result<Response>, Option<SpanEnd>)>,
-                              recorder: &mut Option<Recorder>| {
-            let Some((index, (client, request))) = waiting.next() else {
-                return;
-            };
-            if !traced {
-                running.spawn(async move { (index, client.send(request).await, None) });
-                return;
-            }
-            if let Some(recorder) = recorder {
-                recorder.began(index);
-            }
-            running.spawn(async move {
-                let answer = client.send_with_meta(request).await;
-                let end = match &answer {
-                    Ok((_, meta)) => SpanEnd::of_meta(meta),
-                    Err(error) => SpanEnd::failed(error),
-                };
-                (index, answer.map(|(response, _)| response), Some(end))
-            });
-        };
+        let batch = Arc::new(Batch {
+            waiting: Mutex::new(prepared.into_iter().enumerate()),
+            results: Mutex::new((0..total).map(|_| None).collect()),
+            recorder: recorder.map(Mutex::new),
+            stopped: AtomicBool::new(false),
+        });
+        // `concurrency` workers, each sending one call after another from the shared queue: a
+        // task per worker, not per call, and the workers spread over the I/O threads. Dropping
+        // the set aborts them, and with them every call in flight.
+        let mut workers = JoinSet::new();
         for _ in 0..concurrency.min(total) {
-            start_next(&mut running, &mut recorder);
+            workers.spawn(batch.clone().work(stop_on_error));
         }
-        while let Some(joined) = running.join_next().await {
-            let (index, result, end) = match joined {
-                Ok(done) => done,
-                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-                Err(error) => {
-                    unreachable!("no call task is aborted while the set is held: {error}")
-                }
-            };
-            if let (Some(recorder), Some(end)) = (&mut recorder, end) {
-                recorder.ended(index, end);
-            }
-            let result = match result {
-                Err(error) if stop_on_error => {
-                    // The calls still in flight are dropped with the set: their spans say so.
-                    let records = recorder.map(Recorder::cancel_running).unwrap_or_default();
+        while let Some(joined) = workers.join_next().await {
+            match joined {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    // The calls still in flight are dropped with the workers: their spans say so.
+                    workers.shutdown().await;
+                    let records = batch
+                        .recorder
+                        .as_ref()
+                        .map(|recorder| std::mem::take(&mut *lock(recorder)).cancel_running())
+                        .unwrap_or_default();
                     return (Err(error), records);
                 }
-                result => result,
-            };
-            results[index] = Some(result);
-            start_next(&mut running, &mut recorder);
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(error) => {
+                    unreachable!("no worker is aborted while the set is held: {error}")
+                }
+            }
         }
-        let results = results
+        let results = std::mem::take(&mut *lock(&batch.results))
             .into_iter()
             .map(|result| result.expect("every call ran"))
             .collect();
-        let records = recorder
-            .map(|recorder| recorder.records)
+        let records = batch
+            .recorder
+            .as_ref()
+            .map(|recorder| std::mem::take(&mut *lock(recorder)).records)
             .unwrap_or_default();
         (Ok(results), records)
     }
+}
+
+/// A batch's calls as its workers share them.
+struct Batch {
+    /// The calls not sent yet, in the order given.
+    waiting: Mutex<std::iter::Enumerate<std::vec::IntoIter<(Client, PreparedRequest)>>>,
+    results: Mutex<Vec<Option<Result<Response>>>>,
+    recorder: Option<Mutex<Recorder>>,
+    /// Set at the first failure of a batch that stops at it: no worker takes another call.
+    stopped: AtomicBool,
+}
+
+impl Batch {
+    /// Sends the waiting calls one after another until none is left; with `stop_on_error`, gives
+    /// back the first failure instead of recording it.
+    async fn work(self: Arc<Batch>, stop_on_error: bool) -> Result<()> {
+        loop {
+            if self.stopped.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let Some((index, (client, request))) = lock(&self.waiting).next() else {
+                return Ok(());
+            };
+            let result = match &self.recorder {
+                None => client.send(request).await,
+                Some(recorder) => {
+                    lock(recorder).began(index);
+                    let answer = client.send_with_meta(request).await;
+                    let end = match &answer {
+                        Ok((_, meta)) => SpanEnd::of_meta(meta),
+                        Err(error) => SpanEnd::failed(error),
+                    };
+                    lock(recorder).ended(index, end);
+                    answer.map(|(response, _)| response)
+                }
+            };
+            match result {
+                Err(error) if stop_on_error => {
+                    self.stopped.store(true, Ordering::Relaxed);
+                    return Err(error);
+                }
+                result => lock(&self.results)[index] = Some(result),
+            }
+        }
+    }
+}
+
+/// `mutex`'s guard; a worker that panicked while holding it left nothing half-written.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The spans of a traced batch as its calls start and end, by the calls' index.
