@@ -132,6 +132,16 @@ for (language, client, case), value in sorted(
     if unit != "req/s":
         print(f"| {language} | {case} | {client} | {value:,.2f} {unit} |")
 
+# Counted by callgrind (bench/call_cost.sh), so the same on a loaded machine as on an idle one.
+core_cost = get(*CEILING, "instructions per call")
+if not math.isnan(core_cost):
+    print(
+        "\nInstructions per call (callgrind, the same small POST): the core"
+        f" {core_cost / get('rust', 'reqwest', 'instructions per call'):.2f}x a plain reqwest"
+        f" client, {core_cost / get('rust', 'hyper-util', 'instructions per call'):.2f}x"
+        " hyper-util's client."
+    )
+
 goals = [
     ("Python async 32 vs aiohttp", ratio("python", "async-32", "aiohttp"), 1.5),
     (

@@ -43,5 +43,11 @@ step "bench: Python in production conditions (HTTPS, latency, many users, cold s
 bench/.venv/bin/python bench/python_production.py | tee -a "$results"
 step "bench: Node in production conditions (HTTPS, latency, many users, cold start)"
 NODE_EXTRA_CA_CERTS="$BENCH_CA_FILE" node --expose-gc bench/node_production.mjs | tee -a "$results"
+step "bench: instructions per call (callgrind: counted, not timed)"
+if command -v valgrind > /dev/null; then
+  bash bench/call_cost.sh | tee -a "$results"
+else
+  echo "valgrind is not installed: skipped"
+fi
 step "bench: report"
 bench/.venv/bin/python bench/report.py "$results" bench/results.png | tee bench/results.md
