@@ -35,6 +35,21 @@ pub fn type_name(value: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
+/// `["key"]` appended to `path`, as `{key:?}` writes it: the usual key needs no escape and is
+/// copied as it is (formatting every key of every body cost more than converting its value).
+fn push_key(path: &mut String, key: &str) {
+    if key
+        .bytes()
+        .all(|byte| matches!(byte, b' '..=b'~') && byte != b'"' && byte != b'\\')
+    {
+        path.push_str("[\"");
+        path.push_str(key);
+        path.push_str("\"]");
+    } else {
+        let _ = write!(path, "[{key:?}]");
+    }
+}
+
 /// A Python value as JSON, or the first value in it JSON cannot hold. `path` names the value.
 pub fn to_json(
     value: &Bound<'_, PyAny>,
@@ -91,7 +106,7 @@ pub fn to_json(
             };
             let key = key.to_cow()?;
             let mark = path.len();
-            let _ = write!(path, "[{key:?}]");
+            push_key(path, &key);
             let converted = to_json(&item, path, depth + 1)?;
             path.truncate(mark);
             object.insert(key.into_owned(), converted);

@@ -147,6 +147,8 @@ def test_the_user_agent_names_python(client: Paragon, sandbox: Sandbox) -> None:
     ("body", "problem"),
     [
         ({"a": {1, 2}}, r'body\["a"\] is of type set'),
+        # A key that needs escaping is named escaped.
+        ({'say "hi"\n': {1}}, r'body\["say \\"hi\\"\\n"\] is of type set'),
         ({"items": [1, 2, 3, object()]}, r'body\["items"\]\[3\] is of type object'),
         ({b"key": 1}, "key of type bytes"),
         ({1: "a"}, "key of type int"),
