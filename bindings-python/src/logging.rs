@@ -219,6 +219,8 @@ pub fn observed<T: Send + 'static>(
     call: impl Future<Output = T> + Send + 'static,
 ) -> impl Future<Output = T> + Send + 'static {
     let flush = hooks.and_then(|hooks| hooks.flush());
+    // Boxed before it is wrapped (see `pending`): the wrapper then holds a pointer, not the call.
+    let call = Box::pin(call);
     async move {
         let result = call.await;
         if let Some(flush) = flush {

@@ -47,6 +47,9 @@ pub fn pending<T: Send + 'static>(
             };
         }
     };
+    // Boxed before it is wrapped: an `async` block that awaits a future it was given holds it
+    // twice (rust-lang/rust#62958), and a call's future is kilobytes, copied at each move.
+    let call = Box::pin(call);
     let call = async move {
         let outcome = call.await;
         Box::new(move |py: Python<'_>| finish(py, outcome)) as Outcome
