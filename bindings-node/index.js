@@ -325,6 +325,8 @@ class BatchObservation {
   #tracer
   /** `[name, value]` pairs every call sends. */
   headers
+  /** Whether the batch's span records: a sampled-out one (or a tracer without an SDK) gets no calls' spans. */
+  recording
 
   /** Starts the batch's span, or returns undefined without a tracer. */
   static start(nativeClient, calls, concurrency) {
@@ -342,6 +344,7 @@ class BatchObservation {
       const carrier = {}
       api.propagation.inject(observation.#context, carrier)
       observation.headers = Object.entries(carrier).map(([name, value]) => [name, String(value)])
+      observation.recording = observation.#span.isRecording()
       return observation
     } catch (error) {
       tracerFailed(error) // the calls go on, untraced
@@ -439,10 +442,16 @@ class Observation {
         const tracer = api.trace.getTracer('paragon-connect', version)
         const active = api.context.active()
         const span = tracer.startSpan(start.name, { kind: api.SpanKind.CLIENT, attributes }, active)
-        observation.#span = span
         const carrier = {}
         api.propagation.inject(api.trace.setSpan(active, span), carrier)
         call.traceHeaders = Object.entries(carrier).map(([name, value]) => [name, String(value)])
+        if (!published && !span.isRecording()) {
+          // Sampled out, or the API without an SDK: the call sends the context and nothing
+          // watches it (ending a span that records nothing does nothing).
+          span.end()
+          return undefined
+        }
+        observation.#span = span
       } catch (error) {
         tracerFailed(error) // the call goes on, untraced
       }
@@ -940,7 +949,7 @@ class Paragon {
     let outcome
     try {
       outcome = await this.#cancellable(signal, (cancel) =>
-        this.#native.requestMany(native, most, stop, exact, cancel, batch?.headers))
+        this.#native.requestMany(native, most, stop, exact, cancel, batch?.headers, batch?.recording))
     } catch (error) {
       batch?.end(undefined, error)
       throw error

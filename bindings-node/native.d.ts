@@ -101,9 +101,10 @@ export declare class NativeClient {
   /**
    * Makes every call with at most `concurrency` in flight; resolves to `["many", [...]]`, each
    * call's `[kind, payload]` in order (or, with `stopOnError`, the first error). With
-   * `traceHeaders` (the batch span's), to `["batch", [outcome, span end, call records]]`.
+   * `traceHeaders` (the batch span's), to `["batch", [outcome, span end, call records]]`;
+   * with `recordCalls` false (the batch's span records nothing), without call records.
    */
-  requestMany(calls: Array<NativeManyCall>, concurrency: number | undefined | null, stopOnError: boolean, exactIntegers: boolean, cancel?: CancelToken | undefined | null, traceHeaders?: Array<Array<string>> | undefined | null): Promise<[string, unknown]>
+  requestMany(calls: Array<NativeManyCall>, concurrency: number | undefined | null, stopOnError: boolean, exactIntegers: boolean, cancel?: CancelToken | undefined | null, traceHeaders?: Array<Array<string>> | undefined | null, recordCalls?: boolean | undefined | null): Promise<[string, unknown]>
   getUser(user?: string | undefined | null, exactIntegers?: boolean | undefined | null): Promise<[string, unknown]>
   /** `meta` is JSON object text. */
   setUserMetadata(user: string | undefined | null, exactIntegers: boolean | undefined | null, meta: string): Promise<[string, unknown]>

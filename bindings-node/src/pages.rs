@@ -275,7 +275,8 @@ impl NativeClient {
 
     /// Makes every call with at most `concurrency` in flight; resolves to `["many", [...]]`, each
     /// call's `[kind, payload]` in order (or, with `stopOnError`, the first error). With
-    /// `traceHeaders` (the batch span's), to `["batch", [outcome, span end, call records]]`.
+    /// `traceHeaders` (the batch span's), to `["batch", [outcome, span end, call records]]`;
+    /// with `recordCalls` false (the batch's span records nothing), without call records.
     #[napi(ts_return_type = "Promise<[string, unknown]>")]
     #[allow(clippy::too_many_arguments)]
     pub fn request_many<'env>(
@@ -287,7 +288,9 @@ impl NativeClient {
         exact_integers: bool,
         cancel: Option<&CancelToken>,
         trace_headers: Option<Vec<Vec<String>>>,
+        record_calls: Option<bool>,
     ) -> Result<PromiseRaw<'env, Outcome>> {
+        let record_calls = record_calls.unwrap_or(true);
         let traced = trace_headers
             .map(|headers| trace_pairs(Some(headers)))
             .transpose()
@@ -331,7 +334,13 @@ impl NativeClient {
                 Err(problem) => return Outcome::Error(problem),
             };
             if let Some(headers) = traced {
-                let run = client.request_many_traced(many, concurrency, stop_on_error, headers);
+                let run = client.request_many_traced(
+                    many,
+                    concurrency,
+                    stop_on_error,
+                    headers,
+                    record_calls,
+                );
                 let outcome = tokio::select! {
                     traced = run => {
                         let records = traced.calls.into_iter().flatten().map(NativeCallRecord::new).collect();

@@ -8,17 +8,17 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { context, propagation, trace, SpanKind, SpanStatusCode } = require('@opentelemetry/api')
-const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base')
+const { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base')
 const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks')
 const { W3CTraceContextPropagator } = require('@opentelemetry/core')
 const pc = require('..')
 const { Paragon } = pc
 const { withSandbox } = require('./sandbox.js')
 
-/** Runs `body(exporter)` with a global tracer provider, context manager and propagator. */
-async function withTracing(body) {
+/** Runs `body(exporter)` with a global tracer provider (with `sampler`, if given), context manager and propagator. */
+async function withTracing(body, sampler) {
   const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const provider = new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(exporter)] })
   trace.setGlobalTracerProvider(provider)
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())
@@ -171,6 +171,25 @@ test('a caller\'s own traceparent is kept; without a tracer provider nothing is 
       assert.equal(exporter.getFinishedSpans().length, 1)
     })
   }))
+
+test('sampled out, a call or a batch sends its context and makes no span', () =>
+  withSandbox((sandbox) => withTracing(async (exporter) => {
+    const paragon = new Paragon(await sandbox.settings())
+    await paragon.request('echo', '/one')
+    const calls = [{ integrationType: 'echo', path: '/a' }, { integrationType: 'googledrive', path: '/files/nope' }, { integrationType: 'echo', path: '/b' }]
+    const results = await paragon.requestMany(calls, { concurrency: 2 })
+    assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'rejected', 'fulfilled'])
+    assert.ok(results[1].reason instanceof pc.NotFoundError)
+    assert.equal(exporter.getFinishedSpans().length, 0)
+    const requests = await sandbox.requests()
+    assert.equal(requests.length, 4)
+    for (const request of requests) {
+      // The sampling decision travels on: the flags' sampled bit is off.
+      const { traceparent } = Object.fromEntries(request.headers)
+      assert.match(traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+      assert.equal(Number.parseInt(traceparent.slice(-2), 16) & 1, 0, traceparent)
+    }
+  }, new AlwaysOffSampler())))
 
 test('diagnostics_channel: start, end and error for each call, with the core\'s attributes', () =>
   withSandbox(async (sandbox) => {

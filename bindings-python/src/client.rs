@@ -646,8 +646,9 @@ macro_rules! client_class {
                     });
                     return <$waiting>::run(py, name, Ok(call), crate::pages::many_to_python);
                 };
+                let record_calls = batch.recording();
                 let call = self.shared.observed(async move {
-                    Ok(client.request_many_traced(calls, concurrency, stop_on_error, headers).await)
+                    Ok(client.request_many_traced(calls, concurrency, stop_on_error, headers, record_calls).await)
                 });
                 <$waiting>::run(py, name, Ok(call), move |py, traced: paragon_connect::Result<paragon_connect::TracedMany>| {
                     let traced = traced.map_err(|error| to_py_err(py, error))?;

@@ -164,6 +164,11 @@ pub fn start_batch(
 }
 
 impl BatchSpan {
+    /// Whether the batch's span records (else its calls get no spans, and need no records).
+    pub fn recording(&self) -> bool {
+        self.recording
+    }
+
     /// Makes each sent call's span under the batch's, with its recorded times, then ends the
     /// batch's span.
     pub fn end(self, py: Python<'_>, traced: &TracedMany) {

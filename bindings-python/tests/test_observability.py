@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from opentelemetry import context, trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import SpanKind, StatusCode
 from opentelemetry.util._once import Once
 from paragon_connect import (
@@ -45,6 +47,39 @@ def spans() -> Iterator[InMemorySpanExporter]:
     finally:
         provider.shutdown()
         _reset_tracer_provider()
+
+
+@pytest.fixture
+def sampled_out() -> Iterator[InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    _reset_tracer_provider()
+    trace.set_tracer_provider(provider)
+    try:
+        yield exporter
+    finally:
+        provider.shutdown()
+        _reset_tracer_provider()
+
+
+def test_sampled_out_a_call_or_a_batch_sends_its_context_and_makes_no_span(
+    sandbox: Sandbox, sampled_out: InMemorySpanExporter
+) -> None:
+    paragon = Paragon(**sandbox.settings())
+    paragon.request("echo", "/one")
+    results = paragon.request_many(
+        [("echo", "/a"), ("googledrive", "/files/nope"), ("echo", "/b")], concurrency=2
+    )
+    assert isinstance(results[1], NotFoundError) and not isinstance(results[0], Exception)
+    assert sampled_out.get_finished_spans() == ()
+    requests = sandbox.requests()
+    assert len(requests) == 4
+    for request in requests:
+        # The sampling decision travels on: the flags' sampled bit is off.
+        traceparent = dict(request["headers"])["traceparent"]
+        assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}", traceparent)
+        assert int(traceparent[-2:], 16) & 1 == 0, traceparent
 
 
 def sent_headers(sandbox: Sandbox, index: int = -1) -> dict[str, str]:

@@ -90,16 +90,23 @@ impl Client {
     }
 
     /// [`Client::request_many`], every call sending `trace_headers` (the propagation headers of
-    /// the batch's span) and recorded for its own span: when it started and ended, and how.
+    /// the batch's span) and, with `record_calls`, recorded for its own span: when it started
+    /// and ended, and how. A batch whose span records nothing (sampled out, or a tracing API
+    /// without an SDK) has no calls' spans to make: `record_calls` false spares the work.
     pub async fn request_many_traced(
         &self,
         calls: Vec<ManyCall>,
         concurrency: usize,
         stop_on_error: bool,
         trace_headers: Vec<(String, String)>,
+        record_calls: bool,
     ) -> TracedMany {
+        let tracing = Tracing {
+            headers: trace_headers,
+            record_calls,
+        };
         let (results, calls) = self
-            .run_many(calls, concurrency, stop_on_error, Some(trace_headers))
+            .run_many(calls, concurrency, stop_on_error, Some(tracing))
             .await;
         let end = match &results {
             Ok(results) => SpanEnd {
@@ -127,12 +134,12 @@ impl Client {
         calls: Vec<ManyCall>,
         concurrency: usize,
         stop_on_error: bool,
-        trace_headers: Option<Vec<(String, String)>>,
+        tracing: Option<Tracing>,
     ) -> (Result<Vec<Result<Response>>>, Vec<Option<CallRecord>>) {
         let client = self.clone();
         let batch = AbortOnDrop(tokio::spawn(async move {
             client
-                .run_batch(calls, concurrency, stop_on_error, trace_headers)
+                .run_batch(calls, concurrency, stop_on_error, tracing)
                 .await
         }));
         match batch.await {
@@ -147,7 +154,7 @@ impl Client {
         calls: Vec<ManyCall>,
         concurrency: usize,
         stop_on_error: bool,
-        trace_headers: Option<Vec<(String, String)>>,
+        tracing: Option<Tracing>,
     ) -> (Result<Vec<Result<Response>>>, Vec<Option<CallRecord>>) {
         if concurrency == 0 || concurrency as u64 > MOST_CONCURRENCY {
             let refused = InvalidRequestError::new(
@@ -156,7 +163,11 @@ impl Client {
             );
             return (Err(refused.into()), Vec::new());
         }
-        let mut recorder = trace_headers.as_ref().map(|_| Recorder::default());
+        let (headers, record_calls) = match tracing {
+            Some(tracing) => (tracing.headers, tracing.record_calls),
+            None => (Vec::new(), false),
+        };
+        let mut recorder = record_calls.then(Recorder::default);
         let mut prepared = Vec::with_capacity(calls.len());
         for (index, mut call) in calls.into_iter().enumerate() {
             let at = |error: Error| match error {
@@ -173,9 +184,11 @@ impl Client {
                 },
                 None => self.clone(),
             };
-            if let (Some(recorder), Some(headers)) = (&mut recorder, &trace_headers) {
+            if let Some(recorder) = &mut recorder {
                 let start = client.span_start(&call.integration_type, &call.path, &call.options);
                 recorder.starts.push(Some(start));
+            }
+            if !headers.is_empty() {
                 call.options.trace_headers = headers.clone();
             }
             match client.prepare(&call.integration_type, &call.path, call.options) {
@@ -230,6 +243,14 @@ impl Client {
             .unwrap_or_default();
         (Ok(results), records)
     }
+}
+
+/// What a traced batch sends and records.
+struct Tracing {
+    /// The batch span's propagation headers, sent by every call.
+    headers: Vec<(String, String)>,
+    /// Whether each call is recorded for a span of its own.
+    record_calls: bool,
 }
 
 /// A batch's calls as its workers share them.

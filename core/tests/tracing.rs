@@ -121,7 +121,7 @@ async fn a_traced_batch_records_each_call_and_sends_the_batchs_context() {
     let mut calls: Vec<ManyCall> = (0..4).map(|_| many_call("echo", "/x?key=k")).collect();
     calls[2] = many_call("googledrive", "/files/nope");
     let traced = client
-        .request_many_traced(calls, 2, false, trace_pairs())
+        .request_many_traced(calls, 2, false, trace_pairs(), true)
         .await;
     let results = traced.results.unwrap();
     assert_eq!(results.len(), 4);
@@ -151,6 +151,30 @@ async fn a_traced_batch_records_each_call_and_sends_the_batchs_context() {
 }
 
 #[tokio::test]
+async fn a_batch_whose_span_records_nothing_sends_its_context_and_records_no_call() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::client_for(&sandbox);
+    let mut calls: Vec<ManyCall> = (0..3).map(|_| many_call("echo", "/x")).collect();
+    calls[1] = many_call("googledrive", "/files/nope");
+    let traced = client
+        .request_many_traced(calls, 2, false, trace_pairs(), false)
+        .await;
+    assert_eq!(traced.results.unwrap().len(), 3);
+    let sent = sandbox.requests();
+    assert_eq!(sent.len(), 3);
+    for request in sent {
+        assert_eq!(header(&request.headers, "traceparent"), [TRACEPARENT]);
+    }
+    assert!(traced.calls.is_empty(), "no call is recorded");
+    assert!(
+        traced
+            .end
+            .attributes
+            .contains(&("paragon.failed", SpanValue::Int(1)))
+    );
+}
+
+#[tokio::test]
 async fn a_traced_batch_that_stops_ends_the_calls_in_flight_as_cancelled() {
     let sandbox = Sandbox::start().await.unwrap();
     let client = support::client_for(&sandbox);
@@ -160,7 +184,7 @@ async fn a_traced_batch_that_stops_ends_the_calls_in_flight_as_cancelled() {
         many_call("echo", "/never"),
     ];
     let traced = client
-        .request_many_traced(calls, 2, true, trace_pairs())
+        .request_many_traced(calls, 2, true, trace_pairs(), true)
         .await;
     assert_eq!(traced.results.unwrap_err().as_status().unwrap().status, 404);
     assert!(traced.end.error.is_some());
