@@ -67,7 +67,9 @@ where
             Ok(prepared) => prepared,
             Err(error) => return Outcome::Error(error),
         };
-        let outcome = cancellable(cancelled, call(client, options)).await;
+        // Boxed where it is made: `cancellable` holds the future it awaits twice
+        // (rust-lang/rust#62958), and a call's future is kilobytes, copied at each move.
+        let outcome = cancellable(cancelled, Box::pin(call(client, options))).await;
         if let Some(events) = hooked {
             events.flush().await;
         }
