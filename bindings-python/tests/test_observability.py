@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import threading
 import time
@@ -35,10 +36,10 @@ def _reset_tracer_provider() -> None:
     trace._TRACER_PROVIDER = None  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
+@contextlib.contextmanager
+def _tracing(provider: TracerProvider) -> Iterator[InMemorySpanExporter]:
+    """`provider` as the global tracer provider, its finished spans in the exporter given."""
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     _reset_tracer_provider()
     trace.set_tracer_provider(provider)
@@ -47,20 +48,18 @@ def spans() -> Iterator[InMemorySpanExporter]:
     finally:
         provider.shutdown()
         _reset_tracer_provider()
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    with _tracing(TracerProvider()) as exporter:
+        yield exporter
 
 
 @pytest.fixture
 def sampled_out() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(sampler=ALWAYS_OFF)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    _reset_tracer_provider()
-    trace.set_tracer_provider(provider)
-    try:
+    with _tracing(TracerProvider(sampler=ALWAYS_OFF)) as exporter:
         yield exporter
-    finally:
-        provider.shutdown()
-        _reset_tracer_provider()
 
 
 def test_sampled_out_a_call_or_a_batch_sends_its_context_and_makes_no_span(

@@ -41,14 +41,18 @@ fn main() {
         });
 }
 
-async fn core_calls(url: &str, calls: usize) {
-    let client = Client::builder()
+fn core_client(url: &str) -> Client {
+    Client::builder()
         .ignore_environment()
         .project_id("p")
         .user_token("bench-token-not-checked")
         .proxy_base_url(url)
         .build()
-        .expect("a client");
+        .expect("a client")
+}
+
+async fn core_calls(url: &str, calls: usize) {
+    let client = core_client(url);
     for _ in 0..calls {
         let options = RequestOptions::new()
             .method("POST")
@@ -65,13 +69,7 @@ async fn core_calls(url: &str, calls: usize) {
 
 /// The same calls as one `request_many` batch, 64 at a time.
 async fn many_calls(url: &str, calls: usize) {
-    let client = Client::builder()
-        .ignore_environment()
-        .project_id("p")
-        .user_token("bench-token-not-checked")
-        .proxy_base_url(url)
-        .build()
-        .expect("a client");
+    let client = core_client(url);
     let batch = (0..calls)
         .map(|_| ManyCall {
             integration_type: "slack".to_owned(),
