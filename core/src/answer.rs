@@ -9,9 +9,9 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderMap, StatusCode};
 
 use crate::client::Decoding;
-use crate::error::{
-    CallSite, DecodeError, Error, Result, StatusError, TimeoutError, TimeoutPhase, chain,
-};
+use crate::connector::BoxError;
+use crate::error::{CallSite, DecodeError, Error, Result, StatusError, chain};
+use crate::http_client::AnswerBody;
 use crate::response::{
     MAX_JSON_DEPTH, RawResponse, Response, decode, decode_api, decode_as_text, nested_too_deep,
 };
@@ -23,7 +23,7 @@ pub(crate) struct Head {
     pub call: CallSite,
     pub status: StatusCode,
     pub headers: HeaderMap,
-    pub response: reqwest::Response,
+    pub body: AnswerBody,
     /// The attempt's timeout: for a whole answer already running around the whole exchange, for
     /// a stream the longest wait for each chunk.
     pub timeout: Duration,
@@ -126,7 +126,7 @@ impl Finish for Streamed {
             status: head.status,
             headers: head.headers,
             call: head.call,
-            response: head.response,
+            body: head.body,
             idle_timeout: head.timeout,
             received: 0,
             memory_limit: head.max_response_bytes,
@@ -146,26 +146,14 @@ fn status_error(
     )))
 }
 
-/// Why reading a body failed: its time ran out, or the connection broke or the encoding was bad.
-pub(crate) fn body_error(
-    call: &CallSite,
-    status: StatusCode,
-    error: reqwest::Error,
-    timeout: Duration,
-) -> Error {
-    if error.is_timeout() {
-        return Error::Timeout(Box::new(TimeoutError {
-            call: call.clone(),
-            phase: TimeoutPhase::Response,
-            after: timeout,
-        }));
-    }
-    let error = error.without_url();
+/// Why reading a body failed: the connection broke or the encoding was bad (its time running
+/// out is the attempt's timeout, around the read).
+pub(crate) fn body_error(call: &CallSite, status: StatusCode, error: BoxError) -> Error {
     Error::Decode(Box::new(DecodeError {
         call: call.clone(),
         status,
-        reason: chain(&error),
-        source: Some(Box::new(error)),
+        reason: chain(error.as_ref()),
+        source: Some(error),
     }))
 }
 
@@ -180,7 +168,7 @@ async fn read_body(head: &mut Head) -> Result<Bytes> {
             source: None,
         }))
     };
-    let announced = head.response.content_length();
+    let announced = head.body.exact_length();
     if announced.is_some_and(|length| length > limit) {
         return Err(too_large(head));
     }
@@ -190,10 +178,10 @@ async fn read_body(head: &mut Head) -> Result<Bytes> {
     let mut first: Option<Bytes> = None;
     let mut body = BytesMut::new();
     loop {
-        let chunk = match head.response.chunk().await {
+        let chunk = match head.body.chunk().await {
             Ok(Some(chunk)) => chunk,
             Ok(None) => return Ok(first.unwrap_or_else(|| body.freeze())),
-            Err(error) => return Err(body_error(&head.call, head.status, error, head.timeout)),
+            Err(error) => return Err(body_error(&head.call, head.status, error)),
         };
         let so_far = first.as_ref().map_or(body.len(), Bytes::len);
         if so_far as u64 + chunk.len() as u64 > limit {

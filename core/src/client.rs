@@ -15,9 +15,10 @@ use crate::auth::{Auth, check_user};
 use crate::config::{ClientBuilder, Settings, authorization_header, nonzero};
 use crate::error::{
     CallSite, ConfigError, ConnectionError, Error, InvalidRequestError, Result, TimeoutError,
-    TimeoutPhase, chain,
+    TimeoutPhase,
 };
 use crate::headers::{add_defaults, add_trace_headers, caller_headers};
+use crate::http_client::{HttpClient, RequestBody, SendError};
 use crate::lanes::Lanes;
 use crate::proxy_url::proxy_url;
 use crate::request::{AttemptBody, Body, PreparedBody, RequestOptions};
@@ -70,10 +71,10 @@ pub struct Client {
 
 struct Inner {
     settings: Settings,
-    http: Arc<Lanes>,
+    http: Arc<Lanes<HttpClient>>,
     /// The same without transparent decompression, for raw calls, streams and downloads: their
     /// bytes are the server's, `Content-Encoding` and all.
-    http_raw: Arc<Lanes>,
+    http_raw: Arc<Lanes<HttpClient>>,
     /// The project's integration list and when it was fetched (names to ids).
     integrations: Mutex<Option<(Instant, Value)>>,
 }
@@ -151,32 +152,19 @@ impl Client {
     }
 
     pub(crate) fn from_settings(settings: Settings) -> Result<Client> {
-        let tls = settings.transport.tls_config()?;
-        let lanes = |decompress: bool| -> Result<Arc<Lanes>> {
+        let tls = Arc::new(settings.transport.tls_config()?);
+        let lanes = |decompress: bool| -> Arc<Lanes<HttpClient>> {
             let transport = settings.transport.clone();
             let connect_timeout = settings.connect_timeout;
             let tls = tls.clone();
             let build = move || {
-                let builder = reqwest::Client::builder()
-                    .connect_timeout(connect_timeout)
-                    .redirect(crate::redirect::policy())
-                    // The original URL (its query string too) is nobody else's business.
-                    .referer(false)
-                    // hyper stops at 100 response headers, which some APIs pass (cookies, tracing).
-                    .http1_max_headers(MAX_RESPONSE_HEADERS)
-                    .gzip(decompress);
-                transport.apply(builder, &tls).build()
+                // hyper stops at 100 response headers, which some APIs pass (cookies, tracing).
+                transport.http_client(&tls, connect_timeout, decompress, MAX_RESPONSE_HEADERS)
             };
-            let first = build().map_err(|error| {
-                ConfigError::new(
-                    "http_client",
-                    format!("the HTTP client could not start: {}", chain(&error)),
-                )
-            })?;
-            Ok(Arc::new(Lanes::new(first, move || build().ok())))
+            Arc::new(Lanes::new(build(), move || Some(build())))
         };
-        let http = lanes(true)?;
-        let http_raw = lanes(false)?;
+        let http = lanes(true);
+        let http_raw = lanes(false);
         Ok(Client {
             inner: Arc::new(Inner {
                 settings,
@@ -250,7 +238,7 @@ impl Client {
     /// The settings and the undecompressing HTTP client, for the fake's recorder: it sends
     /// calls on exactly as they came.
     #[cfg(feature = "fake")]
-    pub(crate) fn raw_parts(&self) -> (&crate::config::Settings, &reqwest::Client) {
+    pub(crate) fn raw_parts(&self) -> (&crate::config::Settings, &HttpClient) {
         (&self.inner.settings, self.inner.http_raw.first())
     }
 
@@ -497,44 +485,46 @@ impl Client {
         let call = prepared.call.clone();
         let attempt = retries_done as u32 + 1;
         self.inner.settings.events.sending(&call, attempt);
-        let mut headers = prepared.headers.clone();
         let token = self.token(&call, timeout).await?;
-        if !headers.contains_key(AUTHORIZATION) {
-            let authorization = authorization_header(&token)
-                .map_err(|reason| InvalidRequestError::new("user_token", reason))?;
-            headers.insert(AUTHORIZATION, authorization);
-        }
+        let authorization = if prepared.headers.contains_key(AUTHORIZATION) {
+            None
+        } else {
+            Some(
+                authorization_header(&token)
+                    .map_err(|reason| InvalidRequestError::new("user_token", reason))?,
+            )
+        };
         let lane = match prepared.decoding {
             Decoding::Raw => self.inner.http_raw.take(),
             _ => self.inner.http.take(),
         };
-        let mut request = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
-        *request.headers_mut() = headers;
-        if let Some(body) = &prepared.body {
-            let attempt_body = body.for_attempt().await.map_err(|error| {
+        let body = match &prepared.body {
+            None => AttemptBody {
+                body: RequestBody::Empty,
+                content_type: None,
+                length: None,
+            },
+            Some(body) => body.for_attempt().await.map_err(|error| {
                 InvalidRequestError::new("body", format!("the body could not be read: {error}"))
-            })?;
-            match attempt_body {
-                AttemptBody::Body(body) => *request.body_mut() = Some(body),
-                AttemptBody::Multipart(form) => {
-                    // The form sets its own Content-Type (with its boundary) and length.
-                    request = reqwest::RequestBuilder::from_parts(lane.http().clone(), request)
-                        .multipart(form)
-                        .build()
-                        .map_err(|error| {
-                            InvalidRequestError::new(
-                                "body",
-                                format!("the multipart body could not be made: {error}"),
-                            )
-                        })?;
-                }
+            })?,
+        };
+        // Made again for each redirect followed.
+        let headers = || {
+            let mut headers = prepared.headers.clone();
+            if let Some(authorization) = &authorization {
+                headers.insert(AUTHORIZATION, authorization.clone());
             }
-            if let PreparedBody::File(_, length) = body {
-                request
-                    .headers_mut()
-                    .insert(http::header::CONTENT_LENGTH, HeaderValue::from(*length));
+            if let Some(content_type) = &body.content_type {
+                headers.insert(CONTENT_TYPE, content_type.clone());
             }
-        }
+            if let Some(length) = body.length {
+                headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(length));
+            }
+            headers
+        };
+        let send = lane
+            .http()
+            .send(&prepared.method, &prepared.url, headers, body.body);
         let timed_out = || {
             Error::Timeout(Box::new(TimeoutError {
                 call: prepared.call.clone(),
@@ -545,39 +535,36 @@ impl Client {
         let exchange = async {
             let started = Instant::now();
             let sent = if F::TIMES_WHOLE_ANSWER {
-                lane.http().execute(request).await
+                send.await
             } else {
                 // A stream's chunks are timed one by one; only its head is timed here.
-                match tokio::time::timeout(timeout, lane.http().execute(request)).await {
+                match tokio::time::timeout(timeout, send).await {
                     Ok(sent) => sent,
                     Err(_) => return Err(timed_out()),
                 }
             };
-            let mut response = match sent {
-                Ok(response) => response,
-                Err(error) => {
-                    return Err(self.transport_error(call, &prepared.url, error, timeout));
-                }
+            let answer = match sent {
+                Ok(answer) => answer,
+                Err(error) => return Err(self.transport_error(call, &prepared.url, error)),
             };
-            lane.answered(response.version());
-            let status = response.status();
+            lane.answered(answer.version);
+            let status = answer.status;
             self.inner.settings.events.answered(
                 &call,
                 attempt,
                 &prepared.url,
                 &prepared.headers,
                 status,
-                response.headers(),
+                &answer.headers,
                 started.elapsed(),
                 &token,
             );
-            let headers = std::mem::take(response.headers_mut());
             finish
                 .finish(Head {
                     call,
                     status,
-                    headers,
-                    response,
+                    headers: answer.headers,
+                    body: answer.body,
                     timeout,
                     token,
                     max_response_bytes: self.inner.settings.max_response_bytes,
@@ -677,27 +664,20 @@ impl Client {
         .await
     }
 
-    fn transport_error(
-        &self,
-        call: CallSite,
-        url: &Url,
-        error: reqwest::Error,
-        timeout: Duration,
-    ) -> Error {
-        if error.is_timeout() {
-            let (phase, after) = if error.is_connect() {
-                (TimeoutPhase::Connect, self.inner.settings.connect_timeout)
-            } else {
-                (TimeoutPhase::Response, timeout)
-            };
-            return Error::Timeout(Box::new(TimeoutError { call, phase, after }));
+    fn transport_error(&self, call: CallSite, url: &Url, error: SendError) -> Error {
+        if error.connect_timed_out {
+            return Error::Timeout(Box::new(TimeoutError {
+                call,
+                phase: TimeoutPhase::Connect,
+                after: self.inner.settings.connect_timeout,
+            }));
         }
         Error::Connection(Box::new(ConnectionError {
             call,
             // The URL's query string may carry the caller's data; the origin is named instead.
             origin: url.origin().ascii_serialization(),
-            while_connecting: error.is_connect(),
-            source: Box::new(error.without_url()),
+            while_connecting: error.connecting,
+            source: error.source,
         }))
     }
 }

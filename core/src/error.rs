@@ -533,7 +533,7 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// `source` and its causes, joined by `: ` (reqwest's own message alone rarely says why).
+/// `source` and its causes, joined by `: ` (hyper's own message alone rarely says why).
 pub(crate) fn chain(source: &(dyn StdError + 'static)) -> String {
     let mut text = source.to_string();
     let mut cause = source.source();

@@ -19,33 +19,31 @@ pub(crate) const STREAMS_PER_LANE: usize = 100;
 /// At most this many lanes (connections per host over HTTP/2): 3,200 calls in flight.
 const MAX_LANES: usize = 32;
 
-type Build = dyn Fn() -> Option<reqwest::Client> + Send + Sync;
+type Build<H> = dyn Fn() -> Option<H> + Send + Sync;
 
-pub(crate) struct Lanes {
-    lanes: [OnceLock<Lane>; MAX_LANES],
+/// The lanes of HTTP clients `H` (generic so the tests need no network).
+pub(crate) struct Lanes<H> {
+    lanes: [OnceLock<Lane<H>>; MAX_LANES],
     /// Makes another lane's HTTP client (`None` when it cannot: the calls stay where they are).
-    build: Box<Build>,
+    build: Box<Build<H>>,
 }
 
-struct Lane {
-    http: reqwest::Client,
+struct Lane<H> {
+    http: H,
     in_flight: AtomicUsize,
     /// Whether an answer on this lane came over HTTP/2.
     http2: AtomicBool,
 }
 
 /// A lane taken for one attempt: its call counts as in flight until this is dropped.
-pub(crate) struct Taken<'a> {
-    lane: &'a Lane,
+pub(crate) struct Taken<'a, H> {
+    lane: &'a Lane<H>,
 }
 
-impl Lanes {
+impl<H> Lanes<H> {
     /// Lanes starting with `first`; `build` makes the others when they are needed.
-    pub(crate) fn new(
-        first: reqwest::Client,
-        build: impl Fn() -> Option<reqwest::Client> + Send + Sync + 'static,
-    ) -> Lanes {
-        let lanes: [OnceLock<Lane>; MAX_LANES] = std::array::from_fn(|_| OnceLock::new());
+    pub(crate) fn new(first: H, build: impl Fn() -> Option<H> + Send + Sync + 'static) -> Lanes<H> {
+        let lanes: [OnceLock<Lane<H>>; MAX_LANES] = std::array::from_fn(|_| OnceLock::new());
         let _ = lanes[0].set(Lane::new(first, false));
         Lanes {
             lanes,
@@ -55,7 +53,7 @@ impl Lanes {
 
     /// The first lane's client (the one HTTP/1.1 calls use).
     #[cfg(feature = "fake")]
-    pub(crate) fn first(&self) -> &reqwest::Client {
+    pub(crate) fn first(&self) -> &H {
         &self.lanes[0]
             .get()
             .expect("the first lane is made with the lanes")
@@ -64,8 +62,8 @@ impl Lanes {
 
     /// The lane for the next attempt: the first with a free stream, a new one when all are full
     /// over HTTP/2, else the least busy.
-    pub(crate) fn take(&self) -> Taken<'_> {
-        let mut least: Option<&Lane> = None;
+    pub(crate) fn take(&self) -> Taken<'_, H> {
+        let mut least: Option<&Lane<H>> = None;
         for slot in &self.lanes {
             let lane = match slot.get() {
                 Some(lane) => lane,
@@ -96,8 +94,8 @@ impl Lanes {
     }
 }
 
-impl Lane {
-    fn new(http: reqwest::Client, http2: bool) -> Lane {
+impl<H> Lane<H> {
+    fn new(http: H, http2: bool) -> Lane<H> {
         Lane {
             http,
             in_flight: AtomicUsize::new(0),
@@ -106,13 +104,13 @@ impl Lane {
     }
 }
 
-impl<'a> Taken<'a> {
-    fn of(lane: &'a Lane) -> Taken<'a> {
+impl<'a, H> Taken<'a, H> {
+    fn of(lane: &'a Lane<H>) -> Taken<'a, H> {
         lane.in_flight.fetch_add(1, Ordering::Relaxed);
         Taken { lane }
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &H {
         &self.lane.http
     }
 
@@ -124,7 +122,7 @@ impl<'a> Taken<'a> {
     }
 }
 
-impl Drop for Taken<'_> {
+impl<H> Drop for Taken<'_, H> {
     fn drop(&mut self) {
         self.lane.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
@@ -134,11 +132,11 @@ impl Drop for Taken<'_> {
 mod tests {
     use super::*;
 
-    fn lanes() -> Lanes {
-        Lanes::new(reqwest::Client::new(), || Some(reqwest::Client::new()))
+    fn lanes() -> Lanes<()> {
+        Lanes::new((), || Some(()))
     }
 
-    fn in_flight(lanes: &Lanes, index: usize) -> usize {
+    fn in_flight(lanes: &Lanes<()>, index: usize) -> usize {
         lanes.lanes[index]
             .get()
             .expect("the lane")
@@ -172,7 +170,7 @@ mod tests {
 
     #[test]
     fn when_no_other_lane_can_be_made_the_calls_share_the_ones_there_are() {
-        let lanes = Lanes::new(reqwest::Client::new(), || None);
+        let lanes = Lanes::new((), || None);
         lanes.take().answered(http::Version::HTTP_2);
         let _taken: Vec<_> = (0..STREAMS_PER_LANE + 5).map(|_| lanes.take()).collect();
         assert_eq!(lanes.made(), 1);

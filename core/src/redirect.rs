@@ -4,28 +4,12 @@
 //! accept. Anything else is not followed: the 3xx answer is the call's answer (an
 //! `APIStatusError` unless the call is raw). Paragon's own endpoints are never redirected.
 
-use reqwest::redirect::{Attempt, Policy};
 use url::Url;
 
 use crate::proxy_url::check_path;
 
 /// As many hops as browsers allow before they give up.
-const MAX_REDIRECTS: usize = 10;
-
-pub(crate) fn policy() -> Policy {
-    Policy::custom(|attempt: Attempt<'_>| {
-        let previous = attempt.previous();
-        let allowed = previous.len() <= MAX_REDIRECTS
-            && previous
-                .first()
-                .is_some_and(|first| may_follow(first, attempt.url()));
-        if allowed {
-            attempt.follow()
-        } else {
-            attempt.stop()
-        }
-    })
-}
+pub(crate) const MAX_REDIRECTS: usize = 10;
 
 /// Whether a call that started at `first` may be sent on to `next`.
 pub(crate) fn may_follow(first: &Url, next: &Url) -> bool {

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::error::InvalidRequestError;
+use crate::http_client::RequestBody;
 
 /// The body of a call.
 #[derive(Debug, Clone, PartialEq)]
@@ -227,13 +228,18 @@ impl PreparedBody {
 
     /// The body of one attempt (files opened again, so a retry sends them whole).
     pub(crate) async fn for_attempt(&self) -> std::io::Result<AttemptBody> {
+        let only = |body| AttemptBody {
+            body,
+            content_type: None,
+            length: None,
+        };
         Ok(match self {
-            PreparedBody::Bytes(bytes) => AttemptBody::Body(reqwest::Body::from(bytes.clone())),
+            PreparedBody::Bytes(bytes) => only(RequestBody::Full(Some(bytes.clone()))),
             PreparedBody::Stream(stream) => {
                 let stream = stream.take().ok_or_else(|| {
                     std::io::Error::other("a stream body can be sent once, and it was")
                 })?;
-                AttemptBody::Body(reqwest::Body::wrap_stream(stream))
+                only(RequestBody::stream(stream))
             }
             PreparedBody::File(path, length) => {
                 let file = tokio::fs::File::open(path).await?;
@@ -246,57 +252,32 @@ impl PreparedBody {
                         path.display()
                     )));
                 }
-                AttemptBody::Body(reqwest::Body::from(file))
+                AttemptBody {
+                    body: RequestBody::stream(tokio_util::io::ReaderStream::new(file)),
+                    content_type: None,
+                    length: Some(*length),
+                }
             }
             PreparedBody::Multipart(parts) => {
-                let mut form = reqwest::multipart::Form::new();
-                for part in parts {
-                    let (mut built, default_name) = match &part.data {
-                        PartData::Text(text) => {
-                            (reqwest::multipart::Part::text(text.clone()), None)
-                        }
-                        // Bytes are a file to the receiver: named after their field unless
-                        // the caller named them.
-                        PartData::Bytes(bytes) => (
-                            reqwest::multipart::Part::stream_with_length(
-                                bytes.clone(),
-                                bytes.len() as u64,
-                            )
-                            .mime_str("application/octet-stream")
-                            .expect("a valid type"),
-                            Some(part.name.clone()),
-                        ),
-                        PartData::File(path) => {
-                            let file = tokio::fs::File::open(path).await?;
-                            let length = file.metadata().await?.len();
-                            (
-                                reqwest::multipart::Part::stream_with_length(file, length)
-                                    .mime_str("application/octet-stream")
-                                    .expect("a valid type"),
-                                path.file_name()
-                                    .map(|name| name.to_string_lossy().into_owned()),
-                            )
-                        }
-                    };
-                    if let Some(content_type) = &part.content_type {
-                        built = built
-                            .mime_str(content_type)
-                            .map_err(std::io::Error::other)?;
-                    }
-                    if let Some(filename) = part.filename.clone().or(default_name) {
-                        built = built.file_name(filename);
-                    }
-                    form = form.part(part.name.clone(), built);
+                let form = crate::multipart::form(parts).await?;
+                // The form sets its own Content-Type (with its boundary) and length.
+                AttemptBody {
+                    body: form.body,
+                    content_type: Some(form.content_type),
+                    length: Some(form.length),
                 }
-                AttemptBody::Multipart(form)
             }
         })
     }
 }
 
-pub(crate) enum AttemptBody {
-    Body(reqwest::Body),
-    Multipart(reqwest::multipart::Form),
+/// One attempt's body, with the headers it sets.
+pub(crate) struct AttemptBody {
+    pub body: RequestBody,
+    /// The `Content-Type` the body makes (a multipart boundary).
+    pub content_type: Option<http::HeaderValue>,
+    /// The `Content-Length` to send when the body is streamed.
+    pub length: Option<u64>,
 }
 
 impl From<Value> for Body {

@@ -9,6 +9,7 @@ use crate::answer::body_error;
 use crate::error::{
     CallSite, DecodeError, Error, InvalidRequestError, Result, TimeoutError, TimeoutPhase,
 };
+use crate::http_client::AnswerBody;
 use crate::response::RawResponse;
 
 /// A 2xx answer whose body is read as it arrives.
@@ -18,7 +19,7 @@ pub struct ResponseStream {
     /// Every header, repeated ones kept.
     pub headers: HeaderMap,
     pub(crate) call: CallSite,
-    pub(crate) response: reqwest::Response,
+    pub(crate) body: AnswerBody,
     /// The longest wait for one chunk.
     pub(crate) idle_timeout: Duration,
     pub(crate) received: u64,
@@ -41,7 +42,7 @@ impl ResponseStream {
 
     /// The next chunk of the body, or `None` at its end.
     pub async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
-        let next = match tokio::time::timeout(self.idle_timeout, self.response.chunk()).await {
+        let next = match tokio::time::timeout(self.idle_timeout, self.body.chunk()).await {
             Ok(next) => next,
             Err(_) => {
                 return Err(Error::Timeout(Box::new(TimeoutError {
@@ -57,12 +58,7 @@ impl ResponseStream {
                 Ok(Some(chunk))
             }
             Ok(None) => Ok(None),
-            Err(error) => Err(body_error(
-                &self.call,
-                self.status,
-                error,
-                self.idle_timeout,
-            )),
+            Err(error) => Err(body_error(&self.call, self.status, error)),
         }
     }
 

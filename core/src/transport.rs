@@ -13,9 +13,18 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use url::Url;
 
+use hyper_util::client::proxy::matcher::Matcher;
+
 use crate::config::is_loopback;
+use crate::connector::{Connector, ConnectorSettings};
 use crate::error::ConfigError;
+use crate::http_client::{HttpClient, HttpSettings};
 use crate::secret::Secret;
+
+/// How long an idle connection is kept, unless set (hyper-util's and reqwest's default).
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// The TCP keep-alive interval, unless set.
+const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(15);
 
 /// The transport settings as given (each PEM setting is PEM text or the path of a PEM file).
 #[derive(Clone, Default)]
@@ -120,7 +129,8 @@ enum Proxy {
         all_loopback: bool,
     },
     Off,
-    Given(Box<reqwest::Proxy>, String),
+    /// The proxy URL (with its credentials) and how it is shown.
+    Given(String, String),
 }
 
 impl Transport {
@@ -165,7 +175,11 @@ impl Transport {
                 all_loopback: services.iter().all(|url| is_loopback(url)),
             },
             Some(ProxySetting::Off) => Proxy::Off,
-            Some(ProxySetting::Url(url)) => Proxy::Given(Box::new(proxy(&url)?), redacted(&url)),
+            Some(ProxySetting::Url(url)) => {
+                check_proxy(&url)?;
+                let shown = redacted(&url);
+                Proxy::Given(url, shown)
+            }
         };
         Ok(Transport {
             roots,
@@ -212,36 +226,37 @@ impl Transport {
         Ok(config)
     }
 
-    /// `builder` set up to speak `tls` and go through what these settings say.
-    pub(crate) fn apply(
+    /// The HTTP client these settings make, speaking `tls` (a clone shares the verifier, its
+    /// root store and the TLS session cache).
+    pub(crate) fn http_client(
         &self,
-        mut builder: reqwest::ClientBuilder,
-        tls: &rustls::ClientConfig,
-    ) -> reqwest::ClientBuilder {
-        // A clone shares the verifier and its root store, and the TLS session cache.
-        builder = builder.tls_backend_preconfigured(tls.clone());
-        let pool = self.pool;
-        if let Some(most) = pool.max_idle_per_host {
-            builder = builder.pool_max_idle_per_host(most);
-        }
-        if let Some(timeout) = pool.idle_timeout {
-            builder = builder.pool_idle_timeout(timeout);
-        }
-        if let Some(interval) = pool.tcp_keepalive {
-            builder = builder.tcp_keepalive(interval);
-        }
-        builder = match pool.http2.unwrap_or_default() {
-            Http2::Auto => builder,
-            Http2::Always => builder.http2_prior_knowledge(),
-            Http2::Never => builder.http1_only(),
-        };
-        match &self.proxy {
-            Proxy::Environment { all_loopback: true } | Proxy::Off => builder.no_proxy(),
+        tls: &Arc<rustls::ClientConfig>,
+        connect_timeout: Duration,
+        decompress: bool,
+        max_response_headers: usize,
+    ) -> HttpClient {
+        let proxies = match &self.proxy {
+            Proxy::Environment { all_loopback: true } | Proxy::Off => None,
             Proxy::Environment {
                 all_loopback: false,
-            } => builder,
-            Proxy::Given(proxy, _) => builder.proxy(proxy.as_ref().clone()),
-        }
+            } => Some(Matcher::from_system()),
+            Proxy::Given(url, _) => Some(Matcher::builder().all(url.clone()).build()),
+        };
+        let pool = self.pool;
+        let connector = Connector::new(ConnectorSettings {
+            tls: tls.clone(),
+            proxies,
+            connect_timeout,
+            tcp_keepalive: Some(pool.tcp_keepalive.unwrap_or(DEFAULT_TCP_KEEPALIVE)),
+        });
+        HttpClient::new(HttpSettings {
+            connector,
+            decompress,
+            http2_only: pool.http2 == Some(Http2::Always),
+            max_idle_per_host: pool.max_idle_per_host,
+            idle_timeout: Some(pool.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT)),
+            max_response_headers,
+        })
     }
 }
 
@@ -389,8 +404,8 @@ fn identity(cert: Option<String>, key: Option<Secret>) -> Result<Option<Identity
     Ok(Some(Identity { chain, key }))
 }
 
-/// The proxy `url` names, or why not (never showing its password).
-fn proxy(url: &str) -> Result<reqwest::Proxy, ConfigError> {
+/// Whether `url` names a proxy, or why not (never showing its password).
+fn check_proxy(url: &str) -> Result<(), ConfigError> {
     let refuse = |reason: &str| {
         Err(ConfigError::new(
             "proxy",
@@ -406,10 +421,10 @@ fn proxy(url: &str) -> Result<reqwest::Proxy, ConfigError> {
     if parsed.host_str().is_none_or(str::is_empty) {
         return refuse("names no host");
     }
-    match reqwest::Proxy::all(url) {
-        Ok(proxy) => Ok(proxy),
-        Err(_) => refuse("is not a usable proxy URL"),
+    if url.parse::<http::Uri>().is_err() {
+        return refuse("is not a usable proxy URL");
     }
+    Ok(())
 }
 
 /// `url` with any password replaced, for messages and `Debug`.

@@ -151,6 +151,76 @@ async fn a_redirect_to_another_host_is_not_followed() {
     assert_eq!(answer.as_json().unwrap()["path"], "/moved");
 }
 
+#[tokio::test]
+async fn a_followed_redirect_keeps_or_drops_the_body_as_browsers_do() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::builder_for(&sandbox, "u")
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let moved = format!("/projects/{PROJECT_ID}/sdk/proxy/echo/moved");
+    let post = |method: &str| {
+        RequestOptions::new()
+            .method(method)
+            .body(json!({"a": 1}))
+            .idempotent(true)
+    };
+    // (status, method sent, method after the redirect, whether the body goes again)
+    for (status, method, then, body_again) in [
+        (307, "POST", "POST", true),
+        (308, "PATCH", "PATCH", true),
+        (301, "PUT", "PUT", true),
+        (302, "POST", "GET", false),
+        (303, "POST", "GET", false),
+        (303, "DELETE", "GET", false),
+    ] {
+        let before = sandbox.requests().len();
+        sandbox.push_reply(Reply::json(status, json!({})).with_header("location", &moved));
+        client.request("echo", "/x", post(method)).await.unwrap();
+        let requests = sandbox.requests();
+        assert_eq!(requests.len(), before + 2, "{status} {method}");
+        let again = &requests[before + 1];
+        assert_eq!(
+            (again.method.as_str(), again.target.as_str()),
+            (then, moved.as_str())
+        );
+        assert!(again.header("authorization").is_some());
+        if body_again {
+            assert_eq!(again.body(), br#"{"a":1}"#, "{status} {method}");
+            assert_eq!(again.header("content-type"), Some("application/json"));
+        } else {
+            assert!(again.body().is_empty(), "{status} {method}");
+            assert_eq!(again.header("content-type"), None, "{status} {method}");
+            assert_eq!(again.header("content-length"), None, "{status} {method}");
+        }
+    }
+
+    // A streamed body cannot be sent again: the 307 is the answer.
+    let before = sandbox.requests().len();
+    sandbox.push_reply(Reply::json(307, json!({})).with_header("location", &moved));
+    let chunks = futures_util::stream::iter([Ok(bytes::Bytes::from("once"))]);
+    let streamed = RequestOptions::new()
+        .method("POST")
+        .body(paragon_connect::Body::Stream(
+            paragon_connect::OneShotStream::new(chunks),
+        ));
+    let error = client.request("echo", "/x", streamed).await.unwrap_err();
+    assert_eq!(error.as_status().map(|s| s.status.as_u16()), Some(307));
+    assert_eq!(sandbox.requests().len(), before + 1);
+
+    // Ten hops are followed; the eleventh redirect is the answer.
+    let before = sandbox.requests().len();
+    for _ in 0..11 {
+        sandbox.push_reply(Reply::json(307, json!({})).with_header("location", &moved));
+    }
+    let error = client
+        .request("echo", "/x", RequestOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(error.as_status().map(|s| s.status.as_u16()), Some(307));
+    assert_eq!(sandbox.requests().len(), before + 11);
+}
+
 /// Hands out a fresh sandbox token per request, counting them.
 struct CountingTokens {
     token: String,

@@ -335,3 +335,32 @@ async fn with_options_overlays_per_call_settings_on_the_same_pool() {
         .unwrap();
     assert!(error.to_string().contains("proxy"), "{error}");
 }
+
+#[tokio::test]
+async fn a_tls_handshake_that_never_finishes_is_a_connect_timeout() {
+    // A server that takes the connection and never says a word: the TCP connect succeeds, the
+    // TLS handshake waits, and the connect timeout covers it (nothing was sent).
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("https://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = builder_at(&sandbox, &base)
+        .connect_timeout(std::time::Duration::from_millis(300))
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = call(&client).await.unwrap_err();
+    let paragon_connect::Error::Timeout(timeout) = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(timeout.phase, paragon_connect::TimeoutPhase::Connect);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(error.to_string().contains("connecting"), "{error}");
+    held.abort();
+}

@@ -15,7 +15,7 @@ fuzz_target!(|input: (bool, &str, &str)| {
     let Ok(first) = proxy_url(integration, path, &[]) else {
         return;
     };
-    // As reqwest resolves it: relative to the URL that answered.
+    // As the client resolves it: relative to the URL that answered.
     let Ok(next) = first.join(location) else {
         return;
     };

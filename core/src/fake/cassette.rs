@@ -21,7 +21,9 @@ use serde_json::{Value, json};
 
 use super::FakeError;
 use crate::Client;
+use crate::connector::BoxError;
 use crate::error::CallSite;
+use crate::http_client::RequestBody;
 use crate::log::may_be_secret;
 use crate::secret::Secret;
 
@@ -591,34 +593,41 @@ async fn send_upstream(
     }
     let authorization = crate::config::authorization_header(&token)?;
     headers.insert(http::header::AUTHORIZATION, authorization);
-    let sent = http
-        .request(forwarded.method.clone(), url)
-        .headers(headers)
-        .body(forwarded.body.clone())
-        .timeout(settings.timeout)
-        .send()
-        .await;
-    let reached = |error: reqwest::Error| {
-        let reason = crate::error::chain(&error);
+    let reached = |error: BoxError| {
+        let reason = crate::error::chain(error.as_ref());
         format!(
             "the upstream could not be reached: {}",
             token.scrub(&reason)
         )
     };
-    let mut response = sent.map_err(reached)?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    // Read in pieces so that an answer past the limit is refused before it is all in memory.
-    let limit = settings.max_response_bytes;
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(reached)? {
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(format!(
-                "the answer is longer than max_response_bytes ({limit} bytes)"
-            ));
+    let exchange = async {
+        let sent = http
+            .send(
+                &forwarded.method,
+                &url,
+                || headers.clone(),
+                RequestBody::Full(Some(forwarded.body.clone())),
+            )
+            .await
+            .map_err(|error| reached(error.source))?;
+        let status = sent.status;
+        let mut answer = sent.body;
+        // Read in pieces so that an answer past the limit is refused before it is all in memory.
+        let limit = settings.max_response_bytes;
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = answer.chunk().await.map_err(reached)? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(format!(
+                    "the answer is longer than max_response_bytes ({limit} bytes)"
+                ));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
+        Ok((status, sent.headers, body))
+    };
+    let (status, headers, body) = tokio::time::timeout(settings.timeout, exchange)
+        .await
+        .map_err(|_| format!("the upstream did not answer within {:?}", settings.timeout))??;
     let body = body.freeze();
     Ok((status, headers, body, token))
 }
