@@ -91,7 +91,8 @@ pub(crate) async fn form(parts: &[Part]) -> std::io::Result<Form> {
 }
 
 /// A name or file name in a quoted `Content-Disposition` parameter, escaped as browsers escape
-/// them (control characters other than CR and LF are refused before).
+/// them. Control characters (CR and LF among them) were refused when the call was checked; they
+/// are escaped here too so that no part's text can ever end its header.
 fn escaped(text: &str) -> String {
     text.replace('"', "%22")
         .replace('\r', "%0D")

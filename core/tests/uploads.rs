@@ -140,6 +140,9 @@ async fn multipart_parts_are_read_back_by_a_real_parser() {
         Part::text("title", "Quarterly réport"),
         Part::bytes("notes", "notes.txt", b"plain notes".to_vec()).content_type("text/plain"),
         Part::file("file", &path).content_type("image/png"),
+        // Names as browsers send them: UTF-8 and spaces as they are, a quote (which would end
+        // the quoted string) as %22.
+        Part::bytes("say \"hi\"", "Quarterly \"réport\".txt", b"q".to_vec()),
     ];
     let answer = client
         .request(
@@ -161,7 +164,12 @@ async fn multipart_parts_are_read_back_by_a_real_parser() {
     assert_eq!(parts[3]["filename"], "photo.png");
     assert_eq!(parts[3]["content_type"], "image/png");
     assert_eq!(parts[3]["size"], 200_000);
+    assert_eq!(parts[4]["name"], "say %22hi%22");
+    assert_eq!(parts[4]["filename"], "Quarterly %22réport%22.txt");
+    assert_eq!(parts.as_array().unwrap().len(), 5);
     let sent = &sandbox.requests()[0];
+    let length: usize = sent.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, sent.body().len());
     assert!(
         sent.header("content-type")
             .unwrap()
