@@ -37,36 +37,52 @@ pub(crate) fn proxy_url(
 ) -> Result<Url, InvalidRequestError> {
     check_integration_type(integration_type)?;
     check_path(path)?;
-    let mut target = String::with_capacity(path.len() + 1);
+    // The base's scheme, host and port as they were parsed once; only the path and the query
+    // are parsed here (as parsing the whole URL would: the same rules, without the host's IDNA
+    // processing on every call). One string holds the prefix, then the path, then the query.
+    let base_path = base.path().trim_end_matches('/');
+    let mut target = String::with_capacity(
+        base_path.len() + project_id.len() + integration_type.len() + path.len() + 32,
+    );
+    for piece in [
+        base_path,
+        "/projects/",
+        project_id,
+        "/sdk/proxy/",
+        integration_type,
+    ] {
+        target.push_str(piece);
+    }
+    let prefix_len = target.len();
     if !path.starts_with('/') {
         target.push('/');
     }
     // A space is the one character URL parsing would drop (at the end) rather than encode.
-    target.push_str(&path.replace(' ', "%20"));
+    if path.contains(' ') {
+        target.push_str(&path.replace(' ', "%20"));
+    } else {
+        target.push_str(path);
+    }
     append_query(&mut target, query)?;
-
-    // The base's scheme, host and port as they were parsed once; only the path and the query
-    // are parsed here (as parsing the whole URL would: the same rules, without the host's IDNA
-    // processing on every call).
-    let prefix = format!(
-        "{}/projects/{project_id}/sdk/proxy/{integration_type}",
-        base.path().trim_end_matches('/')
-    );
     let (target_path, target_query) = match target.split_once('?') {
         Some((target_path, query)) => (target_path, Some(query)),
         None => (target.as_str(), None),
     };
     let mut url = base.clone();
-    url.set_path(&format!("{prefix}{target_path}"));
+    url.set_path(target_path);
     url.set_query(target_query);
     url.set_fragment(None);
     // Belt and braces: whatever the checks above missed must still land under the prefix.
-    let expected_path = format!("{prefix}/");
+    let prefix = &target[..prefix_len];
+    let under_prefix = url
+        .path()
+        .strip_prefix(prefix)
+        .is_some_and(|rest| rest.starts_with('/'));
     // Compared part by part: `origin()` makes a copy of each URL's host.
     let same_origin = url.scheme() == base.scheme()
         && url.host() == base.host()
         && url.port_or_known_default() == base.port_or_known_default();
-    if !same_origin || !url.path().starts_with(&expected_path) {
+    if !same_origin || !under_prefix {
         return Err(InvalidRequestError::new(
             "path",
             format!("{path:?} would leave the integration's proxy path"),
