@@ -161,7 +161,7 @@ impl Client {
                 // hyper stops at 100 response headers, which some APIs pass (cookies, tracing).
                 transport.http_client(&tls, connect_timeout, decompress, MAX_RESPONSE_HEADERS)
             };
-            Arc::new(Lanes::new(build(), move || Some(build())))
+            Arc::new(Lanes::new(build(), build))
         };
         let http = lanes(true);
         let http_raw = lanes(false);

@@ -1,6 +1,7 @@
 //! The HTTP client a call is sent with: hyper's pooled client over [`Connector`], with gzip
 //! answers decoded (unless raw) and redirects followed as [`crate::redirect`] allows. Nothing
-//! else sits between a call and hyper: no URL is parsed again, no request cloned, no layer boxed.
+//! else sits between a call and hyper: the URL is parsed once more (as the URI hyper sends), and
+//! no request is cloned, no layer boxed.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -240,7 +241,8 @@ pub(crate) enum RequestBody {
     Empty,
     /// Bytes in memory (taken when sent).
     Full(Option<Bytes>),
-    /// Read as it goes (a file, a stream, a multipart form), with its length when known.
+    /// Read as it goes (a file, a stream, a multipart form); its length, when known, is sent as
+    /// `Content-Length` by the caller.
     Streamed(UnsyncBoxBody<Bytes, BoxError>),
 }
 

@@ -19,12 +19,12 @@ pub(crate) const STREAMS_PER_LANE: usize = 100;
 /// At most this many lanes (connections per host over HTTP/2): 3,200 calls in flight.
 const MAX_LANES: usize = 32;
 
-type Build<H> = dyn Fn() -> Option<H> + Send + Sync;
+type Build<H> = dyn Fn() -> H + Send + Sync;
 
 /// The lanes of HTTP clients `H` (generic so the tests need no network).
 pub(crate) struct Lanes<H> {
     lanes: [OnceLock<Lane<H>>; MAX_LANES],
-    /// Makes another lane's HTTP client (`None` when it cannot: the calls stay where they are).
+    /// Makes another lane's HTTP client.
     build: Box<Build<H>>,
 }
 
@@ -42,7 +42,7 @@ pub(crate) struct Taken<'a, H> {
 
 impl<H> Lanes<H> {
     /// Lanes starting with `first`; `build` makes the others when they are needed.
-    pub(crate) fn new(first: H, build: impl Fn() -> Option<H> + Send + Sync + 'static) -> Lanes<H> {
+    pub(crate) fn new(first: H, build: impl Fn() -> H + Send + Sync + 'static) -> Lanes<H> {
         let lanes: [OnceLock<Lane<H>>; MAX_LANES] = std::array::from_fn(|_| OnceLock::new());
         let _ = lanes[0].set(Lane::new(first, false));
         Lanes {
@@ -68,10 +68,7 @@ impl<H> Lanes<H> {
             let lane = match slot.get() {
                 Some(lane) => lane,
                 // Every lane so far is full over HTTP/2 (else the loop would have stopped).
-                None => match (self.build)() {
-                    Some(http) => slot.get_or_init(|| Lane::new(http, true)),
-                    None => break,
-                },
+                None => slot.get_or_init(|| Lane::new((self.build)(), true)),
             };
             let in_flight = lane.in_flight.load(Ordering::Relaxed);
             if in_flight < STREAMS_PER_LANE || !lane.http2.load(Ordering::Relaxed) {
@@ -133,7 +130,7 @@ mod tests {
     use super::*;
 
     fn lanes() -> Lanes<()> {
-        Lanes::new((), || Some(()))
+        Lanes::new((), || ())
     }
 
     fn in_flight(lanes: &Lanes<()>, index: usize) -> usize {
@@ -169,11 +166,15 @@ mod tests {
     }
 
     #[test]
-    fn when_no_other_lane_can_be_made_the_calls_share_the_ones_there_are() {
-        let lanes = Lanes::new((), || None);
+    fn past_the_last_lane_the_calls_share_the_least_busy() {
+        let lanes = lanes();
         lanes.take().answered(http::Version::HTTP_2);
-        let _taken: Vec<_> = (0..STREAMS_PER_LANE + 5).map(|_| lanes.take()).collect();
-        assert_eq!(lanes.made(), 1);
-        assert_eq!(in_flight(&lanes, 0), STREAMS_PER_LANE + 5);
+        let _taken: Vec<_> = (0..STREAMS_PER_LANE * MAX_LANES + 5)
+            .map(|_| lanes.take())
+            .collect();
+        assert_eq!(lanes.made(), MAX_LANES);
+        let total: usize = (0..MAX_LANES).map(|index| in_flight(&lanes, index)).sum();
+        assert_eq!(total, STREAMS_PER_LANE * MAX_LANES + 5);
+        assert!((0..MAX_LANES).all(|index| in_flight(&lanes, index) <= STREAMS_PER_LANE + 1));
     }
 }
