@@ -172,6 +172,27 @@ test('a caller\'s own traceparent is kept; without a tracer provider nothing is 
     })
   }))
 
+test('a propagator without a tracer provider sends the caller\'s context on, unchanged', () =>
+  withSandbox(async (sandbox) => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+    try {
+      const paragon = new Paragon(await sandbox.settings())
+      const remote = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true }
+      await context.with(trace.setSpanContext(context.active(), remote), async () => {
+        await paragon.request('echo', '/one')
+        await paragon.requestMany([{ integrationType: 'echo', path: '/two' }])
+      })
+      for (const request of await sandbox.requests()) {
+        assert.equal(Object.fromEntries(request.headers).traceparent, `00-${remote.traceId}-${remote.spanId}-01`)
+      }
+      assert.equal((await sandbox.requests()).length, 2)
+    } finally {
+      context.disable()
+      propagation.disable()
+    }
+  }))
+
 test('sampled out, a call or a batch sends its context and makes no span', () =>
   withSandbox((sandbox) => withTracing(async (exporter) => {
     const paragon = new Paragon(await sandbox.settings())
