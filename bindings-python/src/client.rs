@@ -29,7 +29,7 @@ use crate::tracing::CallSpan;
 /// after `fork()` (the parent's pool and I/O threads do not exist in a child) and after
 /// `close()`.
 struct SharedClient {
-    current: Mutex<(u32, Client)>,
+    current: Mutex<(u64, Client)>,
     /// `on_request` / `on_response`, whose events a call waits for before returning.
     hooks: Option<Arc<Hooks>>,
 }
@@ -37,7 +37,7 @@ struct SharedClient {
 impl SharedClient {
     fn new(client: Client, hooks: Option<Arc<Hooks>>) -> Arc<Self> {
         Arc::new(SharedClient {
-            current: Mutex::new((std::process::id(), client)),
+            current: Mutex::new((crate::forks::generation(), client)),
             hooks,
         })
     }
@@ -51,7 +51,7 @@ impl SharedClient {
         crate::logging::observed(self.hooks.as_ref(), call)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (u32, Client)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, Client)> {
         self.current
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -60,15 +60,15 @@ impl SharedClient {
     /// This process's client, acting for `user` when given.
     fn get(&self, py: Python<'_>, user: Option<&str>) -> PyResult<Client> {
         crate::logging::refresh(py);
-        let pid = std::process::id();
+        let process = crate::forks::generation();
         let client = {
             let mut current = self.lock();
-            if current.0 != pid {
+            if current.0 != process {
                 let fresh = current
                     .1
                     .with_fresh_pool()
                     .map_err(|error| to_py_err(py, error))?;
-                *current = (pid, fresh);
+                *current = (process, fresh);
             }
             current.1.clone()
         };
@@ -85,7 +85,7 @@ impl SharedClient {
             .1
             .with_fresh_pool()
             .map_err(|error| to_py_err(py, error))?;
-        *current = (std::process::id(), fresh);
+        *current = (crate::forks::generation(), fresh);
         Ok(())
     }
 

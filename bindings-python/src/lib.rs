@@ -6,6 +6,7 @@ mod convert;
 mod errors;
 mod event_loop;
 mod fake;
+mod forks;
 mod logging;
 mod pages;
 mod pending;

@@ -30,7 +30,7 @@ pub struct PythonLogging {
     dropped: AtomicU64,
     /// The queue to the logging thread, and the process that started it (a forked child has no
     /// such thread and starts its own).
-    queue: Mutex<Option<(u32, SyncSender<Job>)>>,
+    queue: Mutex<Option<(u64, SyncSender<Job>)>>,
 }
 
 /// What the logging thread does, in order.
@@ -71,9 +71,16 @@ impl PythonLogging {
     /// Reads the logger's level (`isEnabledFor`, which `logging` caches): called with the GIL
     /// at the start of each call, so a level set at run time applies to the next call.
     pub fn refresh(&self, py: Python<'_>) {
+        static IS_ENABLED_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        // The bound method, looked up once: this runs on every call.
+        let is_enabled_for = IS_ENABLED_FOR.get_or_try_init(py, || {
+            logger(py).and_then(|logger| Ok(logger.getattr("isEnabledFor")?.unbind()))
+        });
         let enabled = |level: u8| -> bool {
-            logger(py)
-                .and_then(|logger| logger.call_method1("isEnabledFor", (level,)))
+            is_enabled_for
+                .as_ref()
+                .map_err(|error| error.clone_ref(py))
+                .and_then(|method| method.bind(py).call1((level,)))
                 .and_then(|enabled| enabled.is_truthy())
                 .unwrap_or(false)
         };
@@ -89,14 +96,14 @@ impl PythonLogging {
 
     /// The queue to the logging thread, started on first use.
     fn queue(&self) -> Option<SyncSender<Job>> {
-        let pid = std::process::id();
+        let process = crate::forks::generation();
         let mut queue = self
             .queue
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if queue
             .as_ref()
-            .is_none_or(|(started_by, _)| *started_by != pid)
+            .is_none_or(|(started_by, _)| *started_by != process)
         {
             let (sender, receiver) = sync_channel::<Job>(MAX_QUEUED);
             let started = std::thread::Builder::new()
@@ -122,7 +129,7 @@ impl PythonLogging {
                         });
                     }
                 });
-            *queue = started.ok().map(|_| (pid, sender));
+            *queue = started.ok().map(|_| (process, sender));
         }
         queue.as_ref().map(|(_, sender)| sender.clone())
     }

@@ -3,7 +3,7 @@
 //! methods; async calls go through `pending.rs`).
 //!
 //! A forked child inherits the parent's runtime without its threads: waiting on it would hang.
-//! So the runtime is keyed by process id and a child makes its own (the parent's is leaked, as
+//! So the runtime is keyed by process ([`crate::forks`]) and a child makes its own (the parent's is leaked, as
 //! dropping it would try to join threads that do not exist in the child).
 
 use std::future::Future;
@@ -20,26 +20,26 @@ use tokio::task::JoinHandle;
 
 use crate::errors::{internal_error, to_py_err};
 
-static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+static RUNTIME: Mutex<Option<(u64, &'static Runtime)>> = Mutex::new(None);
 
 /// How often a blocked sync call looks for Ctrl-C (Python signal handlers run only with the GIL).
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
 /// This process's runtime, started on first use.
 pub fn runtime() -> PyResult<&'static Runtime> {
-    let pid = std::process::id();
+    let process = crate::forks::generation();
     let mut slot = RUNTIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((owner, runtime)) = *slot
-        && owner == pid
+        && owner == process
     {
         return Ok(runtime);
     }
     let runtime = paragon_connect::io_runtime()
         .map_err(|error| Python::attach(|py| to_py_err(py, error.into())))?;
     let runtime: &'static Runtime = Box::leak(Box::new(runtime));
-    *slot = Some((pid, runtime));
+    *slot = Some((process, runtime));
     Ok(runtime)
 }
 
