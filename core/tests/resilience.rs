@@ -13,7 +13,7 @@ use paragon_connect::serde_json::json;
 use paragon_connect::{
     Client, Error, ErrorKind, RequestOptions, Response, Secret, StatusClass, TokenProvider,
 };
-use paragon_sandbox::{PROJECT_ID, Reply, Sandbox};
+use paragon_sandbox::{PROJECT_ID, Reply, ReplyBody, Sandbox};
 
 fn slow_reply(delay_ms: u64) -> Reply {
     let mut reply = Reply::json(200, json!({"output": "late"}));
@@ -111,6 +111,41 @@ async fn a_huge_answer_stops_at_the_size_limit() {
         .await
         .unwrap();
     assert_eq!(raw.into_raw().unwrap().body.len(), 512 * 1024);
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_stops_at_the_size_limit_of_its_decoded_bytes() {
+    use base64::Engine;
+    use std::io::Write;
+    // 16 MiB of zeros, about 16 KiB as gzip: the limit counts what it decodes to.
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..16 {
+        gzip.write_all(&zeros).unwrap();
+    }
+    let bomb = gzip.finish().unwrap();
+    assert!(bomb.len() < 1024 * 1024);
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = support::builder_for(&sandbox, "u")
+        .max_response_bytes(1024 * 1024)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let mut reply = Reply::json(200, json!(null))
+        .with_header("content-type", "application/json")
+        .with_header("content-encoding", "gzip");
+    reply.body = Some(ReplyBody::Base64(
+        base64::engine::general_purpose::STANDARD.encode(&bomb),
+    ));
+    sandbox.push_reply(reply);
+    let error = client
+        .request("echo", "/bomb", RequestOptions::new())
+        .await
+        .unwrap_err();
+    let Error::Decode(decode) = &error else {
+        panic!("{error}")
+    };
+    assert!(decode.reason.contains("max_response_bytes"), "{error}");
 }
 
 #[tokio::test]

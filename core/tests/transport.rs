@@ -337,6 +337,52 @@ async fn with_options_overlays_per_call_settings_on_the_same_pool() {
 }
 
 #[tokio::test]
+async fn a_proxy_that_never_answers_is_a_connect_timeout_and_its_password_stays_hidden() {
+    // Proxies that take the connection and then say nothing: an HTTP proxy never answering the
+    // CONNECT, a SOCKS5 proxy never answering the greeting. The connect timeout covers the
+    // proxy's handshake as it covers TLS's.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = silent.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let sandbox = Sandbox::start().await.unwrap();
+    for scheme in ["http", "socks5h"] {
+        let client = builder_at(&sandbox, sandbox.https_url())
+            .ca_certs(sandbox.ca_pem())
+            .proxy(ProxySetting::Url(format!(
+                "{scheme}://user:hunter2@{address}"
+            )))
+            .connect_timeout(std::time::Duration::from_millis(300))
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let error = call(&client).await.unwrap_err();
+        let paragon_connect::Error::Timeout(timeout) = &error else {
+            panic!("{scheme}: {error:?}");
+        };
+        assert_eq!(
+            timeout.phase,
+            paragon_connect::TimeoutPhase::Connect,
+            "{scheme}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{scheme}"
+        );
+        for shown in [error.to_string(), format!("{error:?}")] {
+            assert!(!shown.contains("hunter2"), "{scheme}: {shown}");
+        }
+    }
+    assert!(sandbox.requests().is_empty());
+    held.abort();
+}
+
+#[tokio::test]
 async fn a_tls_handshake_that_never_finishes_is_a_connect_timeout() {
     // A server that takes the connection and never says a word: the TCP connect succeeds, the
     // TLS handshake waits, and the connect timeout covers it (nothing was sent).
