@@ -336,11 +336,9 @@ async fn with_options_overlays_per_call_settings_on_the_same_pool() {
     assert!(error.to_string().contains("proxy"), "{error}");
 }
 
-#[tokio::test]
-async fn a_proxy_that_never_answers_is_a_connect_timeout_and_its_password_stays_hidden() {
-    // Proxies that take the connection and then say nothing: an HTTP proxy never answering the
-    // CONNECT, a SOCKS5 proxy never answering the greeting. The connect timeout covers the
-    // proxy's handshake as it covers TLS's.
+/// A listener on 127.0.0.1 that takes every connection and never says a word (its address, and
+/// the task holding the connections open: abort it to close them).
+async fn silent_listener() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = silent.local_addr().unwrap();
     let held = tokio::spawn(async move {
@@ -349,6 +347,15 @@ async fn a_proxy_that_never_answers_is_a_connect_timeout_and_its_password_stays_
             open.push(socket);
         }
     });
+    (address, held)
+}
+
+#[tokio::test]
+async fn a_proxy_that_never_answers_is_a_connect_timeout_and_its_password_stays_hidden() {
+    // Proxies that take the connection and then say nothing: an HTTP proxy never answering the
+    // CONNECT, a SOCKS5 proxy never answering the greeting. The connect timeout covers the
+    // proxy's handshake as it covers TLS's.
+    let (address, held) = silent_listener().await;
     let sandbox = Sandbox::start().await.unwrap();
     for scheme in ["http", "socks5h"] {
         let client = builder_at(&sandbox, sandbox.https_url())
@@ -386,14 +393,8 @@ async fn a_proxy_that_never_answers_is_a_connect_timeout_and_its_password_stays_
 async fn a_tls_handshake_that_never_finishes_is_a_connect_timeout() {
     // A server that takes the connection and never says a word: the TCP connect succeeds, the
     // TLS handshake waits, and the connect timeout covers it (nothing was sent).
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("https://{}", silent.local_addr().unwrap());
-    let held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            open.push(socket);
-        }
-    });
+    let (address, held) = silent_listener().await;
+    let base = format!("https://{address}");
     let sandbox = Sandbox::start().await.unwrap();
     let client = builder_at(&sandbox, &base)
         .connect_timeout(std::time::Duration::from_millis(300))
