@@ -40,6 +40,11 @@ TARGET_DIR=$(cargo metadata --no-deps --format-version 1 --manifest-path "$(dirn
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 TARGET_DIR=${TARGET_DIR:-$PWD/target}
 
+# A CI run builds from a clean clone once: incremental state (about 1.6 GB) would never be reused.
+if [ "${CI:-}" = true ]; then
+  export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+fi
+
 # Every build names the host's target, as `napi build` always does: cargo keeps an explicitly
 # named target's output apart (target/<triple>/), and without this the Node module's build would
 # compile every dependency a second time. Release artefacts name their own targets.
