@@ -27,21 +27,29 @@ function report(client, caseName, value, unit = 'req/s') {
 
 const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-async function rate(call, count, concurrency) {
+/** Calls/s of `call` at `concurrency`; `cpu` collects the process's CPU µs per call. */
+async function rate(call, count, concurrency, cpu = []) {
   const perWorker = Math.max(1, Math.floor(count / concurrency))
   const worker = async () => { for (let i = 0; i < perWorker; i++) await call() }
+  const used = process.cpuUsage()
   const started = process.hrtime.bigint()
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return (perWorker * concurrency) / (Number(process.hrtime.bigint() - started) / 1e9)
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const { user, system } = process.cpuUsage(used)
+  cpu.push((user + system) / (perWorker * concurrency))
+  return (perWorker * concurrency) / seconds
 }
 
-async function interleaved(caseName, calls, count, concurrency) {
+/** Each client's median calls/s over the rounds (and its CPU per call when `withCpu`). */
+async function interleaved(caseName, calls, count, concurrency, withCpu = false) {
   for (const call of Object.values(calls)) await rate(call, Math.max(concurrency, count / 10), concurrency)
   const rates = Object.fromEntries(Object.keys(calls).map((name) => [name, []]))
+  const cpu = Object.fromEntries(Object.keys(calls).map((name) => [name, []]))
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, call] of Object.entries(calls)) rates[name].push(await rate(call, count, concurrency))
+    for (const [name, call] of Object.entries(calls)) rates[name].push(await rate(call, count, concurrency, cpu[name]))
   }
   for (const [name, values] of Object.entries(rates)) report(name, caseName, median(values))
+  if (withCpu) for (const [name, values] of Object.entries(cpu)) report(name, `${caseName} CPU per call`, median(values), 'µs')
 }
 
 function microseconds(fn, count = 20000) {
@@ -98,6 +106,59 @@ async function fanOut(paragon) {
   for (const [name, values] of Object.entries(rates)) report(name, 'fan-out 10k at 64', median(values))
 }
 
+/**
+ * The prototype of issue 18 (`bench/js-loop`, built by `bench/js-loop.sh`): the core's calls run
+ * on the JavaScript thread's own event loop, against the package's `request()` (an I/O thread
+ * per process) and the peers, on the same calls.
+ */
+async function jsLoop(paragon, undiciRequest, agent) {
+  const { Paragon } = require('../bindings-node')
+  const prototype = require(process.env.BENCH_JS_LOOP)
+  const body = () => JSON.stringify(BODY)
+  const clients = (base, ours, onLoopClient, method, path, withBody) => {
+    const url = base + PATH.replace('/chat.postMessage', path)
+    const options = withBody ? { method, body: BODY } : { method }
+    const sent = withBody ? { method, headers: HEADERS, body: body() } : { method, headers: HEADERS }
+    const onLoop = async () => JSON.parse(await prototype.request(onLoopClient, method, path, withBody ? body() : undefined))
+    // The policy a binding with both would need: a call alone goes on the JavaScript thread,
+    // a call beside others to the I/O thread (each keeps its own connections here).
+    let inFlight = 0
+    const either = async () => {
+      inFlight++
+      try {
+        return await (inFlight === 1 ? onLoop() : ours.request('slack', path, options))
+      } finally {
+        inFlight--
+      }
+    }
+    return {
+      'paragon-connect': () => ours.request('slack', path, options),
+      'prototype: I/O on the JavaScript thread': onLoop,
+      'prototype: the JavaScript thread for a call alone, else the I/O thread': either,
+      ...(base === URL && {
+        'undici.request': async () => (await (await undiciRequest(url, { ...sent, dispatcher: agent })).body.json()).output,
+        fetch: async () => (await (await fetch(url, sent)).json()).output,
+      }),
+    }
+  }
+  const plain = prototype.connect(URL, TOKEN)
+  const small = clients(URL, paragon, plain, 'POST', '/chat.postMessage', true)
+  for (const [caseName, concurrency] of [['sequential', 1], ['concurrent-32', 32], ['concurrent-256', 256]]) {
+    await interleaved(`js-loop ${caseName}`, small, N, concurrency, true)
+  }
+  await interleaved('js-loop 1mb-json', clients(URL, paragon, plain, 'GET', '/big-json', false), Math.max(20, N / 50), 1, true)
+  await agent.close()
+  // Issue 18's CPU goal, on this design: HTTPS (HTTP/2), 256 in flight, the server's latency.
+  const { BENCH_HTTPS_URL: secureUrl, BENCH_CA_FILE: caCerts, BENCH_LATENCY_MS: latency = '50' } = process.env
+  if (secureUrl && caCerts) {
+    const secure = new Paragon({ projectId: 'p', userToken: TOKEN, proxyBaseUrl: secureUrl, caCerts })
+    const onLoop = prototype.connect(secureUrl, TOKEN, caCerts)
+    const calls = clients(secureUrl, secure, onLoop, 'POST', `/chat.postMessage?latency_ms=${latency}`, true)
+    await interleaved('js-loop https-h2 256', calls, Math.max(2560, N), 256, true)
+    await secure.close()
+  }
+}
+
 async function main() {
   const { Paragon, InvalidRequestError, signUserToken } = require('../bindings-node')
   const { request: undiciRequest, Agent } = require('./node_modules/undici')
@@ -108,6 +169,7 @@ async function main() {
   const signing = new Paragon({ projectId: 'p', signingKey: SIGNING_KEY, proxyBaseUrl: URL })
   const signed = signing.user('user-1')
   const agent = new Agent({ connections: 256 })
+  if (process.env.BENCH_ONLY === 'js-loop') return jsLoop(paragon, undiciRequest, agent)
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 })
 
   // A native method that reaches the core and returns a new client: no I/O, no error.

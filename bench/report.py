@@ -296,6 +296,30 @@ for language, case, limit, unit in (
     met = "yes" if value <= limit else "**no**"
     print(f"| {language} {case} | {value:.2f} {unit} | <= {limit} {unit} | {met} |")
 
+# Issue 18's Node prototype (bench/js-loop.sh), in rounds of its own: the goals it bears on.
+PROTOTYPES = (
+    "prototype: I/O on the JavaScript thread",
+    "prototype: the JavaScript thread for a call alone, else the I/O thread",
+)
+if any(case.startswith("js-loop ") for (_, _, case) in values):
+    print("\nNode prototype (`bench/js-loop`): ratios in its own rounds")
+    print(
+        "\n| goal | paragon-connect | I/O on the JavaScript thread | that for a call alone | needed |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for name, case, peer, needed in (
+        ("Node sequential vs undici", "js-loop sequential", "undici.request", 1.3),
+        ("Node sequential vs fetch", "js-loop sequential", "fetch", 4),
+        ("Node 32 vs undici", "js-loop concurrent-32", "undici.request", 1.3),
+        ("Node 1 MB JSON vs undici", "js-loop 1mb-json", "undici.request", 1.0),
+    ):
+        cells = [
+            get("node", client, case) / get("node", peer, case)
+            for client in (OURS, *PROTOTYPES)
+        ]
+        shown = " | ".join(f"{cell:.2f}" for cell in cells)
+        print(f"| {name} | {shown} | >= {needed} |")
+
 charted = dict(sorted(rate_cases.items()))
 for (language, case), clients in sorted(production.items()):
     rates = {client: get(language, client, case) for client in clients}

@@ -2,8 +2,9 @@
 # The benchmark: builds everything in release mode, installs the peers (bench/.venv, npm), starts
 # paragon-bench-server (plain HTTP, and HTTPS with a private CA made for the run), runs the Rust
 # ceiling, the Python and the Node clients against it in one run, then the same in production
-# conditions (HTTPS, latency, many users, cold start), prints the tables and draws
-# bench/results.png. Stops every process it started.
+# conditions (HTTPS, latency, many users, cold start) and the Node prototype of issue 18
+# (bench/js-loop.sh), prints the tables and draws bench/results.png. Stops every process it
+# started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -18,18 +19,7 @@ VIRTUAL_ENV="$root/bench/.venv" bench/.venv/bin/maturin develop --quiet --releas
 (cd bindings-node && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 (cd bench && npm install --no-audit --no-fund --loglevel=error)
 
-work=$(mktemp -d)
-mkfifo "$work/in"
-"$TARGET_DIR/$CARGO_BUILD_TARGET"/release/paragon-bench-server < "$work/in" > "$work/ready" &
-server=$!
-exec 8> "$work/in"
-trap 'exec 8>&-; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do [ -s "$work/ready" ] && break; sleep 0.1; done
-# The server's URLs, and its private CA (made for this run) for every client to trust.
-ready() { bench/.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/ready" "$1"; }
-export BENCH_URL=$(ready url) BENCH_HTTPS_URL=$(ready https_url) BENCH_HTTPS_H1_URL=$(ready https_h1_url)
-ready ca_pem > "$work/ca.pem"
-export BENCH_CA_FILE="$work/ca.pem" BENCH_LATENCY_MS=${BENCH_LATENCY_MS:-50}
+source bench/server.sh
 
 results=bench/results.jsonl
 : > "$results"
@@ -43,6 +33,8 @@ step "bench: Python in production conditions (HTTPS, latency, many users, cold s
 bench/.venv/bin/python bench/python_production.py | tee -a "$results"
 step "bench: Node in production conditions (HTTPS, latency, many users, cold start)"
 NODE_EXTRA_CA_CERTS="$BENCH_CA_FILE" node --expose-gc bench/node_production.mjs | tee -a "$results"
+step "bench: Node prototype of issue 18 (the calls' I/O on the JavaScript thread's own loop)"
+bash bench/js-loop.sh | tee -a "$results"
 step "bench: instructions per call (callgrind: counted, not timed)"
 if command -v valgrind > /dev/null; then
   bash bench/call_cost.sh | tee -a "$results"
