@@ -350,6 +350,25 @@ async fn silent_listener() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>
     (address, held)
 }
 
+/// The error of a call that must end as a connect timeout, well within its 20 s call timeout.
+async fn connect_timeout_of(client: &Client, case: &str) -> paragon_connect::Error {
+    let started = std::time::Instant::now();
+    let error = call(client).await.unwrap_err();
+    let paragon_connect::Error::Timeout(timeout) = &error else {
+        panic!("{case}: {error:?}");
+    };
+    assert_eq!(
+        timeout.phase,
+        paragon_connect::TimeoutPhase::Connect,
+        "{case}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{case}"
+    );
+    error
+}
+
 #[tokio::test]
 async fn a_proxy_that_never_answers_is_a_connect_timeout_and_its_password_stays_hidden() {
     // Proxies that take the connection and then say nothing: an HTTP proxy never answering the
@@ -367,20 +386,7 @@ async fn a_proxy_that_never_answers_is_a_connect_timeout_and_its_password_stays_
             .timeout(std::time::Duration::from_secs(20))
             .build()
             .unwrap();
-        let started = std::time::Instant::now();
-        let error = call(&client).await.unwrap_err();
-        let paragon_connect::Error::Timeout(timeout) = &error else {
-            panic!("{scheme}: {error:?}");
-        };
-        assert_eq!(
-            timeout.phase,
-            paragon_connect::TimeoutPhase::Connect,
-            "{scheme}"
-        );
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
-            "{scheme}"
-        );
+        let error = connect_timeout_of(&client, scheme).await;
         for shown in [error.to_string(), format!("{error:?}")] {
             assert!(!shown.contains("hunter2"), "{scheme}: {shown}");
         }
@@ -401,13 +407,7 @@ async fn a_tls_handshake_that_never_finishes_is_a_connect_timeout() {
         .timeout(std::time::Duration::from_secs(20))
         .build()
         .unwrap();
-    let started = std::time::Instant::now();
-    let error = call(&client).await.unwrap_err();
-    let paragon_connect::Error::Timeout(timeout) = &error else {
-        panic!("{error:?}");
-    };
-    assert_eq!(timeout.phase, paragon_connect::TimeoutPhase::Connect);
-    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let error = connect_timeout_of(&client, "tls").await;
     assert!(error.to_string().contains("connecting"), "{error}");
     held.abort();
 }
